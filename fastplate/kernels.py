@@ -1,0 +1,378 @@
+"""Hot image kernels of the plate pipeline: validate -> dispatch to the active backend -> return.
+
+Every kernel takes NumPy arrays, accepts strided views (they are copied), writes into an optional
+``out=`` that must be C-contiguous with the exact shape and dtype, and releases the GIL, so
+:func:`map_images` can run them on a thread pool. ``backend`` names the active implementation
+(``"native"``: C++/pybind11 + Cython; ``"numba"``: the JIT twins in ``fastplate._numba``).
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from . import _backend
+from ._validate import as_choice, as_float, as_image, as_int, as_size, check_out
+
+__all__ = [
+    "backend",
+    "use_backend",
+    "to_gray",
+    "adaptive_threshold",
+    "connected_components",
+    "find_character_rows",
+    "segment_characters",
+    "normalize_batch",
+    "quad_to_rect_matrices",
+    "map_images",
+    "CharacterRow",
+    "THRESHOLD_METHODS",
+]
+
+THRESHOLD_METHODS = {"mean": 0, "gaussian": 1, "sauvola": 2, "wolf": 3}
+
+_impl = _backend.load()
+backend: str = _impl.name
+
+
+def use_backend(name: str) -> str:
+    """Switch the active backend (``"native"``, ``"numba"`` or ``"auto"``); returns the name now active."""
+    global _impl, backend
+    _impl = _backend.load(name)
+    backend = _impl.name
+    return backend
+
+
+# --------------------------------------------------------------------------------------------- color
+def to_gray(image, *, out=None):
+    """Convert a BGR, BGRA or gray uint8 image to gray, exactly as ``cv2.cvtColor(..., COLOR_BGR2GRAY)``.
+
+    Parameters
+    ----------
+    image : ndarray, (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) uint8
+        BGR(A) channel order, as OpenCV decodes images.
+    out : ndarray, (H, W) uint8, optional
+
+    Returns
+    -------
+    ndarray, (H, W) uint8
+        ``(1868*B + 9617*G + 4899*R + 8192) >> 14`` (OpenCV's fixed-point BT.601 weights).
+
+    Example
+    -------
+    >>> gray = to_gray(np.zeros((4, 5, 3), np.uint8)); gray.shape
+    (4, 5)
+    """
+    image = as_image(image, "image", ndims=(2, 3), channels=(1, 3, 4))
+    h, w = image.shape[:2]
+    out = check_out(out, "out", (h, w), np.uint8)
+    if image.ndim == 2 or image.shape[2] == 1:
+        np.copyto(out, image.reshape(h, w))
+        return out
+    _impl.to_gray(image, out)
+    return out
+
+
+# ----------------------------------------------------------------------------------------- threshold
+def adaptive_threshold(image, block_size=15, c=5.0, *, method="mean", k=0.2, invert=False, out=None):
+    """Binarize a gray image against a local threshold.
+
+    Parameters
+    ----------
+    image : ndarray, (H, W) uint8
+    block_size : int
+        Odd window side (>= 3). Cost does not depend on it (running sums / integral images), except
+        for ``"gaussian"`` whose separable kernel is ``block_size`` taps long.
+    c : float
+        Constant subtracted from the local mean (``"mean"``, ``"gaussian"``); ignored by Sauvola/Wolf.
+    method : {"mean", "gaussian", "sauvola", "wolf"}
+        ``"mean"`` equals ``cv2.adaptiveThreshold(..., ADAPTIVE_THRESH_MEAN_C, ...)`` pixel for pixel,
+        ``"gaussian"`` follows ``ADAPTIVE_THRESH_GAUSSIAN_C``. ``"sauvola"``: T = m (1 + k (s/R - 1)),
+        R = 127.5 (as ``skimage.filters.threshold_sauvola``). ``"wolf"`` (Wolf-Jolion):
+        T = (1 - k) m + k M + k s/R (m - M), M = image minimum, R = largest local std.
+        Windows are clipped at the border by replicating edge pixels (OpenCV's BORDER_REPLICATE).
+    k : float
+        Sauvola/Wolf sensitivity (0.2 typical; 0.5 is common for Wolf).
+    invert : bool
+        False: 255 where ``pixel > T`` (light on dark becomes white). True: 255 where ``pixel <= T``.
+    out : ndarray, (H, W) uint8, optional
+
+    Returns
+    -------
+    ndarray, (H, W) uint8 with values in {0, 255}
+
+    Raises
+    ------
+    TypeError
+        ``image`` is not uint8.
+    ValueError
+        ``image`` not 2-D or empty, ``block_size`` even or < 3, unknown ``method``, bad ``out``.
+
+    Example
+    -------
+    >>> img = (np.arange(64, dtype=np.uint8).reshape(8, 8) * 4)
+    >>> adaptive_threshold(img, 3, 0).dtype
+    dtype('uint8')
+    """
+    image = as_image(image, "image")
+    block_size = as_int(block_size, "block_size", minimum=3, maximum=1 << 15, odd=True)
+    c = as_float(c, "c")
+    k = as_float(k, "k")
+    code = THRESHOLD_METHODS[as_choice(method, "method", tuple(THRESHOLD_METHODS))]
+    out = check_out(out, "out", image.shape, np.uint8)
+    _impl.adaptive_threshold(image, out, block_size, c, code, k, bool(invert))
+    return out
+
+
+# -------------------------------------------------------------------------------- connected components
+def connected_components(binary, connectivity=8, *, out=None):
+    """Label the non-zero pixels of ``binary``, like ``cv2.connectedComponentsWithStats``.
+
+    Parameters
+    ----------
+    binary : ndarray, (H, W) uint8
+        Non-zero pixels are foreground.
+    connectivity : {4, 8}
+    out : ndarray, (H, W) int32, optional
+        Receives the labels.
+
+    Returns
+    -------
+    n : int
+        Number of labels, background (label 0) included.
+    labels : ndarray, (H, W) int32
+        Components numbered 1..n-1 in raster order of their first pixel.
+    stats : ndarray, (n, 5) int32
+        ``x, y, w, h, area`` per label (``cv2.CC_STAT_*`` order); row 0 is the background.
+    centroids : ndarray, (n, 2) float64
+        Mean ``x, y`` per label.
+
+    Example
+    -------
+    >>> n, labels, stats, _ = connected_components(np.eye(3, dtype=np.uint8), 4); n
+    4
+    """
+    binary = as_image(binary, "binary")
+    if isinstance(connectivity, bool) or connectivity not in (4, 8):
+        raise ValueError(f"connectivity must be 4 or 8, got {connectivity!r}")
+    out = check_out(out, "out", binary.shape, np.int32)
+    n, stats, centroids = _impl.connected_components(binary, out, int(connectivity))
+    return int(n), out, stats, centroids
+
+
+# -------------------------------------------------------------------------------------- character rows
+@dataclass(frozen=True)
+class CharacterRow:
+    """Character-like components that line up: one text row of a plate candidate.
+
+    ``indices`` are component labels (rows of ``stats``) left to right; ``boxes`` their x, y, w, h;
+    ``top`` and ``bottom`` the fitted lines ``y = slope * x + intercept`` along the characters' tops
+    and bottoms, so the row can be warped straight.
+    """
+
+    indices: np.ndarray
+    boxes: np.ndarray
+    top: tuple
+    bottom: tuple
+
+    def quad(self, pad_x=0.0, pad_y=0.0):
+        """Corners (4, 2) float64, clockwise from top-left, of the row grown by ``pad_x``/``pad_y`` (fractions
+        of the row height)."""
+        x0 = float(self.boxes[:, 0].min())
+        x1 = float((self.boxes[:, 0] + self.boxes[:, 2]).max())
+        (ts, ti), (bs, bi) = self.top, self.bottom
+        height = max(1.0, ((bs * x0 + bi) - (ts * x0 + ti) + (bs * x1 + bi) - (ts * x1 + ti)) / 2)
+        dx, dy = pad_x * height, pad_y * height
+        x0, x1 = x0 - dx, x1 + dx
+        return np.array(
+            [
+                [x0, ts * x0 + ti - dy],
+                [x1, ts * x1 + ti - dy],
+                [x1, bs * x1 + bi + dy],
+                [x0, bs * x0 + bi + dy],
+            ]
+        )
+
+
+def find_character_rows(stats, *, min_height=8, max_height=None, max_height_ratio=1.5, max_gap=1.2, max_angle=20.0,
+                        min_chars=3):
+    """Group character-like components into text rows.
+
+    Components are character-like when ``min_height <= h <= max_height`` and ``0.1 <= w/h <= 1.2``
+    (so plate borders, bolts and specks drop out). Two components join a row when their heights differ by
+    at most ``max_height_ratio``, the horizontal gap between them is at most ``max_gap`` times their
+    height, and their centres lie on a line of at most ``max_angle`` degrees. Rows with fewer than
+    ``min_chars`` members are dropped.
+
+    Parameters
+    ----------
+    stats : ndarray, (n, 5) int32
+        ``stats`` from :func:`connected_components` (row 0, the background, is ignored).
+
+    Returns
+    -------
+    list of CharacterRow, longest first.
+    """
+    if not isinstance(stats, np.ndarray):
+        raise TypeError(f"stats must be a numpy.ndarray of int32, got {type(stats).__name__}")
+    if stats.dtype != np.int32:
+        raise TypeError(f"stats must have dtype int32, got {stats.dtype}")
+    if stats.ndim != 2 or stats.shape[1] != 5:
+        raise ValueError(f"stats must have shape (n, 5), got {stats.shape}")
+    stats = np.ascontiguousarray(stats)
+    min_height = as_int(min_height, "min_height", minimum=1)
+    max_height = 1 << 30 if max_height is None else as_int(max_height, "max_height", minimum=min_height)
+    max_height_ratio = as_float(max_height_ratio, "max_height_ratio")
+    if max_height_ratio < 1:
+        raise ValueError(f"max_height_ratio must be >= 1, got {max_height_ratio}")
+    max_gap = as_float(max_gap, "max_gap")
+    max_angle = as_float(max_angle, "max_angle")
+    if not 0 <= max_angle < 90:
+        raise ValueError(f"max_angle must be in [0, 90) degrees, got {max_angle}")
+    min_chars = as_int(min_chars, "min_chars", minimum=1)
+    if stats.shape[0] < 2:
+        return []
+    row_of, lines = _impl.find_character_rows(stats, min_height, max_height, max_height_ratio, max_gap, max_angle)
+    rows = []
+    for r in range(lines.shape[0]):
+        idx = np.flatnonzero(row_of == r)
+        if idx.size < min_chars:
+            continue
+        idx = idx[np.argsort(stats[idx, 0], kind="stable")]
+        rows.append(CharacterRow(idx, stats[idx, :4].copy(), (lines[r, 0], lines[r, 1]), (lines[r, 2], lines[r, 3])))
+    rows.sort(key=lambda row: -len(row.indices))
+    return rows
+
+
+def segment_characters(plate, *, block_size=None, method="wolf", k=0.3, min_chars=3):
+    """Find the character boxes of a plate crop, trying both polarities.
+
+    Returns the best :class:`CharacterRow` list (rows of the polarity with most characters, top to
+    bottom, so two-row plates give two rows), or ``[]``.
+
+    Example
+    -------
+    >>> segment_characters(np.full((30, 100), 200, np.uint8))
+    []
+    """
+    gray = to_gray(plate)
+    h = gray.shape[0]
+    if block_size is None:
+        block_size = max(3, (h // 2) | 1)
+    best = []
+    for invert in (False, True):
+        binary = adaptive_threshold(gray, block_size, 0.0, method=method, k=k, invert=invert)
+        _, _, stats, _ = connected_components(binary, 8)
+        rows = find_character_rows(stats, min_height=max(4, h // 5), max_height=h, min_chars=min_chars)
+        if sum(len(r.indices) for r in rows) > sum(len(r.indices) for r in best):
+            best = rows
+    return sorted(best, key=lambda r: r.top[1])
+
+
+# ---------------------------------------------------------------------------------------------- warps
+_DST_CACHE: dict = {}
+
+
+def quad_to_rect_matrices(quads, size):
+    """Homographies (N, 3, 3) that map output pixel (x, y, 1) of an (h, w) rectangle to source coordinates.
+
+    Quad corners (clockwise from top-left) land on the output's corner pixel centres
+    ``(0, 0), (w-1, 0), (w-1, h-1), (0, h-1)``, as with ``cv2.getPerspectiveTransform`` +
+    ``cv2.warpPerspective``. Solved for all quads at once.
+    """
+    h, w = size
+    src = np.asarray(quads, dtype=np.float64)
+    dst = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], dtype=np.float64)
+    n = src.shape[0]
+    # Solve for the map dst -> src directly (8 unknowns per quad).
+    a = np.zeros((n, 8, 8))
+    b = np.zeros((n, 8))
+    for i in range(4):
+        x, y = dst[i]
+        u, v = src[:, i, 0], src[:, i, 1]
+        a[:, i, 0:3] = (x, y, 1)
+        a[:, i, 6] = -x * u
+        a[:, i, 7] = -y * u
+        a[:, i + 4, 3:6] = (x, y, 1)
+        a[:, i + 4, 6] = -x * v
+        a[:, i + 4, 7] = -y * v
+        b[:, i] = u
+        b[:, i + 4] = v
+    try:
+        sol = np.linalg.solve(a, b[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        raise ValueError("quads must be non-degenerate quadrilaterals (no three corners on a line)") from None
+    m = np.ones((n, 9))
+    m[:, :8] = sol
+    return m.reshape(n, 3, 3)
+
+
+def normalize_batch(image, quads, size=(32, 128), *, scale=1.0 / 255.0, threads=None, out=None):
+    """Warp N quadrilaterals of one image into a float32 batch (N, C, h, w) for the recognizer.
+
+    Bilinear, perspective, edge pixels replicated outside the image; sampling positions are quantized to
+    1/32 pixel as in ``cv2.warpPerspective``. Values are ``pixel * scale`` (default: [0, 1]).
+
+    Parameters
+    ----------
+    image : ndarray, (H, W) or (H, W, C) uint8
+    quads : array_like, (N, 4, 2) or (4, 2)
+        Corners x, y in pixel-centre coordinates, clockwise from top-left. The whole image is
+        ``[[0, 0], [W-1, 0], [W-1, H-1], [0, H-1]]``.
+    size : (h, w)
+    threads : int, optional
+        Worker threads over N (default: all cores).
+    out : ndarray, (N, C, h, w) float32, optional
+
+    Example
+    -------
+    >>> img = np.full((20, 60), 255, np.uint8)
+    >>> normalize_batch(img, [[0, 0], [59, 0], [59, 19], [0, 19]], (8, 24)).max()
+    1.0
+    """
+    image = as_image(image, "image", ndims=(2, 3), channels=(1, 3, 4))
+    if image.ndim == 2:
+        image = image[:, :, None]
+    h, w = as_size(size)
+    quads = np.asarray(quads, dtype=np.float64) if not isinstance(quads, np.ndarray) else quads
+    if quads.ndim == 2:
+        quads = quads[None]
+    if quads.ndim != 3 or quads.shape[1:] != (4, 2):
+        raise ValueError(f"quads must have shape (N, 4, 2) or (4, 2), got {quads.shape}")
+    if quads.dtype.kind not in "iuf":
+        raise TypeError(f"quads must be a numeric array, got dtype {quads.dtype}")
+    quads = quads.astype(np.float64, copy=False)
+    if not np.isfinite(quads).all():
+        raise ValueError("quads must be finite")
+    scale = as_float(scale, "scale")
+    threads = (os.cpu_count() or 1) if threads is None else as_int(threads, "threads", minimum=1, maximum=1024)
+    n = quads.shape[0]
+    out = check_out(out, "out", (n, image.shape[2], h, w), np.float32)
+    if n == 0:
+        return out
+    matrices = np.ascontiguousarray(quad_to_rect_matrices(quads, (h, w)))
+    _impl.warp_batch(image, matrices, out, scale, threads)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- batch
+def map_images(func: Callable, images: Sequence, *, threads=None, **kwargs) -> list:
+    """Run ``func(image, **kwargs)`` over ``images`` on a thread pool; results in input order.
+
+    The kernels release the GIL, so threads scale with cores.
+
+    Example
+    -------
+    >>> imgs = [np.zeros((10, 10), np.uint8)] * 3
+    >>> len(map_images(adaptive_threshold, imgs, threads=2, block_size=3))
+    3
+    """
+    threads = (os.cpu_count() or 1) if threads is None else as_int(threads, "threads", minimum=1, maximum=1024)
+    images = list(images)
+    if threads == 1 or len(images) <= 1:
+        return [func(img, **kwargs) for img in images]
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(lambda img: func(img, **kwargs), images))

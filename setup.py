@@ -1,0 +1,33 @@
+"""Declares the compiled extensions only; all metadata lives in pyproject.toml."""
+import sys
+
+import numpy as np
+from Cython.Build import cythonize
+from pybind11.setup_helpers import Pybind11Extension
+from setuptools import Extension, setup
+
+# -O3 lets the compiler vectorize; never -march=native (wheels must run on any x86-64/arm64).
+extra = ["-O3", "-fno-math-errno"] if sys.platform != "win32" else ["/O2", "/openmp"]
+openmp_compile = ["-fopenmp"] if sys.platform != "win32" else []
+openmp_link = ["-fopenmp"] if sys.platform != "win32" else []
+
+native = Pybind11Extension(
+    "fastplate._native",
+    sorted(["csrc/bindings.cpp", "csrc/threshold.cpp", "csrc/components.cpp", "csrc/warp.cpp", "csrc/color.cpp"]),
+    include_dirs=["csrc"],
+    cxx_std=17,
+    extra_compile_args=extra + openmp_compile,
+    extra_link_args=openmp_link,
+)
+
+segment = Extension(
+    "fastplate._segment",
+    ["fastplate/_segment.pyx"],
+    include_dirs=[np.get_include()],
+    extra_compile_args=extra if sys.platform != "win32" else ["/O2"],
+    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+)
+
+setup(
+    ext_modules=[native] + cythonize([segment], language_level=3),
+)
