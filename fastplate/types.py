@@ -1,0 +1,56 @@
+"""Result types: frozen dataclasses, so results can be shared across threads and hashed/compared."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """What the recognizer read in one crop.
+
+    text : best reading (uppercase letters and digits, no spaces).
+    confidence : 0-1, product-like score of the best path (the mean of per-character probabilities is in
+        ``char_confidences``).
+    char_confidences : (len(text),) float32, probability of each character of ``text``.
+    char_spans : (len(text), 2) float32, start/end x of each character as fractions (0-1) of the crop width,
+        from the positions where the model emitted it; lets callers map characters back to image boxes.
+    candidates : top-N alternative readings, ``[(text, confidence), ...]`` best first; ``candidates[0][0] == text``.
+    """
+
+    text: str
+    confidence: float
+    char_confidences: np.ndarray = field(repr=False, compare=False)
+    char_spans: np.ndarray = field(repr=False, compare=False)
+    candidates: tuple = field(default=(), repr=False)
+
+
+@dataclass(frozen=True)
+class Char:
+    """One character of a plate: its text, confidence and box (x, y, w, h) in image pixels."""
+
+    text: str
+    confidence: float
+    box: tuple
+
+
+@dataclass(frozen=True)
+class Plate:
+    """One plate found in an image.
+
+    quad : 4 corner points (x, y), clockwise from the top-left, in image pixels.
+    box : axis-aligned bounding box (x, y, w, h) of ``quad``.
+    candidates : ``[(text, confidence), ...]`` top-N readings after country post-processing.
+    region : the country/region whose plate pattern matched (e.g. ``"br"``), or ``""``.
+    matches_template : whether ``text`` matches a plate pattern of ``region``.
+    """
+
+    text: str
+    confidence: float
+    quad: tuple
+    box: tuple
+    chars: tuple = ()
+    candidates: tuple = ()
+    region: str = ""
+    matches_template: bool = False

@@ -1,0 +1,48 @@
+import os
+
+import numpy as np
+import pytest
+
+from fastplate import _backend, kernels
+from fastplate.errors import DependencyError
+
+
+def test_native_backend_is_active_after_install():
+    if os.environ.get("FASTPLATE_REQUIRE_NATIVE") != "1":
+        pytest.skip("set FASTPLATE_REQUIRE_NATIVE=1 to require the compiled extension (CI does)")
+    assert _backend.load("auto").name == "native"
+
+
+def test_unknown_backend_is_rejected(monkeypatch):
+    monkeypatch.setenv("FASTPLATE_BACKEND", "cuda")
+    with pytest.raises(ValueError, match="FASTPLATE_BACKEND must be one of"):
+        _backend.load()
+
+
+def test_backends_export_every_kernel(backend):
+    impl = _backend.load(backend)
+    for name in _backend.KERNEL_NAMES:
+        assert callable(getattr(impl, name)), name
+
+
+def test_use_backend_switches_and_reports(backend):
+    assert kernels.use_backend(backend) == backend == kernels.backend
+
+
+def test_missing_numba_gives_install_hint(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def fake_import(name, *args, **kwargs):
+        if name == "numba" or name.startswith("numba."):
+            raise ImportError("No module named 'numba'")
+        return real_import(name, *args, **kwargs)
+
+    import sys
+
+    for mod in [m for m in sys.modules if m.startswith("fastplate._numba")]:
+        monkeypatch.delitem(sys.modules, mod)
+    monkeypatch.setattr(builtins, "__import__", fake_import)
+    with pytest.raises(DependencyError, match=r"pip install 'fastplate\[numba\]'"):
+        _backend.load("numba")
