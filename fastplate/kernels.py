@@ -222,6 +222,8 @@ def find_character_rows(stats, *, min_height=8, max_height=None, max_height_rati
         raise TypeError(f"stats must have dtype int32, got {stats.dtype}")
     if stats.ndim != 2 or stats.shape[1] != 5:
         raise ValueError(f"stats must have shape (n, 5), got {stats.shape}")
+    if stats.shape[0] and (stats[:, 2:] < 0).any():
+        raise ValueError("stats must have non-negative w, h and area (columns 2-4)")
     stats = np.ascontiguousarray(stats)
     min_height = as_int(min_height, "min_height", minimum=1)
     max_height = 1 << 30 if max_height is None else as_int(max_height, "max_height", minimum=min_height)
@@ -273,7 +275,7 @@ def segment_characters(plate, *, block_size=None, method="wolf", k=0.3, min_char
 
 
 # ---------------------------------------------------------------------------------------------- warps
-_DST_CACHE: dict = {}
+MAX_BATCH_VALUES = 1 << 30  # 4 GiB of float32
 
 
 def quad_to_rect_matrices(quads, size):
@@ -350,10 +352,14 @@ def normalize_batch(image, quads, size=(32, 128), *, scale=1.0 / 255.0, threads=
     scale = as_float(scale, "scale")
     threads = (os.cpu_count() or 1) if threads is None else as_int(threads, "threads", minimum=1, maximum=1024)
     n = quads.shape[0]
+    if n * image.shape[2] * h * w > MAX_BATCH_VALUES:
+        raise ValueError(f"the batch would hold {n}x{image.shape[2]}x{h}x{w} values, at most {MAX_BATCH_VALUES} allowed")
     out = check_out(out, "out", (n, image.shape[2], h, w), np.float32)
     if n == 0:
         return out
     matrices = np.ascontiguousarray(quad_to_rect_matrices(quads, (h, w)))
+    if not np.isfinite(matrices).all():
+        raise ValueError("quads must be non-degenerate quadrilaterals of moderate coordinates")
     _impl.warp_batch(image, matrices, out, scale, threads)
     return out
 

@@ -1,0 +1,345 @@
+"""The ``fastplate`` command: read plates in images, score a labelled folder, measure speed.
+
+    fastplate read IMAGE_OR_DIR... [--country us] [-n 10] [--json | --format openalpr] [--batch-size N]
+    fastplate read --sample
+    fastplate eval DIR [--country eu]
+    fastplate bench
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["main"]
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".jp2", ".pgm", ".ppm", ".pbm"}
+
+
+class Progress:
+    """A tiny progress bar on stderr, drawn only when stderr is a terminal."""
+
+    def __init__(self, total: int, enabled: bool | None = None, width: int = 30):
+        self.total = max(int(total), 1)
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.width = width
+        self.done = 0
+        self.start = time.perf_counter()
+
+    def update(self, n: int = 1):
+        self.done += n
+        if not self.enabled:
+            return
+        frac = min(self.done / self.total, 1.0)
+        fill = int(frac * self.width)
+        rate = self.done / max(time.perf_counter() - self.start, 1e-9)
+        sys.stderr.write(f"\r[{'#' * fill}{'.' * (self.width - fill)}] {self.done}/{self.total} {rate:.1f} img/s")
+        sys.stderr.flush()
+
+    def close(self):
+        if self.enabled:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _expand(paths) -> list:
+    """Files named on the command line, with folders replaced by the image files in them (sorted)."""
+    out = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            out.extend(sorted(str(f) for f in path.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES))
+        else:
+            out.append(str(path))
+    return out
+
+
+def _make_reader(args, threads=None, recognizer_threads=None):
+    from .reader import Reader
+
+    return Reader(args.country, top_n=args.top_n, device=args.device, threads=threads,
+                  recognizer_threads=recognizer_threads)
+
+
+def _country(value):
+    value = value.lower()
+    if value in ("none", "any", ""):
+        return None
+    return value
+
+
+# ---------------------------------------------------------------------------------------------- read
+def _print_text(name, plates, out):
+    out.write(f"{name}\n")
+    if not plates:
+        out.write("  No license plates found.\n")
+    for i, plate in enumerate(plates):
+        out.write(f"  plate{i}: {len(plate.candidates)} results\n")
+        for text, conf in plate.candidates:
+            mark = "*" if text == plate.text and plate.matches_template else "-"
+            out.write(f"    {mark} {text:<12} confidence: {100 * conf:.2f}\n")
+
+
+def cmd_read(args) -> int:
+    from .compat.openalpr import to_openalpr
+    from .images import load_gray
+
+    files = _expand(args.images)
+    if args.sample:
+        from .samples import sample_path
+
+        files.insert(0, str(sample_path()))
+    if not files:
+        print("fastplate read: no images given (pass files or folders, or --sample)", file=sys.stderr)
+        return 2
+    reader = _make_reader(args, threads=args.threads)
+    as_json = args.json or args.format in ("json", "openalpr")
+    failed = 0
+    bar = Progress(len(files), enabled=None if len(files) > 1 else False)
+    out = sys.stdout
+    for start in range(0, len(files), args.batch_size):
+        chunk = files[start:start + args.batch_size]
+        grays, names = [], []
+        for name in chunk:
+            try:
+                grays.append(load_gray(name))
+                names.append(name)
+            except (OSError, ValueError, TypeError) as exc:  # ImageDecodeError is a ValueError
+                failed += 1
+                bar.update()
+                if bar.enabled:
+                    sys.stderr.write("\n")
+                print(f"fastplate read: {name}: {exc}", file=sys.stderr)
+                if as_json:
+                    out.write(json.dumps({"file": name, "error": str(exc)}) + "\n")
+        if grays:
+            results, times = reader.read_arrays(grays)
+            for name, gray, plates, ms in zip(names, grays, results, times):
+                if as_json:
+                    record = to_openalpr(plates, gray.shape[1], gray.shape[0], ms, args.top_n, reader.formats)
+                    record["file"] = name
+                    out.write(json.dumps(record) + "\n")
+                else:
+                    _print_text(name, plates, out)
+                bar.update()
+        out.flush()
+    bar.close()
+    return 1 if failed else 0
+
+
+# ---------------------------------------------------------------------------------------------- eval
+def read_benchmark_labels(folder: Path) -> list:
+    """``[(image path, [((x, y, w, h), text), ...]), ...]`` from an OpenALPR benchmark folder."""
+    items = []
+    for txt in sorted(folder.glob("*.txt")):
+        labels, image = [], None
+        for line in txt.read_text(encoding="utf-8", errors="replace").splitlines():
+            parts = line.strip().split("\t") if "\t" in line else line.split()
+            if len(parts) < 6:
+                continue
+            try:
+                box = tuple(float(v) for v in parts[1:5])
+            except ValueError:
+                continue
+            image = folder / parts[0]
+            labels.append((box, parts[5].strip().upper()))
+        if image is not None and image.exists():
+            items.append((image, labels))
+    return items
+
+
+def score_image(plates, labels, top_n: int) -> dict:
+    """Match one image's results to its labels (IoU > 0.4, each result used once)."""
+    from .formats import fold_o0
+    from .localize import box_iou
+
+    used = set()
+    s = {"plates": len(labels), "detected": 0, "top1": 0, "top1_folded": 0, "topn": 0, "topn_folded": 0}
+    errors = []
+    for box, text in labels:
+        best, best_iou = None, 0.4
+        for i, p in enumerate(plates):
+            iou = box_iou(p.box, box)
+            if i not in used and iou > best_iou:
+                best, best_iou = i, iou
+        if best is None:
+            errors.append((text, None))
+            continue
+        used.add(best)
+        p = plates[best]
+        cands = [t for t, _ in p.candidates[:top_n]] or [p.text]
+        s["detected"] += 1
+        s["top1"] += p.text == text
+        s["top1_folded"] += fold_o0(p.text) == fold_o0(text)
+        s["topn"] += text in cands
+        s["topn_folded"] += fold_o0(text) in {fold_o0(t) for t in cands}
+        if p.text != text:
+            errors.append((text, p.text))
+    s["false"] = len(plates) - len(used)
+    s["errors"] = errors
+    return s
+
+
+def cmd_eval(args) -> int:
+    from .images import load_gray
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        print(f"fastplate eval: {folder} is not a folder", file=sys.stderr)
+        return 2
+    items = read_benchmark_labels(folder)
+    if not items:
+        print(f"fastplate eval: no labelled images in {folder} (expected NAME.jpg + NAME.txt)", file=sys.stderr)
+        return 2
+    reader = _make_reader(args, threads=1, recognizer_threads=args.threads)
+    totals = {"images": 0, "plates": 0, "detected": 0, "top1": 0, "top1_folded": 0, "topn": 0, "topn_folded": 0,
+              "false": 0}
+    times, failed, mistakes = [], 0, []
+    bar = Progress(len(items))
+    for path, labels in items:
+        try:
+            gray = load_gray(str(path))
+        except (OSError, ValueError) as exc:
+            failed += 1
+            print(f"fastplate eval: {path}: {exc}", file=sys.stderr)
+            bar.update()
+            continue
+        t = time.perf_counter()  # decoding is not timed, as in OpenALPR's processing_time_ms
+        (plates,), _ = reader.read_arrays([gray])
+        times.append(1000.0 * (time.perf_counter() - t))
+        s = score_image(plates, labels, args.top_n)
+        totals["images"] += 1
+        for k in ("plates", "detected", "top1", "top1_folded", "topn", "topn_folded", "false"):
+            totals[k] += s[k]
+        mistakes.extend((path.name, want, got) for want, got in s["errors"])
+        bar.update()
+    bar.close()
+    n = max(totals["plates"], 1)
+    summary = {
+        "folder": str(folder),
+        "images": totals["images"],
+        "plates": totals["plates"],
+        "detection": totals["detected"] / n,
+        "top1": totals["top1"] / n,
+        "top1_folded": totals["top1_folded"] / n,
+        f"top{args.top_n}": totals["topn"] / n,
+        f"top{args.top_n}_folded": totals["topn_folded"] / n,
+        "false_per_image": totals["false"] / max(totals["images"], 1),
+        "median_ms": float(np.median(times)) if times else float("nan"),
+        "p90_ms": float(np.percentile(times, 90)) if times else float("nan"),
+        "threads": args.threads,
+        "failed_files": failed,
+    }
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"{folder}: {summary['images']} images, {summary['plates']} plates, country {args.country}")
+        print(f"  detection (IoU > 0.4)   {100 * summary['detection']:6.1f} %")
+        print(f"  top-1                   {100 * summary['top1']:6.1f} %   O/0 folded {100 * summary['top1_folded']:6.1f} %")
+        print(f"  top-{args.top_n:<2}                  {100 * summary[f'top{args.top_n}']:6.1f} %   "
+              f"O/0 folded {100 * summary[f'top{args.top_n}_folded']:6.1f} %")
+        print(f"  false results per image {summary['false_per_image']:8.3f}")
+        print(f"  ms per image            median {summary['median_ms']:.1f}, p90 {summary['p90_ms']:.1f} "
+              f"({args.threads} recognizer thread(s), localization on 1 thread, decoding not timed)")
+        if args.show_errors:
+            for name, want, got in mistakes:
+                print(f"    {name}: expected {want}, got {got or '(not found)'}")
+    return 1 if failed else 0
+
+
+# --------------------------------------------------------------------------------------------- bench
+def cmd_bench(args) -> int:
+    from .images import load_gray
+    from .samples import sample_path, synthetic_scene
+
+    images = [load_gray(str(sample_path()))]
+    for seed in range(args.images - 1):
+        img, _ = synthetic_scene(seed, size=(720, 1280))
+        images.append(load_gray(img))
+    print(f"fastplate bench: {len(images)} images of 1280x720 (the shipped sample + synthetic scenes)")
+    for label, threads in (("1 thread", 1), (f"{os.cpu_count()} threads", os.cpu_count() or 1)):
+        reader = _make_reader(args, threads=threads, recognizer_threads=threads)
+        reader.read_arrays(images[:2])  # warm up: sessions, JIT, caches
+        runs, plates, t = 0, 0, time.perf_counter()
+        while time.perf_counter() - t < args.seconds or runs == 0:
+            if threads == 1:
+                results = [reader.read_arrays([im])[0][0] for im in images]
+            else:
+                results = reader.read_arrays(images)[0]
+            plates += sum(len(r) for r in results)
+            runs += 1
+        elapsed = time.perf_counter() - t
+        print(f"  {label:>10}: {runs * len(images) / elapsed:8.1f} images/s  {plates / elapsed:8.1f} plates/s  "
+              f"({1000 * elapsed / (runs * len(images)):.1f} ms per image)")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------- main
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="fastplate", description="Read vehicle license plates, fast.")
+    parser.add_argument("--version", action="version", version=f"fastplate {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p):
+        p.add_argument("-c", "--country", type=_country, default=None,
+                       help="plate formats: us, eu or br (default: none, any plate-like text)")
+        p.add_argument("-n", "--top-n", type=int, default=10, help="candidate readings per plate (default 10)")
+        p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+
+    p = sub.add_parser("read", help="read the plates in images or folders of images")
+    p.add_argument("images", nargs="*", metavar="IMAGE_OR_DIR")
+    common(p)
+    p.add_argument("--json", action="store_true", help="one OpenALPR-style JSON object per image per line")
+    p.add_argument("--format", choices=("text", "json", "openalpr"), default="text")
+    p.add_argument("--batch-size", type=int, default=16, help="images per recognizer call (default 16)")
+    p.add_argument("--threads", type=int, default=None, help="threads for decoding and localization")
+    p.add_argument("--sample", action="store_true", help="also read the sample image shipped in the package")
+    p.set_defaults(func=cmd_read)
+
+    p = sub.add_parser("eval", help="score a folder in the OpenALPR benchmark layout (NAME.jpg + NAME.txt)")
+    p.add_argument("folder", metavar="DIR")
+    common(p)
+    p.add_argument("--threads", type=int, default=1, help="recognizer threads (default 1: one core)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--show-errors", action="store_true", help="list every misread or missed plate")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("bench", help="end-to-end images/s and plates/s on the shipped samples")
+    common(p)
+    p.add_argument("--seconds", type=float, default=3.0, help="time per measurement (default 3)")
+    p.add_argument("--images", type=int, default=8, help="images per round (default 8)")
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``fastplate`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "top_n", 1) < 1:
+        parser.error("--top-n must be >= 1")
+    if getattr(args, "batch_size", 1) < 1:
+        parser.error("--batch-size must be >= 1")
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001  a clear message instead of a traceback for setup errors
+        from .errors import FastplateError
+
+        if isinstance(exc, (FastplateError, ValueError, ImportError)):
+            print(f"fastplate {args.command}: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+"""A drop-in for OpenALPR's Python binding (``from openalpr import Alpr``), backed by fastplate.
+
+Replace ``from openalpr import Alpr`` with ``from fastplate.compat.openalpr import Alpr``: same constructor,
+same methods, and the same result dictionaries (``version``, ``data_type``, ``epoch_time``, ``img_width``,
+``img_height``, ``processing_time_ms``, ``regions_of_interest``, ``results`` with ``plate``, ``confidence``
+(0-100), ``matches_template`` (0/1), ``plate_index``, ``region``, ``region_confidence``,
+``processing_time_ms``, ``requested_topn``, ``coordinates`` and ``candidates``). ``config_file`` and
+``runtime_dir`` are accepted and ignored: fastplate ships its models in the package.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+from .. import __version__
+from ..formats import PlateFormats
+from ..images import load_gray
+
+__all__ = ["Alpr", "to_openalpr"]
+
+# OpenALPR country codes that are European countries: read with the "eu" formats, that country preferred.
+_EU_CODES = {"gb", "fr", "de", "it", "es", "nl", "be", "pt", "pl", "hr", "cz", "sk", "at", "ch", "se", "dk",
+             "fi", "no", "hu", "ro", "bg", "gr", "si", "ie", "lt", "lv", "ee", "lu"}
+
+
+def to_openalpr(plates, width, height, processing_time_ms, top_n=10, formats=None, epoch_time=None) -> dict:
+    """One image's plates as OpenALPR's result dictionary.
+
+    Parameters
+    ----------
+    plates : sequence of fastplate.Plate
+    width, height : int
+        Image size.
+    processing_time_ms : float
+        Time spent on the image.
+    top_n : int
+        ``requested_topn``; candidates are cut to it.
+    formats : fastplate.formats.PlateFormats, optional
+        Used to mark each candidate's ``matches_template``.
+    epoch_time : int, optional
+        Milliseconds since the epoch (default: now).
+    """
+    results = []
+    for plate in plates:
+        cands = []
+        for text, conf in plate.candidates[:top_n] or ((plate.text, plate.confidence),):
+            fits = plate.matches_template if text == plate.text else bool(formats and formats.matches(text))
+            cands.append({"plate": text, "confidence": round(100.0 * conf, 4), "matches_template": int(fits)})
+        results.append({
+            "plate": plate.text,
+            "confidence": round(100.0 * plate.confidence, 4),
+            "matches_template": int(plate.matches_template),
+            "plate_index": len(results),
+            "region": plate.region,
+            "region_confidence": round(100.0 * plate.confidence, 4) if plate.region else 0,
+            "processing_time_ms": round(float(processing_time_ms) / max(len(plates), 1), 3),
+            "requested_topn": int(top_n),
+            "coordinates": [{"x": int(round(x)), "y": int(round(y))} for x, y in plate.quad],
+            "candidates": cands,
+        })
+    return {
+        "version": 2,
+        "data_type": "alpr_results",
+        "epoch_time": int(time.time() * 1000) if epoch_time is None else int(epoch_time),
+        "img_width": int(width),
+        "img_height": int(height),
+        "processing_time_ms": round(float(processing_time_ms), 3),
+        "regions_of_interest": [],
+        "results": results,
+    }
+
+
+class Alpr:
+    """OpenALPR's ``Alpr`` class, reading with :class:`fastplate.Reader`.
+
+    Parameters
+    ----------
+    country : str
+        ``"us"``, ``"eu"``, ``"br"`` (or ``"br2"``), or a European country code such as ``"gb"`` (read as
+        ``"eu"`` with that region preferred). Other codes read without country formats.
+    config_file, runtime_dir : str, optional
+        Accepted for compatibility, ignored.
+    **reader_options
+        Passed to :class:`fastplate.Reader` (e.g. ``recognizer=``, ``device=``).
+
+    Example
+    -------
+    >>> with Alpr("eu") as alpr:                                  # doctest: +SKIP
+    ...     results = alpr.recognize_file("car.jpg")
+    ...     print(results["results"][0]["plate"])
+    """
+
+    def __init__(self, country, config_file=None, runtime_dir=None, **reader_options):
+        from ..reader import Reader
+
+        self._options = dict(reader_options)
+        self._top_n = 10
+        self._region = None
+        self._detect_region = False
+        self._reader = None
+        self._recognizer = self._options.pop("recognizer", None)
+        self._Reader = Reader
+        self.set_country(country)
+        self.loaded = True
+
+    # ------------------------------------------------------------------------------------ settings
+    def set_country(self, country):
+        """Choose the plate formats (see the class docstring)."""
+        if isinstance(country, bytes):
+            country = country.decode("utf-8")
+        if not isinstance(country, str):
+            raise TypeError(f"country must be a str, got {type(country).__name__}")
+        code = country.strip().lower()
+        region = None
+        if code in ("br", "br2"):
+            code = "br"
+        elif code in _EU_CODES:
+            code, region = "eu", code
+        elif code not in ("us", "eu"):
+            code = None
+        self._country, self._region = code, region
+        self._build()
+
+    def _build(self):
+        if self._recognizer is None:
+            from ..recognizer import Recognizer
+
+            self._recognizer = Recognizer(device=self._options.pop("device", "auto"))
+        self._reader = self._Reader(self._country, recognizer=self._recognizer, top_n=self._top_n,
+                                    region=self._region, **self._options)
+
+    def set_top_n(self, topn):
+        """Number of candidate readings per plate."""
+        if isinstance(topn, bool) or not isinstance(topn, int) or topn < 1:
+            raise ValueError(f"topn must be an int >= 1, got {topn!r}")
+        self._top_n = topn
+        self._reader.top_n = topn
+
+    def set_default_region(self, region):
+        """Prefer the patterns of ``region`` (e.g. ``"md"``, ``"fr"``); unknown regions are ignored."""
+        if isinstance(region, bytes):
+            region = region.decode("utf-8")
+        region = (region or "").strip().lower()
+        try:
+            self._reader.formats.set_region(region or None)
+            self._region = region or None
+        except ValueError:  # OpenALPR ignores regions it has no pattern for, so do we
+            self._reader.formats.set_region(None)
+            self._region = None
+
+    def set_detect_region(self, enabled):
+        """Accepted for compatibility: the region of each plate is always reported when a pattern fits."""
+        self._detect_region = bool(enabled)
+
+    def set_prewarp(self, prewarp):
+        """Accepted for compatibility, ignored."""
+
+    def get_version(self):
+        return f"fastplate {__version__} (OpenALPR-compatible)"
+
+    def is_loaded(self):
+        return bool(self.loaded)
+
+    def unload(self):
+        self.loaded = False
+        self._reader = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc_val, exc_tb):
+        self.unload()
+
+    # ---------------------------------------------------------------------------------- recognition
+    def _recognize(self, image):
+        if not self.loaded:
+            raise RuntimeError("this Alpr was unloaded; create a new one")
+        gray = load_gray(image)
+        t = time.perf_counter()
+        (plates,), _ = self._reader.read_arrays([gray])
+        ms = 1000.0 * (time.perf_counter() - t)
+        return to_openalpr(plates, gray.shape[1], gray.shape[0], ms, self._top_n, self._reader.formats)
+
+    def recognize_file(self, file_path):
+        """Read the image file ``file_path``; returns OpenALPR's result dictionary."""
+        if isinstance(file_path, bytes):
+            file_path = os.fsdecode(file_path)
+        if not isinstance(file_path, (str, os.PathLike)):
+            raise TypeError(f"file_path must be a str or os.PathLike, got {type(file_path).__name__}")
+        return self._recognize(file_path)
+
+    def recognize_array(self, byte_array):
+        """Read an encoded image (the bytes of a JPEG/PNG/... file)."""
+        if not isinstance(byte_array, (bytes, bytearray)):
+            raise TypeError(f"byte_array must be bytes (an encoded image file), got {type(byte_array).__name__}")
+        return self._recognize(bytes(byte_array))
+
+    def recognize_ndarray(self, ndarray):
+        """Read an (H, W, 3) BGR or (H, W) gray uint8 array, as OpenCV loads images."""
+        import numpy as np
+
+        if not isinstance(ndarray, np.ndarray):
+            raise TypeError(f"ndarray must be a numpy.ndarray, got {type(ndarray).__name__}")
+        return self._recognize(ndarray)
+
+    recognize_image = recognize_ndarray  # the name in older OpenALPR bindings

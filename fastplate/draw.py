@@ -1,0 +1,65 @@
+"""Annotate an image with the plates read in it."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+__all__ = ["draw"]
+
+
+def draw(image, plates, *, color=(0, 255, 0), thickness=None, text=True, chars=False):
+    """Return a copy of ``image`` with each plate's quad outlined and its text written above it.
+
+    Parameters
+    ----------
+    image : ndarray, (H, W, 3) BGR or (H, W) gray uint8
+        Gray images are annotated in colour (the copy is BGR).
+    plates : sequence of fastplate.Plate
+    color : (b, g, r)
+    thickness : int, optional
+        Line width in pixels (default: scaled to the image size).
+    text : bool
+        Write the plate text and confidence.
+    chars : bool
+        Also draw each character's box.
+
+    Returns
+    -------
+    ndarray, (H, W, 3) uint8
+        The annotated copy; ``image`` itself is unchanged.
+
+    Example
+    -------
+    >>> out = draw(np.zeros((40, 60), np.uint8), []); out.shape
+    (40, 60, 3)
+    """
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
+        raise TypeError(f"image must be a uint8 numpy.ndarray, got {getattr(image, 'dtype', type(image).__name__)}")
+    if image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 1):
+        out = cv2.cvtColor(image.reshape(image.shape[:2]), cv2.COLOR_GRAY2BGR)
+    elif image.ndim == 3 and image.shape[2] in (3, 4):
+        out = np.ascontiguousarray(image[:, :, :3]).copy()
+    else:
+        raise ValueError(f"image must be (H, W) or (H, W, 3), got shape {image.shape}")
+    if out.size == 0:
+        raise ValueError(f"image must not be empty, got shape {image.shape}")
+    h, w = out.shape[:2]
+    thick = int(thickness) if thickness is not None else max(1, round(max(h, w) / 500))
+    color = tuple(int(c) for c in color)
+    for plate in plates:
+        quad = np.round(np.asarray(plate.quad, dtype=np.float64)).astype(np.int32)
+        cv2.polylines(out, [quad], True, color, thick, cv2.LINE_AA)
+        if chars:
+            for ch in plate.chars:
+                x, y, cw, chh = (int(v) for v in ch.box)
+                cv2.rectangle(out, (x, y), (x + cw, y + chh), color, 1)
+        if text:
+            label = f"{plate.text} {plate.confidence:.0%}"
+            scale = max(0.4, (quad[:, 1].max() - quad[:, 1].min()) / 40)
+            (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
+            x, y = int(quad[:, 0].min()), int(quad[:, 1].min()) - 4
+            if y - th - base < 0:  # no room above: write below
+                y = int(quad[:, 1].max()) + th + 4
+            cv2.rectangle(out, (x, y - th - base), (x + tw, y + base // 2), (0, 0, 0), -1)
+            cv2.putText(out, label, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, color, thick, cv2.LINE_AA)
+    return out

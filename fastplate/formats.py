@@ -1,0 +1,241 @@
+"""Country plate formats: match readings against per-region patterns and fix letter/digit confusions.
+
+The patterns live in ``fastplate/data/formats.json`` (data, not code). A pattern is a string of tokens:
+``A`` a letter, ``9`` a digit, ``*`` either, ``[XYZ]`` one of the listed characters, each optionally
+followed by ``{n}`` or ``{m,n}``. Patterns are expanded once into fixed-length lists of allowed sets.
+
+A reading that fits a pattern as read is kept. Otherwise the usual confusions (O/0, I/1, B/8, S/5, Z/2,
+G/6, D/0, ...) are fixed at the positions where the pattern demands the other class, fewest fixes first,
+and only for characters the recognizer was unsure of (``fix_below`` in the data file).
+"""
+from __future__ import annotations
+
+import json
+import re
+import string
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Sequence
+
+__all__ = ["PlateFormats", "FormatMatch", "load_formats", "countries", "fold_o0"]
+
+_LETTERS = frozenset(string.ascii_uppercase)
+_DIGITS = frozenset(string.digits)
+_TOKEN = re.compile(r"(\[[A-Z0-9]+\]|[A9*])(?:\{(\d+)(?:,(\d+))?\})?")
+
+
+@dataclass(frozen=True)
+class FormatMatch:
+    """The outcome of :meth:`PlateFormats.apply`: the (possibly fixed) text, the matched region, whether
+    a pattern matched and how many characters were changed to make it match."""
+
+    text: str
+    region: str
+    matches_template: bool
+    fixes: int = 0
+
+
+def fold_o0(text: str) -> str:
+    """``text`` with the letter O folded into the digit 0 (labels treat them inconsistently)."""
+    return text.replace("O", "0")
+
+
+@lru_cache(maxsize=None)
+def load_formats(path: str | None = None) -> dict:
+    """The parsed format file (the shipped ``fastplate/data/formats.json`` unless ``path`` is given)."""
+    if path is None:
+        text = resources.files("fastplate.data").joinpath("formats.json").read_text(encoding="utf-8")
+    else:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    return json.loads(text)
+
+
+def countries(path: str | None = None) -> tuple:
+    """Country codes that have patterns, e.g. ``("br", "eu", "us")``."""
+    return tuple(load_formats(path)["countries"])
+
+
+def _token_set(token: str) -> frozenset:
+    if token == "A":
+        return _LETTERS
+    if token == "9":
+        return _DIGITS
+    if token == "*":
+        return _LETTERS | _DIGITS
+    return frozenset(token[1:-1])
+
+
+def _expand(pattern: str) -> list:
+    """All fixed-length expansions of ``pattern``: lists of allowed-character sets."""
+    pos, parts = 0, []
+    for m in _TOKEN.finditer(pattern):
+        if m.start() != pos:
+            raise ValueError(f"bad plate pattern {pattern!r} at position {pos}")
+        pos = m.end()
+        lo = int(m.group(2) or 1)
+        hi = int(m.group(3) or lo)
+        parts.append((_token_set(m.group(1)), lo, hi))
+    if pos != len(pattern) or not parts:
+        raise ValueError(f"bad plate pattern {pattern!r}")
+    seqs = [[]]
+    for allowed, lo, hi in parts:
+        seqs = [s + [allowed] * n for s in seqs for n in range(lo, hi + 1)]
+    return seqs
+
+
+class PlateFormats:
+    """Plate patterns of one country, with confusion fixing.
+
+    Parameters
+    ----------
+    country : {"us", "eu", "br"} or None
+        None: readings are matched against every country's patterns as read, never changed.
+    region : str, optional
+        Preferred region (e.g. ``"hr"`` within ``"eu"``, ``"ca"`` within ``"us"``): its patterns are tried
+        first, and fixes towards them are allowed even where another region's pattern fits as read.
+    path : str, optional
+        Another format file with the same structure.
+
+    Example
+    -------
+    >>> PlateFormats("br").apply("A8C1234").text
+    'ABC1234'
+    """
+
+    def __init__(self, country: str | None = None, region: str | None = None, path: str | None = None):
+        data = load_formats(path)
+        known = tuple(data["countries"])
+        if country is not None and (not isinstance(country, str) or country.lower() not in known):
+            raise ValueError(f"country must be one of {', '.join(map(repr, known))} or None; got {country!r}")
+        self.country = country.lower() if country else None
+        self.to_letter = data.get("to_letter", {})
+        self.to_digit = data.get("to_digit", {})
+        settings = data.get("settings", {}).get(self.country or "", {})
+        # Without a country nothing is changed: a reading is only labelled with the region it fits.
+        self.fix_below = float(settings.get("fix_below", 1.01)) if self.country else -1.0
+        self.prefer_template_within = float(settings.get("prefer_template_within", 0.3))
+        chosen = [self.country] if self.country else list(known)
+        self.regions = {}  # region -> {length: [allowed-set lists]}
+        for c in chosen:
+            for name, patterns in data["countries"][c].items():
+                by_len = self.regions.setdefault(name, {})
+                for p in patterns:
+                    for seq in _expand(p):
+                        by_len.setdefault(len(seq), []).append(seq)
+        self.region = None
+        self.set_region(region)
+
+    def set_region(self, region: str | None) -> None:
+        """Prefer ``region``'s patterns (None or "" for no preference)."""
+        if region in (None, ""):
+            self.region = None
+            return
+        region = str(region).lower()
+        if region not in self.regions:
+            raise ValueError(f"region must be one of {', '.join(map(repr, self.regions))}; got {region!r}")
+        self.region = region
+
+    # --------------------------------------------------------------------------------------------
+    def _fit(self, text: str, seq: list, unsure) -> int:
+        """Fixes needed for ``text`` to fit ``seq`` (-1 when it cannot)."""
+        fixes = 0
+        for i, (ch, allowed) in enumerate(zip(text, seq)):
+            if ch in allowed:
+                continue
+            if unsure is not None and not unsure[i]:
+                return -1
+            alt = self.to_letter.get(ch) if ch in _DIGITS else self.to_digit.get(ch)
+            if alt is None or alt not in allowed:
+                return -1
+            fixes += 1
+        return fixes
+
+    def _best(self, text: str, regions, unsure, allow_fixes: bool):
+        best = None
+        for name in regions:
+            for seq in self.regions[name].get(len(text), ()):
+                fixes = self._fit(text, seq, unsure) if allow_fixes else (0 if all(c in a for c, a in zip(text, seq)) else -1)
+                if fixes < 0 or (best is not None and fixes >= best[2]):
+                    continue
+                fixed = "".join(
+                    ch if ch in a else (self.to_letter.get(ch) if ch in _DIGITS else self.to_digit.get(ch))
+                    for ch, a in zip(text, seq)
+                )
+                best = (fixed, name, fixes)
+                if fixes == 0:
+                    return best
+        return best
+
+    def matches(self, text: str) -> bool:
+        """Whether ``text`` fits a pattern (of the preferred region when one is set) as read."""
+        regions = [self.region] if self.region is not None else list(self.regions)
+        return self._best(str(text).upper(), regions, None, False) is not None
+
+    def apply(self, text: str, char_confidences: Sequence[float] | None = None) -> FormatMatch:
+        """Match ``text`` against the patterns, fixing confusions where needed.
+
+        Parameters
+        ----------
+        text : str
+            A reading (uppercase letters and digits).
+        char_confidences : sequence of float, optional
+            Per-character confidences of ``text``; only characters under ``fix_below`` may be fixed.
+            Without them every character may be fixed where the country allows it.
+
+        Returns
+        -------
+        FormatMatch
+        """
+        text = str(text).upper()
+        if char_confidences is not None and len(char_confidences) == len(text):
+            unsure = [float(c) < self.fix_below for c in char_confidences]
+        else:
+            unsure = None if self.fix_below > 1 else [False] * len(text)
+        allow = self.fix_below >= 0
+        order = list(self.regions)
+        if self.region is not None:
+            found = self._best(text, [self.region], None, False) or (
+                allow and self._best(text, [self.region], unsure, True)
+            )
+            if found:
+                return FormatMatch(found[0], found[1], True, found[2])
+        found = self._best(text, order, None, False) or (allow and self._best(text, order, unsure, True))
+        if found:
+            return FormatMatch(found[0], found[1], True, found[2])
+        return FormatMatch(text, self.region or "", False, 0)
+
+    def rerank(self, candidates, char_confidences=None, top_n: int = 10) -> list:
+        """Apply the patterns to recognizer candidates and pick the best reading.
+
+        Parameters
+        ----------
+        candidates : sequence of (text, confidence), best first
+        char_confidences : per-character confidences of ``candidates[0]``, optional
+        top_n : int
+
+        Returns
+        -------
+        list of (text, confidence, FormatMatch)
+            Best first and without duplicates. A reading that fits a pattern moves to the front when its
+            confidence is within ``prefer_template_within`` of the best one's.
+        """
+        out, seen = [], {}
+        for i, (text, conf) in enumerate(candidates):
+            match = self.apply(text, char_confidences if i == 0 else None)
+            if match.text in seen:
+                continue
+            seen[match.text] = len(out)
+            out.append((match.text, float(conf), match))
+        if not out:
+            return out
+        if not out[0][2].matches_template:
+            limit = out[0][1] * self.prefer_template_within
+            for j in range(1, len(out)):
+                if out[j][1] < limit:
+                    break
+                if out[j][2].matches_template:
+                    out.insert(0, out.pop(j))
+                    break
+        return out[:top_n]

@@ -1,0 +1,113 @@
+"""Turn what users pass as an image (array, path, encoded bytes) into a gray uint8 array, or a clear error."""
+from __future__ import annotations
+
+import os
+import struct
+
+import cv2
+import numpy as np
+
+from ._validate import MAX_PIXELS, as_image
+from .errors import ImageDecodeError
+
+__all__ = ["load_gray", "image_size_from_header"]
+
+# The largest file we read: far above any camera frame, small enough to never exhaust memory.
+MAX_FILE_BYTES = 512 << 20
+
+
+def image_size_from_header(data: bytes):
+    """``(width, height)`` from a PNG or JPEG header, or None when the format is another one or unclear.
+
+    Lets us refuse decompression bombs before OpenCV allocates the pixels.
+    """
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
+        return struct.unpack(">II", data[16:24])
+    if data[:2] == b"\xff\xd8":
+        i, n = 2, len(data)
+        while i + 4 <= n:
+            if data[i] != 0xFF:
+                return None
+            marker = data[i + 1]
+            if marker == 0xFF:  # fill byte
+                i += 1
+                continue
+            if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+                i += 2
+                continue
+            length = struct.unpack(">H", data[i + 2:i + 4])[0]
+            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+                if i + 9 > n:
+                    return None
+                h, w = struct.unpack(">HH", data[i + 5:i + 9])
+                return w, h
+            i += 2 + length
+    return None
+
+
+def _decode(data: bytes, what: str) -> np.ndarray:
+    if len(data) == 0:
+        raise ImageDecodeError(f"{what} is empty (0 bytes)")
+    size = image_size_from_header(data)
+    if size is not None and size[0] * size[1] > MAX_PIXELS:
+        raise ImageDecodeError(f"{what} is too large: {size[0]}x{size[1]} pixels, at most {MAX_PIXELS} allowed")
+    try:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+    except cv2.error as exc:  # OpenCV refuses some malformed or oversized files with an exception
+        raise ImageDecodeError(f"could not decode {what}: {exc}") from None
+    if image is None or image.size == 0:
+        raise ImageDecodeError(f"could not decode {what} ({len(data)} bytes): not a supported image or corrupt")
+    return image
+
+
+def load_gray(image, name: str = "image") -> np.ndarray:
+    """Return ``image`` as a C-contiguous (H, W) uint8 gray array.
+
+    Parameters
+    ----------
+    image : ndarray, str, os.PathLike, bytes, bytearray or memoryview
+        (H, W) gray or (H, W, 3|4) BGR(A) uint8 array (as OpenCV loads them), a file path, or the encoded
+        bytes of an image file (JPEG, PNG, BMP, WebP, TIFF, ... whatever OpenCV decodes).
+
+    Raises
+    ------
+    TypeError
+        Not an array, path or bytes, or an array that is not uint8.
+    ValueError
+        An empty array, a wrong shape, or too many pixels.
+    FileNotFoundError
+        The path does not exist.
+    fastplate.errors.ImageDecodeError
+        The file or bytes are not an image OpenCV can decode (corrupt, truncated, empty, too large).
+    """
+    from . import kernels
+
+    if isinstance(image, np.ndarray):
+        if image.dtype != np.uint8:
+            raise TypeError(f"{name} must be a uint8 array (as cv2.imread returns), got dtype {image.dtype}")
+        if image.ndim == 3 and image.shape[2] == 1:
+            image = image[:, :, 0]
+        if image.ndim not in (2, 3):
+            raise ValueError(f"{name} must be (H, W) gray or (H, W, 3) BGR, got shape {image.shape}")
+        if image.ndim == 2:  # already gray: validate without copying
+            return as_image(image, name)
+        return kernels.to_gray(image)
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        return _decode(bytes(image), f"{name} bytes")
+    if isinstance(image, (str, os.PathLike)):
+        path = os.fspath(image)
+        if isinstance(path, bytes):
+            path = os.fsdecode(path)
+        if not os.path.isfile(path):
+            if os.path.isdir(path):
+                raise IsADirectoryError(f"{name} {path!r} is a directory, not an image file")
+            raise FileNotFoundError(f"{name} file not found: {path!r}")
+        size = os.path.getsize(path)
+        if size > MAX_FILE_BYTES:
+            raise ImageDecodeError(f"{name} file {path!r} is too large ({size} bytes)")
+        with open(path, "rb") as f:
+            data = f.read()
+        return _decode(data, f"{name} file {path!r}")
+    raise TypeError(
+        f"{name} must be a numpy.ndarray, a path or encoded image bytes, got {type(image).__name__}"
+    )

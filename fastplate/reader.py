@@ -1,0 +1,243 @@
+"""The end-to-end plate reader: image -> plate candidates (our kernels) -> one recognizer call -> plates.
+
+Candidates come from :mod:`fastplate.localize`. All candidates of all images of a call are read by the
+recognizer in one batch; a candidate becomes a plate when its reading is confident and plausible (length,
+country pattern), and overlapping plates are reduced to the best one (NMS on the quads' boxes).
+"""
+from __future__ import annotations
+
+import os
+import time
+from typing import Sequence
+
+import numpy as np
+
+from . import kernels
+from .formats import PlateFormats
+from .images import load_gray
+from .localize import Localizer, box_iou, quad_box
+from .types import Char, Plate
+
+__all__ = ["Reader"]
+
+# Padding of a character row to the plate outline (in character heights, x then y): plates are wider and
+# taller around their characters by country (EU strip, US state names). Measured on plate geometry.
+PADDING = {"eu": (0.6, 0.25), "br": (0.45, 0.5), "us": (0.6, 0.6), None: (0.55, 0.35)}
+
+
+def _suppress(kept_boxes, box, iou_limit=0.3, cover_limit=0.5) -> bool:
+    """True when ``box`` overlaps a kept box: IoU above ``iou_limit`` or covering/covered above ``cover_limit``."""
+    for k in kept_boxes:
+        ix = max(0.0, min(k[0] + k[2], box[0] + box[2]) - max(k[0], box[0]))
+        iy = max(0.0, min(k[1] + k[3], box[1] + box[3]) - max(k[1], box[1]))
+        inter = ix * iy
+        smaller = min(k[2] * k[3], box[2] * box[3])
+        if box_iou(k, box) > iou_limit or (smaller > 0 and inter / smaller > cover_limit):
+            return True
+    return False
+
+
+def _span_boxes(quad: np.ndarray, spans: np.ndarray) -> list:
+    """Boxes (x, y, w, h) of characters whose spans are fractions of the quad's width."""
+    tl, tr, br, bl = quad
+    boxes = []
+    for s, e in np.asarray(spans, dtype=np.float64).reshape(-1, 2):
+        pts = np.array([tl + s * (tr - tl), tl + e * (tr - tl), bl + e * (br - bl), bl + s * (br - bl)])
+        x0, y0 = pts.min(axis=0)
+        x1, y1 = pts.max(axis=0)
+        boxes.append((int(round(x0)), int(round(y0)), int(round(x1 - x0)), int(round(y1 - y0))))
+    return boxes
+
+
+class Reader:
+    """Read license plates in photos.
+
+    Parameters
+    ----------
+    country : {"us", "eu", "br"} or None
+        Plate formats to apply (pattern matching and O/0-style fixes, see :mod:`fastplate.formats`), and the
+        plate geometry to expect. None: no fixes, any plate-like reading.
+    recognizer : object, optional
+        A :class:`fastplate.Recognizer` (or anything with its ``recognize_quads_batch`` method). Default:
+        ``Recognizer(device=device)`` with the shipped model.
+    device : {"auto", "cpu", "cuda"}
+        Passed to the default recognizer.
+    top_n : int
+        Alternative readings kept per plate (``Plate.candidates``).
+    min_confidence : float
+        Readings below this confidence (0-1) are not reported.
+    min_length, max_length : int
+        Plausible numbers of characters.
+    region : str, optional
+        Preferred region within ``country`` (e.g. ``"hr"``), see :class:`fastplate.formats.PlateFormats`.
+    threads : int, optional
+        Threads for decoding and localizing the images of :meth:`read_batch` (default: all cores).
+    localizer : Localizer, optional
+        A configured :class:`fastplate.localize.Localizer`.
+    recognizer_threads : int, optional
+        Intra-op threads of the default recognizer (ONNX Runtime's default when None).
+
+    Example
+    -------
+    >>> reader = Reader("eu")                                    # doctest: +SKIP
+    >>> [p.text for p in reader.read("car.jpg")]                 # doctest: +SKIP
+    ['RK755AJ']
+    """
+
+    def __init__(self, country=None, *, recognizer=None, device="auto", top_n=10, min_confidence=0.5, min_length=4,
+                 max_length=10, region=None, threads=None, localizer=None, recognizer_threads=None):
+        if country is not None and not isinstance(country, str):
+            raise TypeError(f"country must be a str or None, got {type(country).__name__}")
+        self.country = country.lower() if country else None
+        self.formats = PlateFormats(self.country, region)
+        if isinstance(top_n, bool) or not isinstance(top_n, (int, np.integer)) or top_n < 1:
+            raise ValueError(f"top_n must be an int >= 1, got {top_n!r}")
+        self.top_n = int(top_n)
+        if isinstance(min_confidence, bool) or not isinstance(min_confidence, (int, float)) \
+                or not 0 <= min_confidence <= 1:
+            raise ValueError(f"min_confidence must be a number in [0, 1], got {min_confidence!r}")
+        self.min_confidence = float(min_confidence)
+        self.min_length, self.max_length = int(min_length), int(max_length)
+        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+            raise ValueError(f"threads must be an int >= 1 or None, got {threads!r}")
+        self.threads = threads or (os.cpu_count() or 1)
+        if localizer is None:
+            pad_x, pad_y = PADDING.get(self.country, PADDING[None])
+            localizer = Localizer(pad_x=pad_x, pad_y=pad_y)
+        self.localizer = localizer
+        if recognizer is None:
+            from .recognizer import Recognizer
+
+            recognizer = Recognizer(device=device) if recognizer_threads is None else \
+                Recognizer(device=device, threads=recognizer_threads)
+        self.recognizer = recognizer
+
+    # ------------------------------------------------------------------------------------------ public
+    def read(self, image) -> list:
+        """Plates in one image.
+
+        Parameters
+        ----------
+        image : ndarray, str, os.PathLike or bytes
+            (H, W, 3) BGR or (H, W) gray uint8, a file path, or encoded image bytes.
+
+        Returns
+        -------
+        list of Plate
+            Best first (by confidence).
+
+        Raises
+        ------
+        TypeError, ValueError, FileNotFoundError, fastplate.errors.ImageDecodeError
+            See :func:`fastplate.images.load_gray`.
+        """
+        return self.read_batch([image])[0]
+
+    def read_file(self, path) -> list:
+        """Plates in the image file ``path`` (same as :meth:`read` on a path)."""
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+        return self.read(path)
+
+    def read_batch(self, images: Sequence) -> list:
+        """Plates in each of ``images``, with one recognizer call for all of them.
+
+        Images are decoded and localized on ``threads`` threads (our kernels release the GIL).
+
+        Returns
+        -------
+        list of list of Plate, one list per image.
+        """
+        if isinstance(images, (str, bytes, os.PathLike, np.ndarray)) or not hasattr(images, "__iter__"):
+            raise TypeError("images must be a sequence of images (arrays, paths or bytes), "
+                            f"got {type(images).__name__}; use read() for one image")
+        images = list(images)
+        return self.read_arrays([load_gray(im) for im in images] if self.threads == 1 or len(images) < 2
+                                else kernels.map_images(load_gray, list(images), threads=self.threads))[0]
+
+    def read_arrays(self, grays: list):
+        """Read already-decoded gray images: ``(plates per image, milliseconds per image)``.
+
+        The milliseconds count localization, the image's share of the recognizer call, and verification.
+        """
+        def locate(gray):
+            t = time.perf_counter()
+            cands = self.localizer(gray)
+            return cands, time.perf_counter() - t
+
+        found = kernels.map_images(locate, grays, threads=self.threads)
+        cands = [c for c, _ in found]
+        seconds = [s for _, s in found]
+        t = time.perf_counter()
+        readings = self._recognize(grays, cands)
+        total = sum(len(c) for c in cands)
+        share = (time.perf_counter() - t) / max(total, 1)
+        results = []
+        for i, (gray, cs, rs) in enumerate(zip(grays, cands, readings)):
+            t = time.perf_counter()
+            results.append(self._verify(cs, rs))
+            seconds[i] += time.perf_counter() - t + share * len(cs)
+        return results, [1000.0 * s for s in seconds]
+
+    # ----------------------------------------------------------------------------------------- private
+    def _recognize(self, grays, cands):
+        jobs = [(g, np.array([c.quad for c in cs]).reshape(-1, 4, 2)) for g, cs in zip(grays, cands)]
+        rec = self.recognizer
+        if hasattr(rec, "recognize_quads_batch"):
+            todo = [i for i, (_, q) in enumerate(jobs) if len(q)]
+            out = [[] for _ in jobs]
+            if todo:
+                for i, rs in zip(todo, rec.recognize_quads_batch([jobs[i] for i in todo])):
+                    out[i] = list(rs)
+            return out
+        return [list(rec.recognize_quads(g, q)) if len(q) else [] for g, q in jobs]
+
+    def _verify(self, cands, readings) -> list:
+        plates = []
+        for cand, rec in zip(cands, readings):
+            ranked = self.formats.rerank(rec.candidates or [(rec.text, rec.confidence)], rec.char_confidences,
+                                         self.top_n)
+            if not ranked:
+                continue
+            text, conf, match = ranked[0]
+            if conf < self.min_confidence or not self.min_length <= len(text) <= self.max_length:
+                continue
+            plates.append((conf + (0.15 if match.matches_template else 0.0), cand, rec, ranked))
+        plates.sort(key=lambda p: -p[0])
+        kept, kept_boxes, texts = [], [], set()
+        for _, cand, rec, ranked in plates:
+            box = quad_box(cand.quad)
+            text, conf, match = ranked[0]
+            if text in texts or _suppress(kept_boxes, box):
+                continue
+            kept_boxes.append(box)
+            texts.add(text)
+            kept.append(self._plate(cand, rec, ranked))
+        kept.sort(key=lambda p: -p.confidence)
+        return kept
+
+    def _plate(self, cand, rec, ranked) -> Plate:
+        text, conf, match = ranked[0]
+        quad = np.asarray(cand.quad, dtype=np.float64)
+        x, y, w, h = quad_box(quad)
+        box = (int(round(x)), int(round(y)), int(round(w)), int(round(h)))
+        if len(cand.char_boxes) == len(text):
+            boxes = [tuple(int(round(v)) for v in b) for b in cand.char_boxes]
+        else:
+            spans = rec.char_spans if len(rec.char_spans) == len(text) else \
+                np.stack([np.arange(len(text)), np.arange(1, len(text) + 1)], axis=1) / max(len(text), 1)
+            boxes = _span_boxes(quad, spans)
+        char_conf = np.asarray(rec.char_confidences, dtype=np.float64)
+        if len(char_conf) != len(text):
+            char_conf = np.full(len(text), conf)
+        chars = tuple(Char(ch, float(c), b) for ch, c, b in zip(text, char_conf, boxes))
+        return Plate(
+            text=text,
+            confidence=float(conf),
+            quad=tuple((float(px), float(py)) for px, py in quad),
+            box=box,
+            chars=chars,
+            candidates=tuple((t, float(c)) for t, c, _ in ranked),
+            region=match.region,
+            matches_template=bool(match.matches_template),
+        )

@@ -1,0 +1,126 @@
+"""Real plate crops for training and evaluation, and the train/validation split rule.
+
+Sets (read from ``shared/data``, never copied into the repository; AGPL-3.0, from openalpr/benchmarks):
+``us-crops`` and ``br-crops`` (whole images are the plate crops, labels.csv), and the labelled boxes of
+``scenes-eu`` / ``scenes-br`` (``NAME.txt``: tab-separated ``file x y w h PLATE``).
+
+Split rule: a plate goes to validation when ``crc32(folded_text) % 5 == 0`` (about 20%), where
+``folded_text`` is the clean label with O replaced by 0. All crops of one plate text land on the same
+side, and labels that differ only by O/0 too, so validation plates are never trained on.
+"""
+from __future__ import annotations
+
+import csv
+import glob
+import os
+import zlib
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .synth import ALPHABET, crop_quad, degrade, warp_quad
+
+DATA_DIR = os.environ.get("FASTPLATE_DATA",
+                          os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data")))
+SETS = ("us-crops", "br-crops", "scenes-eu", "scenes-br")
+
+
+def clean_label(text):
+    """Uppercase, spaces and dashes removed; None when other characters remain."""
+    text = text.strip().upper().replace(" ", "").replace("-", "")
+    return text if text and all(c in ALPHABET for c in text) else None
+
+
+def fold(text):
+    """O/0-folded text (labels are inconsistent about O and 0)."""
+    return text.replace("O", "0")
+
+
+def is_val(text):
+    """The split rule: True for validation plates (stable across runs and machines)."""
+    return zlib.crc32(fold(text).encode()) % 5 == 0
+
+
+@dataclass
+class Sample:
+    """A labelled plate: a gray image region and the plate box in it."""
+
+    image: np.ndarray  # gray uint8 (a crop, or a region of a scene around the box)
+    box: tuple  # x, y, w, h of the plate in ``image``
+    label: str
+    set_name: str
+    file: str
+
+
+def _read_gray(path):
+    im = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+    if im is None:
+        raise OSError(f"cannot read {path}")
+    return im
+
+
+def load_set(name, split=None, data_dir=None, context=1.0):
+    """Load one set as a list of ``Sample``.
+
+    Parameters
+    ----------
+    name : one of ``SETS``
+    split : "train", "val" or None (both)
+    context : for scenes, how much of the scene around the box to keep (fraction of the box size per side)
+    """
+    root = os.path.join(data_dir or DATA_DIR, name)
+    out = []
+    if name in ("us-crops", "br-crops"):
+        with open(os.path.join(root, "labels.csv"), newline="") as f:
+            for row in csv.DictReader(f):
+                label = clean_label(row["plate"])
+                if label is None or (split and (split == "val") != is_val(label)):
+                    continue
+                path = os.path.join(root, "images", row["file"])
+                if not os.path.exists(path):
+                    path = os.path.join(root, row["file"])
+                im = _read_gray(path)
+                out.append(Sample(im, (0, 0, im.shape[1], im.shape[0]), label, name, row["file"]))
+        return out
+    for txt in sorted(glob.glob(os.path.join(root, "*.txt"))):
+        with open(txt) as f:
+            lines = [ln.rstrip("\n").split("\t") for ln in f if ln.strip()]
+        for parts in lines:
+            if len(parts) < 6:
+                continue
+            label = clean_label(parts[5])
+            if label is None or (split and (split == "val") != is_val(label)):
+                continue
+            path = os.path.join(root, parts[0])
+            if not os.path.exists(path):
+                continue
+            im = _read_gray(path)
+            x, y, w, h = (int(v) for v in parts[1:5])
+            # Keep only the surroundings a loose crop can reach: saves memory and resize time.
+            x0, y0 = max(0, int(x - w * context)), max(0, int(y - h * context))
+            x1, y1 = min(im.shape[1], int(x + w * (1 + context))), min(im.shape[0], int(y + h * (1 + context)))
+            region = np.ascontiguousarray(im[y0:y1, x0:x1]) if context is not None else im
+            out.append(Sample(region, (x - x0, y - y0, w, h), label, name, parts[0]))
+    return out
+
+
+def augment_real(sample, rng, out_size=(32, 128)):
+    """A localizer-like, camera-degraded (h, w) uint8 crop of a real plate."""
+    r = rng.random()
+    grow = (-0.05, 0.2) if r < 0.85 else (0.0, 0.05)
+    quad = crop_quad(sample.box, rng, grow=grow, shift=0.05, tilt=rng.uniform(0.0, 0.06))
+    crop = warp_quad(sample.image, quad, (out_size[0] * 2, out_size[1] * 2))
+    return degrade(crop, rng, out_size)
+
+
+def eval_quads(sample, rng, loose):
+    """The crop quad used by evaluation: the labelled box (tight), or grown 10-20% and shifted (loose)."""
+    x, y, w, h = sample.box
+    if not loose:
+        return np.array([[x, y], [x + w - 1, y], [x + w - 1, y + h - 1], [x, y + h - 1]], np.float64)
+    g = rng.uniform(0.10, 0.20, 2)
+    cx = x + (w - 1) / 2 + rng.uniform(-0.05, 0.05) * w
+    cy = y + (h - 1) / 2 + rng.uniform(-0.05, 0.05) * h
+    hw, hh = w * (1 + g[0]) / 2, h * (1 + g[1]) / 2
+    return np.array([[cx - hw, cy - hh], [cx + hw, cy - hh], [cx + hw, cy + hh], [cx - hw, cy + hh]], np.float64)

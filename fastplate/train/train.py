@@ -1,0 +1,209 @@
+"""Train the recognizer: ``python -m fastplate.train.train --out runs/rec [--minutes 90 | --until 16:05] [--resume]``.
+
+Mixes synthetic plates (``synth.py``) with augmented real crops (train split of ``data.py``), CTC loss,
+AdamW with a cosine schedule over the wall-clock budget, an EMA of the weights (what is evaluated, saved and
+exported). Checkpoints: ``OUT/last.pt`` every few minutes, ``OUT/best.pt`` on the best mean validation exact
+match. ``--resume`` continues from ``OUT/last.pt`` with the same schedule end.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime as dt
+import json
+import math
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import data as realdata
+from .model import ALPHABET, BLANK, INPUT_SIZE, PlateNet
+from .synth import synth_sample
+
+REAL_WEIGHTS = {"us-crops": 0.35, "br-crops": 0.3, "scenes-eu": 0.15, "scenes-br": 0.2}
+
+
+class Batches(torch.utils.data.IterableDataset):
+    """Endless batches of (uint8 (B, 32, 128), labels) mixing real and synthetic plates."""
+
+    def __init__(self, batch_size, real_fraction, seed):
+        self.batch_size, self.real_fraction, self.seed = batch_size, real_fraction, seed
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        rng = np.random.default_rng([self.seed, info.id if info else 0, int(time.time())])
+        real = {s: realdata.load_set(s, "train") for s in REAL_WEIGHTS}
+        names = list(REAL_WEIGHTS)
+        p = np.array([REAL_WEIGHTS[s] for s in names])
+        p /= p.sum()
+        while True:
+            images = np.empty((self.batch_size, *INPUT_SIZE), np.uint8)
+            labels = []
+            for i in range(self.batch_size):
+                if rng.random() < self.real_fraction:
+                    bucket = real[names[rng.choice(len(names), p=p)]]
+                    s = bucket[rng.integers(len(bucket))]
+                    images[i] = realdata.augment_real(s, rng, INPUT_SIZE)
+                    labels.append(s.label)
+                else:
+                    images[i], label = synth_sample(rng, INPUT_SIZE)
+                    labels.append(label)
+            yield torch.from_numpy(images), labels
+
+
+def encode(labels):
+    targets = torch.tensor([ALPHABET.index(c) for t in labels for c in t], dtype=torch.long)
+    lengths = torch.tensor([len(t) for t in labels], dtype=torch.long)
+    return targets, lengths
+
+
+def greedy_decode(logits):
+    """Best-path CTC decoding of (N, T, C) scores -> list of str."""
+    best = logits.argmax(-1).cpu().numpy()
+    out = []
+    for row in best:
+        keep = np.r_[True, row[1:] != row[:-1]] & (row != BLANK)
+        out.append("".join(ALPHABET[i] for i in row[keep]))
+    return out
+
+
+def load_val(context=1.0):
+    """Tight validation crops of every set, warped like normalize_batch: {set: (float32 (N,1,32,128), labels)}."""
+    out = {}
+    for name in realdata.SETS:
+        samples = realdata.load_set(name, "val")
+        x = np.stack([realdata.warp_quad(s.image, realdata.eval_quads(s, None, False).astype(np.float32), INPUT_SIZE)
+                      for s in samples])
+        out[name] = (torch.from_numpy(x[:, None].astype(np.float32) / 255.0), [s.label for s in samples])
+    return out
+
+
+@torch.no_grad()
+def validate(model, val):
+    model.eval()
+    acc = {}
+    for name, (x, labels) in val.items():
+        pred = greedy_decode(model(x))
+        acc[name] = float(np.mean([p == t for p, t in zip(pred, labels)]))
+    return acc
+
+
+def _until(args):
+    if args.until:
+        h, m = (int(v) for v in args.until.split(":"))
+        now = dt.datetime.now(dt.timezone.utc)
+        end = now.replace(hour=h, minute=m, second=0, microsecond=0)
+        if end <= now:
+            end += dt.timedelta(days=1)
+        return end.timestamp()
+    return time.time() + (args.minutes or 90.0) * 60
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default="runs/rec")
+    ap.add_argument("--minutes", type=float, default=None, help="wall-clock training budget (default 90)")
+    ap.add_argument("--until", default=None, help="HH:MM UTC end time (overrides --minutes)")
+    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--real-fraction", type=float, default=0.5)
+    ap.add_argument("--width", type=float, default=1.0)
+    ap.add_argument("--hidden", type=int, default=128)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--checkpoint-minutes", type=float, default=4.0)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    os.makedirs(args.out, exist_ok=True)
+    last_path, best_path = os.path.join(args.out, "last.pt"), os.path.join(args.out, "best.pt")
+
+    model = PlateNet(args.width, args.hidden)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    ema = copy.deepcopy(model).eval()
+    step, best, start, end = 0, -1.0, time.time(), _until(args)
+    if args.resume and os.path.exists(last_path):
+        ck = torch.load(last_path, map_location="cpu", weights_only=False)
+        model = PlateNet(**ck["model_config"])
+        model.load_state_dict(ck["model"])
+        ema = copy.deepcopy(model).eval()
+        ema.load_state_dict(ck["ema"])
+        opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+        opt.load_state_dict(ck["opt"])
+        step, best, start = ck["step"], ck["best"], ck["start"]
+        end = ck["end"] if not (args.until or args.minutes) else end
+        print(f"resumed at step {step}, best {best:.4f}", flush=True)
+    print(f"training until {dt.datetime.fromtimestamp(end, dt.timezone.utc):%H:%M:%S} UTC, "
+          f"{sum(p.numel() for p in model.parameters())} parameters", flush=True)
+
+    val = load_val()
+    loader = torch.utils.data.DataLoader(Batches(args.batch_size, args.real_fraction, args.seed + step),
+                                         batch_size=None, num_workers=args.workers, prefetch_factor=4,
+                                         persistent_workers=args.workers > 0)
+
+    def save(path, acc=None):
+        torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
+                    "model_config": model.config, "step": step, "best": best, "start": start, "end": end,
+                    "val": acc, "args": vars(args)}, path + ".tmp")
+        os.replace(path + ".tmp", path)
+
+    last_save = last_val = time.time()
+    t0, seen, losses = time.time(), 0, []
+    for images, labels in loader:
+        now = time.time()
+        frac = min(1.0, (now - start) / max(1.0, end - start))
+        warm = min(1.0, step / 300)
+        lr = args.lr * warm * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * frac)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        model.train()
+        x = images[:, None].float().div_(255.0)
+        log_probs = F.log_softmax(model(x), -1).permute(1, 0, 2)  # T, N, C
+        targets, lengths = encode(labels)
+        inputs = torch.full((x.shape[0],), log_probs.shape[0], dtype=torch.long)
+        loss = F.ctc_loss(log_probs, targets, inputs, lengths, blank=BLANK, zero_infinity=True)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        step += 1
+        seen += x.shape[0]
+        losses.append(loss.item())
+        with torch.no_grad():  # EMA of the weights; BN statistics copied as they are
+            d = min(0.999, (1 + step) / (10 + step))
+            for pe, pm in zip(ema.state_dict().values(), model.state_dict().values()):
+                if pe.dtype.is_floating_point:
+                    pe.mul_(d).add_(pm, alpha=1 - d)
+                else:
+                    pe.copy_(pm)
+        if step % 50 == 0:
+            print(f"step {step} loss {np.mean(losses):.4f} lr {lr:.2e} {seen / (time.time() - t0):.0f} samples/s "
+                  f"{frac * 100:.1f}% of budget", flush=True)
+            losses = []
+        done = now >= end
+        if now - last_val > 300 or done:
+            acc = validate(ema, val)
+            mean = float(np.mean(list(acc.values())))
+            print(f"step {step} val " + " ".join(f"{k} {v:.4f}" for k, v in acc.items()) + f" mean {mean:.4f}",
+                  flush=True)
+            if mean > best:
+                best = mean
+                save(best_path, acc)
+            last_val = time.time()
+            with open(os.path.join(args.out, "val.jsonl"), "a") as f:
+                f.write(json.dumps({"step": step, "time": time.time(), **acc, "mean": mean}) + "\n")
+        if now - last_save > args.checkpoint_minutes * 60 or done:
+            save(last_path)
+            last_save = time.time()
+        if done:
+            break
+    print("done", flush=True)
+
+
+if __name__ == "__main__":
+    main()

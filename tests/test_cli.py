@@ -1,0 +1,211 @@
+"""The fastplate command: read (text and JSON), eval, bench, errors and exit statuses."""
+import io
+import json
+import sys
+from importlib import resources
+
+import cv2
+import numpy as np
+import pytest
+from fake_recognizer import FakeRecognizer
+
+from fastplate import cli
+from fastplate.reader import Reader
+from fastplate.samples import sample_path, sample_truth, synthetic_scene
+
+
+@pytest.fixture
+def scenes(tmp_path):
+    """Three synthetic scenes as JPEG files, plus OpenALPR benchmark labels."""
+    truths = []
+    for i in range(3):
+        image, truth = synthetic_scene(20 + i)
+        path = tmp_path / f"car{i}.jpg"
+        cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, 95])
+        (text, quad), = truth
+        x0, y0 = quad.min(axis=0)
+        x1, y1 = quad.max(axis=0)
+        (tmp_path / f"car{i}.txt").write_text(
+            f"car{i}.jpg\t{int(x0)}\t{int(y0)}\t{int(x1 - x0)}\t{int(y1 - y0)}\t{text}\n")
+        truths.append(truth)
+    return tmp_path, [t for tr in truths for t in tr]
+
+
+@pytest.fixture
+def fake_reader(monkeypatch):
+    """Make the CLI build Readers around a fake recognizer that knows ``truth``."""
+    state = {}
+
+    def install(truth):
+        def make(args, threads=None, recognizer_threads=None):
+            return Reader(args.country, recognizer=FakeRecognizer(truth), top_n=args.top_n, threads=threads)
+
+        monkeypatch.setattr(cli, "_make_reader", make)
+        state["truth"] = truth
+
+    return install
+
+
+def test_read_text_output(scenes, fake_reader, capsys):
+    folder, truth = scenes
+    fake_reader(truth)
+    assert cli.main(["read", str(folder)]) == 0
+    out = capsys.readouterr().out
+    for text, _ in truth:
+        assert text in out
+    assert out.count("plate0:") == 3
+
+
+def test_read_json_lines_schema(scenes, fake_reader, capsys):
+    folder, truth = scenes
+    fake_reader(truth)
+    files = sorted(str(p) for p in folder.glob("*.jpg"))
+    assert cli.main(["read", *files, "--json", "-n", "3", "--batch-size", "2"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3
+    for line, name in zip(lines, files):
+        rec = json.loads(line)
+        assert rec["file"] == name
+        assert {"version", "data_type", "epoch_time", "img_width", "img_height", "processing_time_ms",
+                "regions_of_interest", "results"} <= set(rec)
+        assert rec["img_width"] == 640 and rec["img_height"] == 480
+        (r,) = rec["results"]
+        assert r["requested_topn"] == 3 and len(r["coordinates"]) == 4
+        assert r["plate"] in {t for t, _ in truth}
+
+
+def test_format_openalpr_equals_json(scenes, fake_reader, capsys):
+    folder, truth = scenes
+    fake_reader(truth)
+    cli.main(["read", str(folder / "car0.jpg"), "--format", "openalpr"])
+    a = json.loads(capsys.readouterr().out)
+    cli.main(["read", str(folder / "car0.jpg"), "--json"])
+    b = json.loads(capsys.readouterr().out)
+    for rec in (a, b):
+        rec.pop("epoch_time"), rec.pop("processing_time_ms")
+        for r in rec["results"]:
+            r.pop("processing_time_ms")
+    assert a == b
+
+
+def test_bad_file_reports_and_continues(scenes, fake_reader, capsys):
+    folder, truth = scenes
+    fake_reader(truth)
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xffnot really a jpeg")
+    (folder / "empty.png").write_bytes(b"")
+    status = cli.main(["read", str(folder), str(folder / "missing.jpg"), "--json"])
+    assert status == 1
+    captured = capsys.readouterr()
+    records = [json.loads(line) for line in captured.out.strip().splitlines()]
+    errors = {r["file"] for r in records if "error" in r}
+    assert {str(folder / "broken.jpg"), str(folder / "empty.png"), str(folder / "missing.jpg")} == errors
+    assert sum(1 for r in records if "results" in r) == 3  # the good files were still read
+    assert "broken.jpg" in captured.err and "missing.jpg" in captured.err
+
+
+def test_read_sample(fake_reader, capsys):
+    truth = [(t["plate"], np.array(t["quad"])) for t in sample_truth()]
+    fake_reader(truth)
+    assert cli.main(["read", "--sample"]) == 0
+    out = capsys.readouterr().out
+    assert sample_truth()[0]["plate"] in out
+    assert str(sample_path()) in out
+
+
+def test_read_without_images(capsys):
+    assert cli.main(["read"]) == 2
+    assert "no images" in capsys.readouterr().err
+
+
+def test_eval_scores_a_benchmark_folder(scenes, fake_reader, capsys):
+    folder, truth = scenes
+    fake_reader(truth)
+    assert cli.main(["eval", str(folder), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["images"] == 3 and summary["plates"] == 3
+    assert summary["detection"] == 1.0 and summary["top1"] == 1.0 and summary["top1_folded"] == 1.0
+    assert summary["top10"] == 1.0
+    assert summary["false_per_image"] == 0.0
+    assert summary["median_ms"] > 0 and summary["p90_ms"] >= summary["median_ms"]
+    assert cli.main(["eval", str(folder)]) == 0
+    text = capsys.readouterr().out
+    assert "top-1" in text and "100.0 %" in text
+
+
+def test_eval_counts_misreads_and_false_results(scenes, fake_reader, capsys):
+    folder, truth = scenes
+    # wrong text for the first plate; the label file of the second names a place with no plate
+    wrong = [(truth[0][0][:-1] + ("A" if truth[0][0][-1] != "A" else "B"), truth[0][1])] + truth[1:]
+    fake_reader(wrong)
+    line = (folder / "car1.txt").read_text().split("\t")
+    (folder / "car1.txt").write_text("\t".join([line[0], "0", "0", "20", "10", line[5]]))
+    assert cli.main(["eval", str(folder), "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["detection"] == pytest.approx(2 / 3)
+    assert s["top1"] == pytest.approx(1 / 3)
+    assert s["false_per_image"] == pytest.approx(1 / 3)
+
+
+def test_eval_missing_folder(tmp_path, capsys):
+    assert cli.main(["eval", str(tmp_path / "nope")]) == 2
+    assert cli.main(["eval", str(tmp_path)]) == 2  # no labels
+    assert "no labelled images" in capsys.readouterr().err
+
+
+def test_score_image_folds_o0():
+    from fastplate.types import Plate
+
+    plate = Plate("RK099AN", 0.9, ((0, 0), (100, 0), (100, 20), (0, 20)), (0, 0, 100, 20),
+                  candidates=(("RK099AN", 0.9), ("RKO99AN", 0.05)))
+    s = cli.score_image([plate], [((0, 0, 100, 20), "RKO99AN")], top_n=10)
+    assert s["top1"] == 0 and s["top1_folded"] == 1 and s["topn"] == 1
+
+
+def test_progress_bar_draws_on_request(monkeypatch):
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    bar = cli.Progress(4, enabled=True, width=8)
+    bar.update(2)
+    bar.close()
+    assert "[####....] 2/4" in err.getvalue()
+    err2 = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err2)
+    quiet = cli.Progress(4)  # StringIO is not a terminal
+    quiet.update()
+    quiet.close()
+    assert err2.getvalue() == ""
+
+
+def test_bad_arguments(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["read", "x.jpg", "-n", "0"])
+    with pytest.raises(SystemExit):
+        cli.main(["frobnicate"])
+
+
+def test_bench_runs_on_shipped_samples(fake_reader, capsys):
+    fake_reader([(t["plate"], np.array(t["quad"])) for t in sample_truth()])
+    assert cli.main(["bench", "--seconds", "0.05", "--images", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "images/s" in out and "plates/s" in out
+
+
+def test_sample_is_shipped():
+    assert sample_path().exists()
+    assert resources.files("fastplate.data").joinpath("sample.json").is_file()
+    image = cv2.imread(str(sample_path()))
+    assert image is not None and image.shape == (720, 1280, 3)
+
+
+def _model_available():
+    try:
+        from fastplate.recognizer import Recognizer  # noqa: F401
+    except Exception:  # noqa: BLE001
+        return False
+    return resources.files("fastplate.models").joinpath("recognizer.onnx").is_file()
+
+
+@pytest.mark.skipif(not _model_available(), reason="the trained recognizer (fastplate/models/recognizer.onnx) is not built yet")
+def test_quickstart_reads_the_sample_with_the_shipped_model(capsys):
+    assert cli.main(["read", "--sample"]) == 0
+    assert sample_truth()[0]["plate"] in capsys.readouterr().out

@@ -1,0 +1,114 @@
+"""The OpenALPR drop-in: same methods, same result dictionaries."""
+import cv2
+import pytest
+from fake_recognizer import FakeRecognizer
+
+from fastplate.compat.openalpr import Alpr, to_openalpr
+from fastplate.samples import synthetic_scene
+
+TOP_KEYS = {"version", "data_type", "epoch_time", "img_width", "img_height", "processing_time_ms",
+            "regions_of_interest", "results"}
+RESULT_KEYS = {"plate", "confidence", "matches_template", "plate_index", "region", "region_confidence",
+               "processing_time_ms", "requested_topn", "coordinates", "candidates"}
+
+
+@pytest.fixture(scope="module")
+def scene():
+    return synthetic_scene(11, style="br")
+
+
+def _check_schema(res, image):
+    assert set(res) == TOP_KEYS
+    assert res["version"] == 2 and res["data_type"] == "alpr_results"
+    assert res["img_width"] == image.shape[1] and res["img_height"] == image.shape[0]
+    assert isinstance(res["epoch_time"], int) and res["epoch_time"] > 1_600_000_000_000
+    assert res["processing_time_ms"] >= 0 and res["regions_of_interest"] == []
+    for i, r in enumerate(res["results"]):
+        assert set(r) == RESULT_KEYS
+        assert r["plate_index"] == i
+        assert 0 <= r["confidence"] <= 100
+        assert r["matches_template"] in (0, 1)
+        assert len(r["coordinates"]) == 4
+        assert all(set(pt) == {"x", "y"} and isinstance(pt["x"], int) for pt in r["coordinates"])
+        assert len(r["candidates"]) <= r["requested_topn"]
+        for c in r["candidates"]:
+            assert set(c) == {"plate", "confidence", "matches_template"}
+            assert 0 <= c["confidence"] <= 100 and c["matches_template"] in (0, 1)
+        assert r["candidates"][0]["plate"] == r["plate"]
+
+
+def test_recognize_ndarray_array_and_file(scene, tmp_path):
+    image, truth = scene
+    text = truth[0][0]
+    with Alpr("br", "/etc/openalpr/openalpr.conf", "/usr/share/openalpr/runtime_data",
+              recognizer=FakeRecognizer(truth)) as alpr:
+        assert alpr.is_loaded()
+        res = alpr.recognize_ndarray(image)
+        _check_schema(res, image)
+        assert [r["plate"] for r in res["results"]] == [text]
+        assert res["results"][0]["matches_template"] == 1
+        assert res["results"][0]["region"] == "br"
+        ok, jpg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 95])
+        res = alpr.recognize_array(jpg.tobytes())
+        _check_schema(res, image)
+        assert [r["plate"] for r in res["results"]] == [text]
+        path = tmp_path / "car.jpg"
+        path.write_bytes(jpg.tobytes())
+        res = alpr.recognize_file(str(path))
+        assert [r["plate"] for r in res["results"]] == [text]
+        assert alpr.recognize_image(image)["results"][0]["plate"] == text
+    assert not alpr.is_loaded()
+    with pytest.raises(RuntimeError, match="unloaded"):
+        alpr.recognize_ndarray(image)
+
+
+def test_top_n_and_regions(scene):
+    image, truth = scene
+    alpr = Alpr("us", recognizer=FakeRecognizer(truth))
+    alpr.set_top_n(1)
+    res = alpr.recognize_ndarray(image)
+    assert res["results"][0]["requested_topn"] == 1
+    assert len(res["results"][0]["candidates"]) == 1
+    alpr.set_top_n(5)
+    assert len(alpr.recognize_ndarray(image)["results"][0]["candidates"]) == 2  # the fake gives 2 readings
+    alpr.set_default_region("md")  # no pattern for it: ignored, as OpenALPR does
+    alpr.set_default_region("ny")
+    alpr.set_detect_region(True)
+    alpr.set_prewarp("")
+    assert "fastplate" in alpr.get_version()
+    alpr.unload()
+
+
+def test_eu_country_codes_select_eu_with_region(scene):
+    image, truth = scene
+    alpr = Alpr("gb", recognizer=FakeRecognizer(truth))
+    assert alpr._reader.country == "eu" and alpr._reader.formats.region == "gb"
+    alpr = Alpr(b"br2", recognizer=FakeRecognizer(truth))
+    assert alpr._reader.country == "br"
+    alpr = Alpr("au", recognizer=FakeRecognizer(truth))  # no formats for it: reads without patterns
+    assert alpr._reader.country is None and alpr.is_loaded()
+
+
+def test_bad_arguments(scene):
+    image, truth = scene
+    alpr = Alpr("eu", recognizer=FakeRecognizer(truth))
+    with pytest.raises(TypeError, match="byte_array"):
+        alpr.recognize_array("not bytes")
+    with pytest.raises(TypeError, match="ndarray"):
+        alpr.recognize_ndarray([[1, 2]])
+    with pytest.raises(TypeError, match="file_path"):
+        alpr.recognize_file(3)
+    with pytest.raises(ValueError, match="topn"):
+        alpr.set_top_n(0)
+    with pytest.raises(TypeError, match="country"):
+        Alpr(5, recognizer=FakeRecognizer(truth))
+    with pytest.raises(ValueError):
+        alpr.recognize_array(b"definitely not a jpeg")
+    with pytest.raises(FileNotFoundError):
+        alpr.recognize_file("/nonexistent/car.jpg")
+
+
+def test_to_openalpr_without_plates():
+    res = to_openalpr([], 640, 480, 3.5, 10, epoch_time=123)
+    assert res == {"version": 2, "data_type": "alpr_results", "epoch_time": 123, "img_width": 640,
+                   "img_height": 480, "processing_time_ms": 3.5, "regions_of_interest": [], "results": []}

@@ -1,0 +1,127 @@
+import json
+
+import pytest
+
+from fastplate.formats import FormatMatch, PlateFormats, _expand, countries, fold_o0, load_formats
+
+
+def test_shipped_file_parses_and_has_the_three_countries():
+    data = load_formats()
+    assert set(countries()) >= {"us", "eu", "br"}
+    for country, regions in data["countries"].items():
+        for region, patterns in regions.items():
+            for p in patterns:
+                assert _expand(p), (country, region, p)
+    # the confusion maps only map between letters and digits
+    assert all(k.isdigit() and v.isalpha() for k, v in data["to_letter"].items())
+    assert all(k.isalpha() and v.isdigit() for k, v in data["to_digit"].items())
+
+
+@pytest.mark.parametrize(
+    "read, fixed",
+    [
+        ("A8C1234", "ABC1234"),  # B/8 where a letter is due
+        ("ABC12S4", "ABC1254"),  # S/5 where a digit is due
+        ("0BC1234", "OBC1234"),  # O/0
+        ("ABCI234", "ABC1234"),  # I/1
+        ("ABC1Z34", "ABC1Z34"),  # Mercosur AAA9A99 fits as read: nothing to fix
+        ("AB61234", "ABG1234"),  # G/6
+        ("ABC1D34", "ABC1D34"),  # Mercosur again
+        ("ABCD234", "ABC0234"),  # D/0
+    ],
+)
+def test_br_fixes_confusions_where_the_pattern_demands(read, fixed):
+    m = PlateFormats("br").apply(read)
+    assert m.text == fixed
+    assert m.matches_template
+    assert m.region in ("br", "br-mercosur")
+    assert m.fixes == sum(a != b for a, b in zip(read, fixed))
+
+
+def test_br_regions():
+    f = PlateFormats("br")
+    assert f.apply("ABC1234").region == "br"
+    assert f.apply("ABC1D23").region == "br-mercosur"
+
+
+def test_no_match_keeps_text():
+    m = PlateFormats("br").apply("AB12")
+    assert m == FormatMatch("AB12", "", False, 0)
+
+
+def test_eu_fixes_only_unsure_characters():
+    f = PlateFormats("eu")
+    # "RK7S5AJ": no EU pattern fits as read; S at position 3 should be 5 (AA999AA)
+    sure = f.apply("RK7S5AJ", [0.99] * 7)
+    assert sure.text == "RK7S5AJ" and not sure.matches_template
+    unsure = f.apply("RK7S5AJ", [0.99, 0.99, 0.99, 0.4, 0.99, 0.99, 0.99])
+    assert unsure.text == "RK755AJ" and unsure.matches_template
+
+
+def test_no_country_never_changes_text_but_reports_region():
+    f = PlateFormats(None)
+    assert f.apply("A8C1234").text == "A8C1234"
+    m = f.apply("ABC1234")
+    assert m.matches_template and m.region
+
+
+def test_region_preference():
+    f = PlateFormats("eu", region="hr")
+    m = f.apply("RK755AJ")
+    assert m.region == "hr" and m.matches_template
+    f.set_region(None)
+    assert f.region is None
+    with pytest.raises(ValueError, match="region"):
+        f.set_region("atlantis")
+
+
+def test_matches_is_strict():
+    f = PlateFormats("br")
+    assert f.matches("ABC1234")
+    assert not f.matches("A8C1234")
+
+
+def test_bad_country():
+    with pytest.raises(ValueError, match="country"):
+        PlateFormats("xx")
+    with pytest.raises(ValueError, match="country"):
+        PlateFormats(3)
+
+
+def test_pattern_expansion():
+    assert [len(s) for s in _expand("A{1,3}9")] == [2, 3, 4]
+    seq = _expand("[EH]9")[0]
+    assert seq[0] == frozenset("EH") and "5" in seq[1]
+    with pytest.raises(ValueError, match="pattern"):
+        _expand("A?9")
+    with pytest.raises(ValueError, match="pattern"):
+        _expand("")
+
+
+def test_rerank_prefers_template_within_ratio():
+    f = PlateFormats("br")
+    # the best reading fits no pattern; the second fits and is close enough -> it wins
+    ranked = f.rerank([("ABC12345", 0.5), ("ABC1234", 0.4)])
+    assert ranked[0][0] == "ABC1234"
+    assert ranked[0][2].matches_template
+    # duplicates after fixing collapse to one entry
+    ranked = f.rerank([("ABC1234", 0.9), ("A8C1234", 0.05)])
+    assert [t for t, _, _ in ranked] == ["ABC1234"]
+
+
+def test_rerank_keeps_confident_non_template_reading_for_eu():
+    f = PlateFormats("eu")
+    ranked = f.rerank([("GWAGEN", 0.95), ("GWAGEN1", 0.01)])
+    assert ranked[0][0] == "GWAGEN"
+
+
+def test_custom_format_file(tmp_path):
+    path = tmp_path / "f.json"
+    path.write_text(json.dumps({"to_letter": {"0": "O"}, "to_digit": {"O": "0"},
+                                "countries": {"zz": {"zz": ["A99"]}}}))
+    f = PlateFormats("zz", path=str(path))
+    assert f.apply("A0O").text == "A00"
+
+
+def test_fold_o0():
+    assert fold_o0("RKO99AN") == "RK099AN"

@@ -1,0 +1,277 @@
+"""Reader API tests with a fake recognizer that knows the synthetic scenes' ground truth (no model needed)."""
+import dataclasses
+import struct
+import zlib
+
+import cv2
+import numpy as np
+import pytest
+from fake_recognizer import FakeRecognizer, recognition
+
+import fastplate
+from fastplate import Char, ImageDecodeError, Plate, Reader
+from fastplate.localize import Localizer, box_iou, quad_box
+from fastplate.samples import synthetic_scene
+
+SEEDS = range(6)
+
+
+@pytest.fixture(scope="module")
+def scenes():
+    return [synthetic_scene(s) for s in SEEDS]
+
+
+def _reader(truths, **kw):
+    return Reader(recognizer=FakeRecognizer(truths), **kw)
+
+
+def test_public_names():
+    assert fastplate.Reader is Reader
+    assert fastplate.Plate is Plate and fastplate.Char is Char
+    assert callable(fastplate.draw)
+    for name in fastplate.__all__:
+        if name != "Recognizer":  # lazy: imports onnxruntime
+            assert hasattr(fastplate, name)
+
+
+def test_localizer_finds_the_plate_in_synthetic_scenes(scenes):
+    loc = Localizer()
+    for image, truth in scenes:
+        cands = loc(image)
+        assert 0 < len(cands) <= loc.max_candidates
+        best = max(box_iou(c.box, quad_box(truth[0][1])) for c in cands)
+        assert best > 0.5
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_read_finds_plate(scenes, seed):
+    image, truth = scenes[seed]
+    text, quad = truth[0]
+    plates = _reader(truth).read(image)
+    assert [p.text for p in plates] == [text]
+    p = plates[0]
+    assert isinstance(p, Plate)
+    assert 0 < p.confidence <= 1
+    assert box_iou(p.box, quad_box(quad)) > 0.5
+    assert len(p.quad) == 4 and all(len(pt) == 2 for pt in p.quad)
+    # clockwise from top-left: TL above BL, TR right of TL
+    (tlx, tly), (trx, try_), (brx, bry), (blx, bly) = p.quad
+    assert trx > tlx and bly > tly and brx > blx and bry > try_
+    assert p.candidates[0][0] == text
+    assert [c.text for c in p.chars] == list(text)
+    x, y, w, h = p.box
+    for c in p.chars:
+        cx, cy, cw, ch = c.box
+        assert x - 2 <= cx and cx + cw <= x + w + 2 and y - 2 <= cy and cy + ch <= y + h + 2
+    # the character boxes run left to right
+    assert [c.box[0] for c in p.chars] == sorted(c.box[0] for c in p.chars)
+
+
+def test_plate_is_frozen(scenes):
+    image, truth = scenes[0]
+    p = _reader(truth).read(image)[0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.text = "X"
+
+
+def test_read_batch_makes_one_recognizer_call(scenes):
+    fake = FakeRecognizer([t for _, t in scenes])
+    reader = Reader(recognizer=fake, threads=2)
+    results = reader.read_batch([im for im, _ in scenes])
+    assert fake.calls == 1
+    assert [[p.text for p in ps] for ps in results] == [[t[0][0]] for _, t in scenes]
+
+
+def test_read_batch_threads_do_not_change_results(scenes):
+    images = [im for im, _ in scenes]
+    truths = [t for _, t in scenes]
+    one = Reader(recognizer=FakeRecognizer(truths), threads=1).read_batch(images)
+    two = Reader(recognizer=FakeRecognizer(truths), threads=2).read_batch(images)
+    assert one == two
+
+
+def test_read_batch_empty_and_generator(scenes):
+    reader = _reader([])
+    assert reader.read_batch([]) == []
+    image, truth = scenes[1]
+    assert [p.text for p in _reader([truth]).read_batch(im for im in [image])[0]] == [truth[0][0]]
+
+
+def test_image_kinds_agree(scenes, tmp_path):
+    image, truth = scenes[2]
+    reader = _reader(truth)
+    ok, png = cv2.imencode(".png", image)
+    path = tmp_path / "scene.png"
+    path.write_bytes(png.tobytes())
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    bgra = cv2.cvtColor(image, cv2.COLOR_BGR2BGRA)
+    expected = [p.text for p in reader.read(image)]
+    assert expected == [truth[0][0]]
+    for kind in (gray, bgra, gray[:, :, None], str(path), path, png.tobytes(), bytearray(png.tobytes())):
+        assert [p.text for p in reader.read(kind)] == expected
+    assert [p.text for p in reader.read_file(path)] == expected
+    # a strided view reads the same
+    wide = np.zeros((image.shape[0], image.shape[1] * 2, 3), np.uint8)
+    wide[:, ::2] = image
+    assert [p.text for p in reader.read(wide[:, ::2])] == expected
+
+
+def test_low_confidence_is_dropped(scenes):
+    image, truth = scenes[0]
+    reader = Reader(recognizer=FakeRecognizer(truth, confidence=0.3), min_confidence=0.5)
+    assert reader.read(image) == []
+    reader = Reader(recognizer=FakeRecognizer(truth, confidence=0.3), min_confidence=0.2)
+    assert len(reader.read(image)) == 1
+
+
+def test_implausible_length_is_dropped(scenes):
+    image, truth = scenes[0]
+    long_truth = [("ABCDEFGHIJKL", truth[0][1])]
+    assert Reader(recognizer=FakeRecognizer(long_truth)).read(image) == []
+
+
+def test_country_formats_fix_the_reading(scenes):
+    image, truth = scenes[0]
+    quad = truth[0][1]
+    # the recognizer reads 8 for B; Brazil's pattern demands a letter there
+    plates = Reader("br", recognizer=FakeRecognizer([("A8C1234", quad)])).read(image)
+    assert [p.text for p in plates] == ["ABC1234"]
+    assert plates[0].matches_template and plates[0].region == "br"
+    plates = Reader(None, recognizer=FakeRecognizer([("A8C1234", quad)])).read(image)
+    assert [p.text for p in plates] == ["A8C1234"] and not plates[0].matches_template
+
+
+class _EverythingReader:
+    """Reads every candidate as the same confident text: NMS must keep one plate per place."""
+
+    def recognize_quads_batch(self, jobs):
+        return [[recognition("ABC1234", 0.9) for _ in quads] for _, quads in jobs]
+
+
+def test_nms_keeps_one_plate_per_place(scenes):
+    image, _ = scenes[3]
+    plates = Reader(recognizer=_EverythingReader()).read(image)
+    assert len(plates) >= 1
+    for i, a in enumerate(plates):
+        for b in plates[i + 1:]:
+            assert box_iou(a.box, b.box) <= 0.3
+    assert len({p.text for p in plates}) == len(plates)  # the same text is reported once
+
+
+def test_recognizer_without_batch_method(scenes):
+    image, truth = scenes[4]
+
+    class Single:
+        def __init__(self):
+            self.fake = FakeRecognizer(truth)
+
+        def recognize_quads(self, img, quads):
+            return self.fake.recognize_quads_batch([(img, quads)])[0]
+
+    assert [p.text for p in Reader(recognizer=Single()).read(image)] == [truth[0][0]]
+
+
+# ------------------------------------------------------------------------------------------ bad input
+def _png_header(width, height):
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(ihdr)) + chunk + struct.pack(">I", zlib.crc32(chunk))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"not an image at all", bytes(range(256)) * 4, _png_header(64, 64), b"\xff\xd8\xff\xe0" + b"\x00" * 50],
+    ids=["empty", "text", "noise", "truncated-png", "truncated-jpeg"],
+)
+def test_bad_bytes_raise_decode_error(data):
+    with pytest.raises(ImageDecodeError):
+        _reader([]).read(data)
+
+
+def test_huge_declared_size_is_refused_before_decoding():
+    with pytest.raises(ImageDecodeError, match="too large"):
+        _reader([]).read(_png_header(100_000, 100_000) + b"\x00" * 100)
+
+
+def test_corrupt_file(tmp_path):
+    path = tmp_path / "broken.jpg"
+    path.write_bytes(b"\xff\xd8\xff" + b"garbage" * 100)
+    with pytest.raises(ImageDecodeError, match="broken.jpg"):
+        _reader([]).read(str(path))
+    with pytest.raises(FileNotFoundError):
+        _reader([]).read(str(tmp_path / "missing.jpg"))
+    with pytest.raises(IsADirectoryError):
+        _reader([]).read(tmp_path)
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (0, 10, 3), (10, 0)])
+def test_empty_arrays(shape):
+    with pytest.raises(ValueError, match="empty"):
+        _reader([]).read(np.zeros(shape, np.uint8))
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 1, 3), (1, 500), (500, 1, 3), (3, 3)])
+def test_tiny_images_have_no_plates(shape):
+    assert _reader([]).read(np.full(shape, 128, np.uint8)) == []
+
+
+def test_huge_array_is_refused_without_copying():
+    huge = np.broadcast_to(np.uint8(0), (20000, 20000))  # 400M pixels, no memory behind it
+    with pytest.raises(ValueError, match="too large"):
+        _reader([]).read(huge)
+
+
+@pytest.mark.parametrize(
+    "image, exc, match",
+    [
+        (np.zeros((10, 10), np.float32), TypeError, "uint8"),
+        (np.zeros((10, 10, 2), np.uint8), ValueError, "channels"),
+        (np.zeros((2, 10, 10, 3), np.uint8), ValueError, "shape"),
+        (12, TypeError, "image"),
+        (None, TypeError, "image"),
+        ([[0, 1], [1, 0]], TypeError, "image"),
+    ],
+)
+def test_wrong_types(image, exc, match):
+    with pytest.raises(exc, match=match):
+        _reader([]).read(image)
+
+
+def test_read_batch_wants_a_sequence():
+    with pytest.raises(TypeError, match="sequence"):
+        _reader([]).read_batch("car.jpg")
+    with pytest.raises(TypeError, match="sequence"):
+        _reader([]).read_batch(np.zeros((10, 10), np.uint8))
+
+
+def test_bad_reader_options():
+    fake = FakeRecognizer([])
+    with pytest.raises(ValueError, match="country"):
+        Reader("xx", recognizer=fake)
+    with pytest.raises(TypeError, match="country"):
+        Reader(5, recognizer=fake)
+    with pytest.raises(ValueError, match="top_n"):
+        Reader(recognizer=fake, top_n=0)
+    with pytest.raises(ValueError, match="min_confidence"):
+        Reader(recognizer=fake, min_confidence=2)
+    with pytest.raises(ValueError, match="threads"):
+        Reader(recognizer=fake, threads=0)
+    with pytest.raises(ValueError, match="region"):
+        Reader("eu", recognizer=fake, region="atlantis")
+
+
+def test_draw_returns_annotated_copy(scenes):
+    image, truth = scenes[0]
+    plates = _reader(truth).read(image)
+    before = image.copy()
+    out = fastplate.draw(image, plates, chars=True)
+    assert np.array_equal(image, before)
+    assert out.shape == image.shape and not np.array_equal(out, image)
+    x, y, w, h = plates[0].box
+    # the outline is drawn in the default green
+    ring = out[y:y + h + 1, x:x + w + 1]
+    assert (np.all(ring == (0, 255, 0), axis=-1)).any()
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    assert fastplate.draw(gray, plates).shape == image.shape
+    with pytest.raises(TypeError):
+        fastplate.draw(image.astype(np.float32), plates)
