@@ -1,11 +1,13 @@
-// adaptive_threshold: local mean (OpenCV-exact), Gaussian (OpenCV's float path), Sauvola and Wolf-Jolion.
+// adaptive_threshold: local mean (OpenCV-exact), Gaussian (OpenCV 5's float path), Sauvola and Wolf-Jolion.
 //
-// Mean, Sauvola and Wolf need window sums of the pixels (and of their squares) over a block x block window
-// with replicated borders. They are computed from running column sums (one vector add/subtract of a row
-// per output row) and a per-row prefix sum, so the cost does not depend on block_size. Unsigned
-// wrap-around arithmetic keeps differences of prefix sums exact as long as the true window sum fits.
+// Mean, Sauvola and Wolf need sums of the pixels (and of their squares) over a block x block window with
+// replicated borders. They come from running column sums (one vector add/subtract of a row per output
+// row) and a per-row prefix sum, so the cost does not depend on block_size. Unsigned wrap-around keeps
+// differences of prefix sums exact as long as the true window sum fits the type.
+// Row loops are separate FASTPLATE_CLONES functions so each gets an AVX2 build where available.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "common.hpp"
@@ -20,25 +22,43 @@ inline const uint8_t* clamped_row(const uint8_t* src, long y, int H, int W) {
     return src + static_cast<size_t>(y) * W;
 }
 
-// Sums of f(pixel) over rows [y - r, y + r] (edge rows replicated), one per column.
-// Col is wide enough for (2r + 1) * f(255); wrap-around in advance() cancels out.
-template <class Col, bool Square>
+// What a column sum adds up per pixel: the value, its square, or both packed in one uint64_t (value in the
+// low 32 bits, square in the high 32 bits). Packing lets one prefix-sum chain serve both sums: adding and
+// subtracting packed numbers is exact modulo 2^64, so each half stays exact while its window sum < 2^32.
+enum Term { kValue, kSquare, kPacked };
+
+template <class Col, Term T>
+inline Col term(uint8_t v) {
+    if (T == kValue) return Col(v);
+    if (T == kSquare) return Col(uint32_t(v) * v);
+    return Col((uint64_t(uint32_t(v) * v) << 32) | v);
+}
+
+template <class Col, Term T>
+FASTPLATE_CLONES void add_rows(Col* __restrict col, const uint8_t* __restrict row, Col count, int W) {
+    for (int x = 0; x < W; ++x) col[x] = Col(col[x] + count * term<Col, T>(row[x]));
+}
+
+template <class Col, Term T>
+FASTPLATE_CLONES void slide_rows(Col* __restrict col, const uint8_t* __restrict add, const uint8_t* __restrict sub,
+                                 int W) {
+    for (int x = 0; x < W; ++x) col[x] = Col(col[x] + term<Col, T>(add[x]) - term<Col, T>(sub[x]));
+}
+
+// Sums of term(pixel) over rows [y - r, y + r], edge rows replicated, one per column.
+template <class Col, Term T>
 struct ColumnSums {
     const uint8_t* src;
     int H, W, r;
     std::vector<Col> col;
 
-    static Col f(uint8_t v) { return Square ? Col(uint32_t(v) * v) : Col(v); }
-
     ColumnSums(const uint8_t* src_, int H_, int W_, int r_) : src(src_), H(H_), W(W_), r(r_), col(W_, 0) {
-        // Window of output row 0 is rows [-r, r]: row j appears once per i in [-r, r] with clamp(i) == j.
+        // Window of output row 0 is rows [-r, r]: row j counts once per i in [-r, r] with clamp(i) == j.
         const long last = std::min<long>(r, H - 1);
         for (long j = 0; j <= last; ++j) {
             const long lo = j == 0 ? -r : j;
             const long hi = j == H - 1 ? r : j;
-            const Col count = Col(hi - lo + 1);
-            const uint8_t* row = src + static_cast<size_t>(j) * W;
-            for (int x = 0; x < W; ++x) col[x] = Col(col[x] + count * f(row[x]));
+            add_rows<Col, T>(col.data(), src + static_cast<size_t>(j) * W, Col(hi - lo + 1), W);
         }
     }
 
@@ -46,125 +66,178 @@ struct ColumnSums {
     void advance(long y) {
         const uint8_t* add = clamped_row(src, y + r, H, W);
         const uint8_t* sub = clamped_row(src, y - r - 1, H, W);
-        if (add == sub) return;
-        Col* c = col.data();
-        for (int x = 0; x < W; ++x) c[x] = Col(c[x] + f(add[x]) - f(sub[x]));
+        if (add != sub) slide_rows<Col, T>(col.data(), add, sub, W);
     }
 };
 
 // win[x] = sum of col[clamp(j)] for j in [x - r, x + r], through the prefix sums pre[0..W].
 template <class Col, class Acc>
-void window_row(const Col* col, Acc* pre, Acc* win, int W, int r) {
+FASTPLATE_CLONES void window_row(const Col* __restrict col, Acc* __restrict pre, Acc* __restrict win, int W, int r) {
+    // The prefix sum is one serial chain; unrolling by 4 lets the loads and stores overlap it (~2x).
+    Acc run = 0;
     pre[0] = 0;
-    for (int x = 0; x < W; ++x) pre[x + 1] = Acc(pre[x] + col[x]);
-    // Prefix sum extended beyond the row: replicated edge columns.
+    int x = 0;
+    for (; x + 4 <= W; x += 4) {
+        const Acc a = Acc(run + col[x]), b = Acc(a + col[x + 1]), c = Acc(b + col[x + 2]);
+        run = Acc(c + col[x + 3]);
+        pre[x + 1] = a, pre[x + 2] = b, pre[x + 3] = c, pre[x + 4] = run;
+    }
+    for (; x < W; ++x) pre[x + 1] = run = Acc(run + col[x]);
+    // The prefix sum continued beyond the row with the replicated edge columns.
     auto G = [&](long j) -> Acc {
         if (j <= 0) return Acc(Acc(j) * Acc(col[0]));
         if (j >= W) return Acc(pre[W] + Acc(j - W) * Acc(col[W - 1]));
         return pre[j];
     };
     const long lo = std::min<long>(r, W), hi = std::max<long>(lo, long(W) - r);  // interior [lo, hi)
-    for (long x = 0; x < lo; ++x) win[x] = Acc(G(x + r + 1) - G(x - r));
-    for (long x = lo; x < hi; ++x) win[x] = Acc(pre[x + r + 1] - pre[x - r]);
-    for (long x = hi; x < W; ++x) win[x] = Acc(G(x + r + 1) - G(x - r));
+    for (long i = 0; i < lo; ++i) win[i] = Acc(G(i + r + 1) - G(i - r));
+    for (long i = lo; i < hi; ++i) win[i] = Acc(pre[i + r + 1] - pre[i - r]);
+    for (long i = hi; i < W; ++i) win[i] = Acc(G(i + r + 1) - G(i - r));
 }
 
-// OpenCV: dst = (src - mean > -idelta) ? 255 : 0 for BINARY with idelta = ceil(c), and the complement
-// for BINARY_INV with idelta = floor(c). mean = round(s / d) has no ties for odd d, so
-// mean = (s + (d - 1) / 2) / d and the test becomes s + (d - 1) / 2 < (src + idelta) * d.
+// ------------------------------------------------------------------------------------------------ mean
+// OpenCV: dst = (src - mean > -idelta) ? 255 : 0 for THRESH_BINARY with idelta = ceil(c), the complement
+// for THRESH_BINARY_INV with idelta = floor(c). mean = round(s / d) never ties for odd d, so
+// mean = (s + (d - 1) / 2) / d and the test is s + (d - 1) / 2 < (src + idelta) * d: no division.
 inline long clamped_delta(double c, bool invert) {
     const double rounded = invert ? std::floor(c) : std::ceil(c);
     // |idelta| >= 256 makes the outcome independent of the pixel; clamping keeps products small.
     return static_cast<long>(std::max(-256.0, std::min(256.0, rounded)));
 }
 
+template <class Acc, class Signed>
+FASTPLATE_CLONES void mean_row(const Acc* __restrict win, const uint8_t* __restrict src, uint8_t* __restrict dst,
+                               int W, Signed d, Signed K, uint8_t flip) {
+    for (int x = 0; x < W; ++x) dst[x] = uint8_t(0u - uint8_t(Signed(win[x]) < Signed(src[x]) * d + K)) ^ flip;
+}
+
 template <class Col, class Acc, class Signed>
-FASTPLATE_CLONES void mean_threshold(const uint8_t* src, uint8_t* dst, int H, int W, int block, double c, bool invert) {
+void mean_threshold(const uint8_t* src, uint8_t* dst, int H, int W, int block, double c, bool invert) {
     const int r = block / 2;
     const Signed d = Signed(block) * block;
     const Signed K = Signed(clamped_delta(c, invert)) * d - (d - 1) / 2;
-    const uint8_t hit = invert ? 0 : 255, miss = invert ? 255 : 0;
-    ColumnSums<Col, false> sums(src, H, W, r);
+    ColumnSums<Col, kValue> sums(src, H, W, r);
     std::vector<Acc> pre(W + 1), win(W);
     for (long y = 0; y < H; ++y) {
         if (y > 0) sums.advance(y);
         window_row(sums.col.data(), pre.data(), win.data(), W, r);
-        const uint8_t* s = src + y * W;
-        uint8_t* o = dst + y * W;
-        const Acc* w = win.data();
-        for (int x = 0; x < W; ++x) o[x] = Signed(w[x]) < Signed(s[x]) * d + K ? hit : miss;
+        mean_row<Acc, Signed>(win.data(), src + y * W, dst + y * W, W, d, K, invert ? 255 : 0);
     }
 }
 
-// Sauvola and Wolf-Jolion, from window mean m and standard deviation sd (population), in double.
-// The formulas are written exactly as in tests/reference.py and fastplate/_numba/threshold.py.
-struct LocalStats {
-    double inv_d;
-    double mean(double s) const { return s * inv_d; }
-    double sd(double s, double q) const {
-        const double m = s * inv_d;
-        const double var = q * inv_d - m * m;
-        return std::sqrt(var > 0.0 ? var : 0.0);
+// ------------------------------------------------------------------------------------- Sauvola, Wolf
+// Window mean m = s * inv_d and variance var = max(q * inv_d - m * m, 0) in double, from the window sums
+// s of the pixels and q of their squares: packed in one word (Packed, block <= 181) or two (block > 181).
+template <bool Packed>
+inline double window_sum(const uint64_t* a, int x) {
+    return Packed ? double(int32_t(uint32_t(a[x]))) : double(int64_t(a[x]));
+}
+template <bool Packed>
+inline double window_square_sum(const uint64_t* a, const uint64_t* b, int x) {
+    return Packed ? double(int32_t(a[x] >> 32)) : double(int64_t(b[x]));
+}
+
+// pixel > T with T = base + B * sd, sd = sqrt(var), decided without the square root:
+// for B >= 0 it is A > 0 and A^2 > B^2 var, for B < 0 it is A > 0 or B^2 var > A^2, where A = pixel - base.
+// Same outcome as comparing against T except at exact ties, where rounding decides either way.
+inline bool above(double A, double B, double var) {
+    const double AA = A * A, BBvar = (B * B) * var;
+    return B >= 0.0 ? (A > 0.0) & (AA > BBvar) : (A > 0.0) | (BBvar > AA);
+}
+
+// Sauvola: T = m * (1 + k * (sd / R - 1)) = m * (1 - k) + (m * k / R) * sd.
+template <bool Packed>
+FASTPLATE_CLONES void sauvola_row(const uint64_t* __restrict a, const uint64_t* __restrict b,
+                                  const uint8_t* __restrict src, uint8_t* __restrict dst, int W, double inv_d,
+                                  double one_minus_k, double k_over_R, uint8_t flip) {
+    for (int x = 0; x < W; ++x) {
+        const double m = window_sum<Packed>(a, x) * inv_d;
+        const double var = std::max(window_square_sum<Packed>(a, b, x) * inv_d - m * m, 0.0);
+        const bool hit = above(double(src[x]) - m * one_minus_k, m * k_over_R, var);
+        dst[x] = uint8_t(0u - uint8_t(hit)) ^ flip;
     }
-};
+}
 
-template <class Col, class Acc, class Signed>
-FASTPLATE_CLONES void contrast_threshold(const uint8_t* src, uint8_t* dst, int H, int W, int block, int method, double k,
-                        bool invert) {
-    const int r = block / 2;
-    const LocalStats st{1.0 / (double(block) * double(block))};
-    const uint8_t hit = invert ? 0 : 255, miss = invert ? 255 : 0;
-    std::vector<Acc> pre(W + 1), s(W), preq(W + 1), q(W);
+// Wolf-Jolion: T = (1 - k) m + k M + k (m - M) sd / R, M the image minimum, R the largest sd.
+template <bool Packed>
+FASTPLATE_CLONES void wolf_row(const uint64_t* __restrict a, const uint64_t* __restrict b,
+                               const uint8_t* __restrict src, uint8_t* __restrict dst, int W, double inv_d,
+                               double one_minus_k, double k_min, double k_over_R, double image_min, uint8_t flip) {
+    for (int x = 0; x < W; ++x) {
+        const double m = window_sum<Packed>(a, x) * inv_d;
+        const double var = std::max(window_square_sum<Packed>(a, b, x) * inv_d - m * m, 0.0);
+        const bool hit = above(double(src[x]) - (one_minus_k * m + k_min), (m - image_min) * k_over_R, var);
+        dst[x] = uint8_t(0u - uint8_t(hit)) ^ flip;
+    }
+}
 
-    // Wolf needs the image minimum and the largest local deviation first.
-    double image_min = 0.0, inv_range = 0.0;
-    if (method == kWolf) {
-        image_min = *std::min_element(src, src + static_cast<size_t>(H) * W);
-        ColumnSums<Col, false> sums(src, H, W, r);
-        ColumnSums<uint32_t, true> squares(src, H, W, r);
-        double max_var = 0.0;
+// Largest var of the row and `best`, as the bits of a non-negative double: they order like the values,
+// and an integer max reduction vectorizes where a floating-point one does not.
+template <bool Packed>
+FASTPLATE_CLONES int64_t max_variance_row(const uint64_t* __restrict a, const uint64_t* __restrict b, int W,
+                                          double inv_d, int64_t best) {
+    for (int x = 0; x < W; ++x) {
+        const double m = window_sum<Packed>(a, x) * inv_d;
+        const double var = std::max(window_square_sum<Packed>(a, b, x) * inv_d - m * m, 0.0);
+        int64_t bits;
+        std::memcpy(&bits, &var, sizeof bits);
+        best = std::max(best, bits);
+    }
+    return best;
+}
+
+// Calls body(y, a, b) for each output row with its window sums (see window_sum).
+template <bool Packed, class Body>
+void for_each_window_row(const uint8_t* src, int H, int W, int r, Body&& body) {
+    std::vector<uint64_t> pre(W + 1), a(W), b(Packed ? 0 : W);
+    if (Packed) {
+        ColumnSums<uint64_t, kPacked> sums(src, H, W, r);
+        for (long y = 0; y < H; ++y) {
+            if (y > 0) sums.advance(y);
+            window_row(sums.col.data(), pre.data(), a.data(), W, r);
+            body(y, a.data(), a.data());
+        }
+    } else {
+        ColumnSums<uint32_t, kValue> sums(src, H, W, r);
+        ColumnSums<uint32_t, kSquare> squares(src, H, W, r);
         for (long y = 0; y < H; ++y) {
             if (y > 0) sums.advance(y), squares.advance(y);
-            window_row(sums.col.data(), pre.data(), s.data(), W, r);
-            window_row(squares.col.data(), preq.data(), q.data(), W, r);
-            for (int x = 0; x < W; ++x) {
-                const double m = st.mean(double(Signed(s[x])));
-                const double var = double(Signed(q[x])) * st.inv_d - m * m;
-                max_var = var > max_var ? var : max_var;
-            }
-        }
-        const double range = std::sqrt(max_var);
-        inv_range = range > 0.0 ? 1.0 / range : 0.0;
-    }
-
-    ColumnSums<Col, false> sums(src, H, W, r);
-    ColumnSums<uint32_t, true> squares(src, H, W, r);
-    const double inv_R = 1.0 / 127.5, one_minus_k = 1.0 - k, k_min = k * image_min;
-    for (long y = 0; y < H; ++y) {
-        if (y > 0) sums.advance(y), squares.advance(y);
-        window_row(sums.col.data(), pre.data(), s.data(), W, r);
-        window_row(squares.col.data(), preq.data(), q.data(), W, r);
-        const uint8_t* p = src + y * W;
-        uint8_t* o = dst + y * W;
-        if (method == kSauvola) {
-            for (int x = 0; x < W; ++x) {
-                const double sx = double(Signed(s[x])), qx = double(Signed(q[x]));
-                const double m = st.mean(sx);
-                const double t = m * (1.0 + k * (st.sd(sx, qx) * inv_R - 1.0));
-                o[x] = double(p[x]) > t ? hit : miss;
-            }
-        } else {
-            for (int x = 0; x < W; ++x) {
-                const double sx = double(Signed(s[x])), qx = double(Signed(q[x]));
-                const double m = st.mean(sx);
-                const double a = st.sd(sx, qx) * inv_range;
-                const double t = (one_minus_k * m + k_min) + k * a * (m - image_min);
-                o[x] = double(p[x]) > t ? hit : miss;
-            }
+            window_row(sums.col.data(), pre.data(), a.data(), W, r);
+            window_row(squares.col.data(), pre.data(), b.data(), W, r);
+            body(y, a.data(), b.data());
         }
     }
 }
 
+template <bool Packed>
+void contrast_threshold(const uint8_t* src, uint8_t* dst, int H, int W, int block, int method, double k,
+                        bool invert) {
+    const int r = block / 2;
+    const double inv_d = 1.0 / (double(block) * double(block));
+    const uint8_t flip = invert ? 255 : 0;
+    if (method == kSauvola) {
+        const double k_over_R = k * (1.0 / 127.5);
+        for_each_window_row<Packed>(src, H, W, r, [&](long y, const uint64_t* a, const uint64_t* b) {
+            sauvola_row<Packed>(a, b, src + y * W, dst + y * W, W, inv_d, 1.0 - k, k_over_R, flip);
+        });
+        return;
+    }
+    // Wolf-Jolion needs the image minimum and the largest local deviation first: a second pass.
+    const double image_min = *std::min_element(src, src + static_cast<size_t>(H) * W);
+    int64_t max_bits = 0;  // +0.0
+    for_each_window_row<Packed>(src, H, W, r, [&](long, const uint64_t* a, const uint64_t* b) {
+        max_bits = max_variance_row<Packed>(a, b, W, inv_d, max_bits);
+    });
+    double max_var;
+    std::memcpy(&max_var, &max_bits, sizeof max_var);
+    const double range = std::sqrt(max_var);
+    const double k_over_R = range > 0.0 ? k / range : 0.0;  // a flat image has sd = 0 everywhere
+    for_each_window_row<Packed>(src, H, W, r, [&](long y, const uint64_t* a, const uint64_t* b) {
+        wolf_row<Packed>(a, b, src + y * W, dst + y * W, W, inv_d, 1.0 - k, k * image_min, k_over_R, image_min, flip);
+    });
+}
+
+// -------------------------------------------------------------------------------------------- gaussian
 // cv::getGaussianKernel(n, 0, CV_32F): fixed tables up to 9 taps, else sampled and normalized in double.
 std::vector<float> gaussian_kernel(int n) {
     static const double small[5][9] = {
@@ -178,8 +251,8 @@ std::vector<float> gaussian_kernel(int n) {
         for (int i = 0; i < n; ++i) kern[i] = float(small[n / 2][i]);
         return kern;
     }
-    const double sigma = n * 0.15 + 0.35;
-    const double scale = -0.125 / (sigma * sigma);  // x runs over doubled offsets, hence 0.5 * 0.25
+    const double sigma = n * 0.15 + 0.35;             // 0.3 * ((n - 1) / 2 - 1) + 0.8
+    const double scale = -0.125 / (sigma * sigma);   // x below runs over doubled offsets: 0.5 * 0.25
     const int half = (n - 1) / 2;
     std::vector<double> v(half);
     double sum = 0.0;
@@ -193,51 +266,54 @@ std::vector<float> gaussian_kernel(int n) {
     return kern;
 }
 
+// One horizontal pass: out[x] = kc[0] * q[x] + sum_j kc[j] * (q[x - j] + q[x + j]), q padded by r.
+FASTPLATE_CLONES void gaussian_row(const float* __restrict q, float* __restrict out, const float* __restrict kc, int W,
+                                   int r) {
+    for (int x = 0; x < W; ++x) out[x] = kc[0] * q[x];
+    for (int j = 1; j <= r; ++j) {
+        const float w = kc[j];
+        for (int x = 0; x < W; ++x) out[x] += w * (q[x - j] + q[x + j]);
+    }
+}
+
+// The vertical pass for one output row, rounded like convertTo(CV_8U) and compared like the mean.
+FASTPLATE_CLONES void gaussian_column(const float* rows, long y, int H, int W, int r, const float* __restrict kc,
+                                      float* __restrict acc, const uint8_t* __restrict src, uint8_t* __restrict dst,
+                                      int idelta, uint8_t flip) {
+    const float* centre = rows + y * W;
+    for (int x = 0; x < W; ++x) acc[x] = kc[0] * centre[x];
+    for (int j = 1; j <= r; ++j) {
+        const float w = kc[j];
+        const float* __restrict up = rows + std::max<long>(y - j, 0) * W;
+        const float* __restrict down = rows + std::min<long>(y + j, H - 1) * W;
+        for (int x = 0; x < W; ++x) acc[x] += w * (up[x] + down[x]);
+    }
+    for (int x = 0; x < W; ++x) {
+        const int m = int(std::nearbyint(std::min(255.0f, std::max(0.0f, acc[x]))));  // round half to even
+        dst[x] = uint8_t(0u - uint8_t(int(src[x]) + idelta > m)) ^ flip;
+    }
+}
+
 // OpenCV 5 thresholds against GaussianBlur of the image converted to float32 (separable: rows, then
-// columns, replicated border), rounded back to uint8. Float sums are done in the same tap order
-// (centre, then symmetric pairs) so results differ from OpenCV only by its SIMD/FMA rounding.
-FASTPLATE_CLONES void gaussian_threshold(const uint8_t* src, uint8_t* dst, int H, int W, int block, double c, bool invert) {
+// columns, replicated border), rounded back to uint8. Taps are summed centre first, then symmetric pairs;
+// OpenCV's SIMD/FMA rounding may differ in the last bit, which flips a pixel very rarely.
+void gaussian_threshold(const uint8_t* src, uint8_t* dst, int H, int W, int block, double c, bool invert) {
     const int r = block / 2;
     const std::vector<float> kern = gaussian_kernel(block);
-    const float* kc = kern.data() + r;  // kc[j] = weight at offset +-j
-    const long idelta = clamped_delta(c, invert);
-    const uint8_t hit = invert ? 0 : 255, miss = invert ? 255 : 0;
-
-    // Horizontally filtered rows, computed once each and kept for all output rows.
-    std::vector<float> rows(static_cast<size_t>(H) * W);
-    std::vector<float> padded(W + 2 * r);
+    const float* kc = kern.data() + r;  // kc[j]: weight at offset +-j
+    std::vector<float> rows(static_cast<size_t>(H) * W), padded(W + 2 * r), acc(W);
     for (int y = 0; y < H; ++y) {
         const uint8_t* p = src + static_cast<size_t>(y) * W;
         for (int j = 0; j < r; ++j) padded[j] = p[0], padded[W + r + j] = p[W - 1];
         for (int x = 0; x < W; ++x) padded[r + x] = p[x];
-        float* out = rows.data() + static_cast<size_t>(y) * W;
-        const float* q = padded.data() + r;
-        for (int x = 0; x < W; ++x) out[x] = kc[0] * q[x];
-        for (int j = 1; j <= r; ++j) {
-            const float w = kc[j];
-            for (int x = 0; x < W; ++x) out[x] += w * (q[x - j] + q[x + j]);
-        }
+        gaussian_row(padded.data() + r, rows.data() + static_cast<size_t>(y) * W, kc, W, r);
     }
-    std::vector<float> acc(W);
-    for (long y = 0; y < H; ++y) {
-        const float* centre = rows.data() + y * W;
-        for (int x = 0; x < W; ++x) acc[x] = kc[0] * centre[x];
-        for (int j = 1; j <= r; ++j) {
-            const float w = kc[j];
-            const float* up = rows.data() + std::max<long>(y - j, 0) * W;
-            const float* down = rows.data() + std::min<long>(y + j, H - 1) * W;
-            for (int x = 0; x < W; ++x) acc[x] += w * (up[x] + down[x]);
-        }
-        const uint8_t* p = src + y * W;
-        uint8_t* o = dst + y * W;
-        for (int x = 0; x < W; ++x) {
-            // convertTo(CV_8U): round half to even, saturate.
-            const long m = std::lrint(std::min(255.0f, std::max(0.0f, acc[x])));
-            o[x] = long(p[x]) + idelta > m ? hit : miss;
-        }
-    }
+    const int idelta = int(clamped_delta(c, invert));
+    for (long y = 0; y < H; ++y)
+        gaussian_column(rows.data(), y, H, W, r, kc, acc.data(), src + y * W, dst + y * W, idelta, invert ? 255 : 0);
 }
 
+// ---------------------------------------------------------------------------------------------- entry
 void adaptive_threshold(const carray<uint8_t>& src, carray<uint8_t>& out, int block, double c, int method,
                         double k, bool invert) {
     const int H = static_cast<int>(src.shape(0)), W = static_cast<int>(src.shape(1));
@@ -246,7 +322,7 @@ void adaptive_threshold(const carray<uint8_t>& src, carray<uint8_t>& out, int bl
     if (method == kGaussian) {
         gaussian_threshold(s, d, H, W, block, c, invert);
     } else if (method == kMean) {
-        // Narrowest types that hold the sums: 255 * block per column, (src + 256) * block^2 per window.
+        // Narrowest types that hold the sums: 255 * block per column, (255 + 256) * block^2 per window.
         if (block <= 257)
             mean_threshold<uint16_t, uint32_t, int32_t>(s, d, H, W, block, c, invert);
         else if (block <= 2047)
@@ -254,11 +330,11 @@ void adaptive_threshold(const carray<uint8_t>& src, carray<uint8_t>& out, int bl
         else
             mean_threshold<uint32_t, uint64_t, int64_t>(s, d, H, W, block, c, invert);
     } else {
-        // Sums of squares reach 65025 * block^2: 32-bit up to block 181.
+        // Packed sums of squares reach 65025 * block^2 and are read as int32: up to block 181.
         if (block <= 181)
-            contrast_threshold<uint16_t, uint32_t, int32_t>(s, d, H, W, block, method, k, invert);
+            contrast_threshold<true>(s, d, H, W, block, method, k, invert);
         else
-            contrast_threshold<uint32_t, uint64_t, int64_t>(s, d, H, W, block, method, k, invert);
+            contrast_threshold<false>(s, d, H, W, block, method, k, invert);
     }
 }
 

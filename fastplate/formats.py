@@ -18,10 +18,12 @@ from functools import lru_cache
 from importlib import resources
 from typing import Sequence
 
+
 __all__ = ["PlateFormats", "FormatMatch", "load_formats", "countries", "fold_o0"]
 
 _LETTERS = frozenset(string.ascii_uppercase)
 _DIGITS = frozenset(string.digits)
+_ALPHABET = string.digits + string.ascii_uppercase
 _TOKEN = re.compile(r"(\[[A-Z0-9]+\]|[A9*])(?:\{(\d+)(?:,(\d+))?\})?")
 
 
@@ -65,6 +67,10 @@ def _token_set(token: str) -> frozenset:
     if token == "*":
         return _LETTERS | _DIGITS
     return frozenset(token[1:-1])
+
+
+def _char_class(allowed: frozenset) -> str:
+    return "[" + "".join(sorted(allowed)) + "]"
 
 
 def _expand(pattern: str) -> list:
@@ -116,6 +122,7 @@ class PlateFormats:
         # Without a country nothing is changed: a reading is only labelled with the region it fits.
         self.fix_below = float(settings.get("fix_below", 1.01)) if self.country else -1.0
         self.prefer_template_within = float(settings.get("prefer_template_within", 0.3))
+        self.require_template = bool(settings.get("require_template", False))
         chosen = [self.country] if self.country else list(known)
         self.regions = {}  # region -> {length: [allowed-set lists]}
         for c in chosen:
@@ -124,6 +131,20 @@ class PlateFormats:
                 for p in patterns:
                     for seq in _expand(p):
                         by_len.setdefault(len(seq), []).append(seq)
+        # Matching as read is the common case: one compiled regular expression per region and length.
+        self._strict = {
+            name: {n: re.compile("|".join("".join(_char_class(a) for a in seq) for seq in seqs))
+                   for n, seqs in by_len.items()}
+            for name, by_len in self.regions.items()
+        }
+        # Fixing: the patterns of each length once (duplicates across regions dropped), in region order.
+        self._fixable = {}
+        for name, by_len in self.regions.items():
+            for n, seqs in by_len.items():
+                seen = self._fixable.setdefault(n, {})
+                for seq in seqs:
+                    seen.setdefault(tuple(seq), []).append(name)
+        self._alt = {ch: (self.to_letter.get(ch) if ch in _DIGITS else self.to_digit.get(ch)) for ch in _ALPHABET}
         self.region = None
         self.set_region(region)
 
@@ -138,35 +159,36 @@ class PlateFormats:
         self.region = region
 
     # --------------------------------------------------------------------------------------------
-    def _fit(self, text: str, seq: list, unsure) -> int:
-        """Fixes needed for ``text`` to fit ``seq`` (-1 when it cannot)."""
-        fixes = 0
-        for i, (ch, allowed) in enumerate(zip(text, seq)):
-            if ch in allowed:
-                continue
-            if unsure is not None and not unsure[i]:
-                return -1
-            alt = self.to_letter.get(ch) if ch in _DIGITS else self.to_digit.get(ch)
-            if alt is None or alt not in allowed:
-                return -1
-            fixes += 1
-        return fixes
-
     def _best(self, text: str, regions, unsure, allow_fixes: bool):
+        """``(fixed text, region, fixes)`` of the pattern needing the fewest fixes, or None."""
+        if not allow_fixes:
+            for name in regions:
+                rx = self._strict[name].get(len(text))
+                if rx is not None and rx.fullmatch(text):
+                    return text, name, 0
+            return None
         best = None
-        for name in regions:
-            for seq in self.regions[name].get(len(text), ()):
-                fixes = self._fit(text, seq, unsure) if allow_fixes else (0 if all(c in a for c, a in zip(text, seq)) else -1)
-                if fixes < 0 or (best is not None and fixes >= best[2]):
+        wanted = set(regions)
+        for seq, owners in self._fixable.get(len(text), {}).items():
+            region = next((r for r in regions if r in owners), None) if not wanted.isdisjoint(owners) else None
+            if region is None:
+                continue
+            fixes = 0
+            for i, (ch, allowed) in enumerate(zip(text, seq)):
+                if ch in allowed:
                     continue
-                fixed = "".join(
-                    ch if ch in a else (self.to_letter.get(ch) if ch in _DIGITS else self.to_digit.get(ch))
-                    for ch, a in zip(text, seq)
-                )
-                best = (fixed, name, fixes)
-                if fixes == 0:
-                    return best
-        return best
+                alt = self._alt.get(ch)
+                if alt is None or alt not in allowed or (unsure is not None and not unsure[i]):
+                    fixes = -1
+                    break
+                fixes += 1
+            if fixes < 0:
+                continue
+            rank = (fixes, regions.index(region))
+            if best is None or rank < best[0]:
+                fixed = "".join(ch if ch in allowed else self._alt[ch] for ch, allowed in zip(text, seq))
+                best = (rank, fixed, region)
+        return None if best is None else (best[1], best[2], best[0][0])
 
     def matches(self, text: str) -> bool:
         """Whether ``text`` fits a pattern (of the preferred region when one is set) as read."""

@@ -202,19 +202,42 @@ def find_character_rows(stats, *, min_height=8, max_height=None, max_height_rati
     """Group character-like components into text rows.
 
     Components are character-like when ``min_height <= h <= max_height`` and ``0.1 <= w/h <= 1.2``
-    (so plate borders, bolts and specks drop out). Two components join a row when their heights differ by
-    at most ``max_height_ratio``, the horizontal gap between them is at most ``max_gap`` times their
-    height, and their centres lie on a line of at most ``max_angle`` degrees. Rows with fewer than
-    ``min_chars`` members are dropped.
+    (up to 2.5 for characters that touch and form one component), so plate borders, bolts and specks
+    drop out. Each one is linked to its best right neighbour (and that one back to it) when their heights
+    differ by at most ``max_height_ratio``, the horizontal gap between them is at most ``max_gap`` times
+    their mean height and their centres lie on a line of at most ``max_angle`` degrees; the links form
+    chains. A chain end that leaves the line through the others is dropped, and a row needs two members
+    of single-character width. Then components the chains missed join a row when they sit between its
+    top and bottom lines: whole characters, and pieces of a broken character (stacked pieces that
+    overlap in x and together span the row's height). Rows that continue each other across such a gap
+    are merged. Top and bottom lines are least-squares fits over the members' box tops and bottoms,
+    robust to one outlier. Rows with fewer than ``min_chars`` members are dropped. Algorithm details:
+    ``fastplate/_segment.pyx``.
 
     Parameters
     ----------
     stats : ndarray, (n, 5) int32
         ``stats`` from :func:`connected_components` (row 0, the background, is ignored).
+    min_height, max_height : int
+        Character height range in pixels (``max_height=None``: no upper limit).
+    max_height_ratio : float
+        Largest height ratio between neighbours (>= 1).
+    max_gap : float
+        Largest horizontal gap between neighbours, in character heights.
+    max_angle : float
+        Largest tilt of a row, in degrees, in [0, 90).
+    min_chars : int
+        Fewest members a returned row has (both pieces of a broken character count).
 
     Returns
     -------
     list of CharacterRow, longest first.
+
+    Example
+    -------
+    >>> boxes = [[0, 0, 99, 40, 0]] + [[10 + 22 * i, 5, 16, 30, 300] for i in range(4)]
+    >>> [r.indices.tolist() for r in find_character_rows(np.array(boxes, np.int32))]
+    [[1, 2, 3, 4]]
     """
     if not isinstance(stats, np.ndarray):
         raise TypeError(f"stats must be a numpy.ndarray of int32, got {type(stats).__name__}")

@@ -65,31 +65,35 @@ def _boxes_iou_matrix(boxes: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
 
 
-def row_features(row, stats) -> np.ndarray:
-    """Shape features of a character row: how plate-like its blobs are (all scale-free).
+def row_features(rows, stats) -> np.ndarray:
+    """Shape features of character rows, all scale-free: ``(R, 4)`` of
+    ``[count, height spread, top/bottom misalignment, fill]``.
 
-    ``[count, height spread, top/bottom misalignment, fill, width spread, gap spread]``
+    Height spread is std/mean of the heights; misalignment the mean distance of the box tops and bottoms
+    from the fitted lines, over the mean height; fill the mean blob area over its box area.
     """
-    boxes = row.boxes.astype(np.float64)
+    if not rows:
+        return np.zeros((0, 4))
+    counts = np.array([len(r.indices) for r in rows])
+    rid = np.repeat(np.arange(len(rows)), counts)
+    boxes = np.concatenate([r.boxes for r in rows]).astype(np.float64)
+    area = stats[np.concatenate([r.indices for r in rows]), 4].astype(np.float64)
     x, y, w, h = boxes.T
-    hm = float(np.median(h))
+    lines = np.array([(*r.top, *r.bottom) for r in rows], dtype=np.float64)[rid]
     cx = x + w / 2
-    (ts, ti), (bs, bi) = row.top, row.bottom
-    misalign = float(np.mean(np.abs(y - (ts * cx + ti))) + np.mean(np.abs(y + h - (bs * cx + bi)))) / hm
-    fill = float(np.median(stats[row.indices, 4] / np.maximum(w * h, 1)))
-    gaps = x[1:] - (x[:-1] + w[:-1])
-    return np.array([
-        len(x),
-        float(np.std(h)) / hm,
-        misalign,
-        fill,
-        float(np.std(w)) / hm,
-        float(np.std(gaps)) / hm if len(gaps) > 1 else 0.0,
-    ])
+
+    def mean(v):
+        return np.bincount(rid, v, len(rows)) / counts
+
+    hm = mean(h)
+    hstd = np.sqrt(np.maximum(mean(h * h) - hm * hm, 0.0))
+    off = np.abs(y - (lines[:, 0] * cx + lines[:, 1])) + np.abs(y + h - (lines[:, 2] * cx + lines[:, 3]))
+    fill = mean(area / np.maximum(w * h, 1.0))
+    return np.stack([counts.astype(np.float64), hstd / hm, mean(off) / hm, fill], axis=1)
 
 
 def row_score(feats: np.ndarray) -> np.ndarray:
-    """Plate-likeness of rows from :func:`row_features` (N, 6): about 1 for a clean plate row, lower otherwise.
+    """Plate-likeness of rows from :func:`row_features` (N, 4): about 1 for a clean plate row, lower otherwise.
 
     Plate characters have one height, sit on straight top and bottom lines, fill about half their box,
     and number 5-9 (hand-set margins, not fitted, so they carry over to unseen cameras).
@@ -130,8 +134,8 @@ class Localizer:
     []
     """
 
-    def __init__(self, *, max_side=1920, min_char_height=9, max_char_height=36, min_level_side=96, block_size=15,
-                 contrast=6.0, pad_x=0.5, pad_y=0.3, max_candidates=24, max_chars=12):
+    def __init__(self, *, max_side=1920, min_char_height=8, max_char_height=36, min_level_side=96, block_size=15,
+                 contrast=8.0, pad_x=0.5, pad_y=0.3, max_candidates=12, max_chars=12):
         self.max_side = int(max_side)
         self.min_char_height = int(min_char_height)
         self.max_char_height = int(max_char_height)
@@ -161,104 +165,112 @@ class Localizer:
             levels.append((level, w / size[0]))
         return levels
 
-    def rows_of_level(self, level: np.ndarray) -> list:
-        """Character rows of one pyramid level, both polarities."""
-        rows = []
+    def rows_of_level(self, level: np.ndarray):
+        """Character rows of one pyramid level, both polarities: ``(rows, features (R, 4))``."""
+        rows, feats = [], []
         binary = np.empty_like(level)
         labels = np.empty(level.shape, np.int32)
-        block = min(self.block_size, (2 * (min(level.shape) // 2) - 1)) if min(level.shape) < self.block_size else self.block_size
-        block = max(3, block)
+        # The window must fit in the level (tiny images): the largest odd size up to the level's short side.
+        block = max(3, min(self.block_size, min(level.shape) - 1 + min(level.shape) % 2))
         for invert in (False, True):
             # Light characters: pixel > mean + contrast; dark characters: pixel <= mean - contrast.
             c = self.contrast if invert else -self.contrast
             kernels.adaptive_threshold(level, block, c, method="mean", invert=invert, out=binary)
             _, _, stats, _ = kernels.connected_components(binary, 8, out=labels)
+            # Specks under 3 px and blobs far larger than a character cannot be (pieces of) characters;
+            # dropping them first makes grouping several times cheaper on textured frames.
+            h, w = stats[:, 3], stats[:, 2]
+            keep = (h >= 3) & (h <= 1.3 * self.max_char_height) & (w <= 3 * self.max_char_height)
+            keep[0] = True  # row 0 is the background
+            stats = stats[keep]
             found = kernels.find_character_rows(stats, min_height=self.min_char_height,
                                                 max_height=self.max_char_height, min_chars=3)
-            rows.extend((r, row_features(r, stats)) for r in found if len(r.indices) <= self.max_chars)
-        return rows
+            found = [r for r in found if len(r.indices) <= self.max_chars]
+            rows.extend(found)
+            feats.append(row_features(found, stats))
+        return rows, np.concatenate(feats)
 
     def __call__(self, image) -> list:
         """Plate candidates of ``image`` ((H, W) gray or (H, W, 3) BGR uint8), best first."""
         gray = kernels.to_gray(image) if image.ndim == 3 else np.ascontiguousarray(image)
-        quads, chars, nrows, feats = [], [], [], []
+        quads, feats, members, factors = [], [], [], []
         for level, factor in self.pyramid(gray):
-            found = self.rows_of_level(level)
-            rows = [r for r, _ in found]
-            for row, feat in found:
-                quads.append(self._to_image(row.quad(self.pad_x, self.pad_y), factor))
-                chars.append(self._boxes_to_image(row.boxes, factor))
-                nrows.append(1)
-                feats.append(feat)
-            by_id = {id(r): f for r, f in found}
-            for top, bottom in self._stacked_pairs(rows):
-                quads.append(self._to_image(self._pair_quad(top, bottom), factor))
-                chars.append(self._boxes_to_image(np.concatenate([top.boxes, bottom.boxes]), factor))
-                nrows.append(2)
-                feat = (by_id[id(top)] + by_id[id(bottom)]) / 2
-                feat[0] = len(top.indices) + len(bottom.indices)
-                feats.append(feat)
-        return self._merge(quads, chars, nrows, np.array(feats).reshape(-1, 6))
+            rows, feat = self.rows_of_level(level)
+            if not rows:
+                continue
+            ext, q = self._row_quads(rows)
+            pairs = self._stacked_pairs(ext)
+            if len(pairs):
+                i, j = pairs.T
+                # a two-row candidate spans both padded rows: top edge of the upper, bottom edge of the lower
+                x0 = np.minimum(q[i, 0, 0], q[j, 0, 0])
+                x1 = np.maximum(q[i, 1, 0], q[j, 1, 0])
+                pq = np.stack([np.stack([x0, q[i, 0, 1]], 1), np.stack([x1, q[i, 1, 1]], 1),
+                               np.stack([x1, q[j, 2, 1]], 1), np.stack([x0, q[j, 3, 1]], 1)], axis=1)
+                pf = (feat[i] + feat[j]) / 2
+                pf[:, 0] = feat[i, 0] + feat[j, 0]
+                q = np.concatenate([q, pq])
+                feat = np.concatenate([feat, pf])
+            quads.append((q + 0.5) * factor - 0.5)  # level pixel centre i -> image (i + 0.5) * f - 0.5
+            feats.append(feat)
+            members.extend([(r,) for r in rows] + [(rows[a], rows[b]) for a, b in pairs])
+            factors.extend([factor] * len(q))
+        if not quads:
+            return []
+        return self._merge(np.concatenate(quads), np.concatenate(feats), members, factors)
 
     # ----------------------------------------------------------------------------------------------
-    @staticmethod
-    def _to_image(quad, factor):
-        # Pixel centres: level pixel i covers image pixels [i*f, (i+1)*f), centred at (i + 0.5) * f - 0.5.
-        return (np.asarray(quad, dtype=np.float64) + 0.5) * factor - 0.5
+    def _row_quads(self, rows):
+        """Row extents ``(R, 5)`` (x0, x1, y0, y1, mean height) and padded quads ``(R, 4, 2)``, as
+        :meth:`CharacterRow.quad` computes them, for all rows at once."""
+        counts = np.array([len(r.indices) for r in rows])
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        boxes = np.concatenate([r.boxes for r in rows]).astype(np.float64)
+        x0 = np.minimum.reduceat(boxes[:, 0], starts)
+        x1 = np.maximum.reduceat(boxes[:, 0] + boxes[:, 2], starts)
+        y0 = np.minimum.reduceat(boxes[:, 1], starts)
+        y1 = np.maximum.reduceat(boxes[:, 1] + boxes[:, 3], starts)
+        hm = np.add.reduceat(boxes[:, 3], starts) / counts
+        ts, ti, bs, bi = np.array([(*r.top, *r.bottom) for r in rows], dtype=np.float64).T
+        height = np.maximum(1.0, ((bs - ts) * (x0 + x1) + 2 * (bi - ti)) / 2)
+        ax = x0 - self.pad_x * height
+        bx = x1 + self.pad_x * height
+        dy = self.pad_y * height
+        quads = np.stack([
+            np.stack([ax, ts * ax + ti - dy], 1),
+            np.stack([bx, ts * bx + ti - dy], 1),
+            np.stack([bx, bs * bx + bi + dy], 1),
+            np.stack([ax, bs * ax + bi + dy], 1),
+        ], axis=1)
+        return np.stack([x0, x1, y0, y1, hm], 1), quads
 
     @staticmethod
-    def _boxes_to_image(boxes, factor):
-        out = np.asarray(boxes, dtype=np.float64) * factor
-        return out
+    def _stacked_pairs(ext):
+        """Index pairs (upper, lower) of rows stacked like a two-row plate: the lower starts under the upper
+        within 0.8 of its height, they overlap in x by half the narrower one, heights alike (0.4-2.5x)."""
+        x0, x1, y0, y1, h = ext.T
+        gap = y0[None, :] - y1[:, None]
+        overlap = np.minimum(x1[:, None], x1[None]) - np.maximum(x0[:, None], x0[None])
+        narrower = np.minimum((x1 - x0)[:, None], (x1 - x0)[None])
+        ratio = h[None, :] / h[:, None]
+        ok = (gap >= 0) & (gap <= 0.8 * h[:, None]) & (overlap >= 0.5 * narrower) & (ratio >= 0.4) & (ratio <= 2.5)
+        return np.argwhere(ok)
 
-    @staticmethod
-    def _row_height(row):
-        return float(np.median(row.boxes[:, 3]))
-
-    def _stacked_pairs(self, rows):
-        """Pairs of rows stacked like a two-row plate: overlapping in x, the lower right under the upper."""
-        pairs = []
-        for i, a in enumerate(rows):
-            ax0, ax1 = a.boxes[:, 0].min(), (a.boxes[:, 0] + a.boxes[:, 2]).max()
-            ay1 = (a.boxes[:, 1] + a.boxes[:, 3]).max()
-            ha = self._row_height(a)
-            for b in rows[i + 1:] + rows[:i]:
-                by0 = b.boxes[:, 1].min()
-                if not (0 <= by0 - ay1 <= 0.8 * ha):
-                    continue
-                bx0, bx1 = b.boxes[:, 0].min(), (b.boxes[:, 0] + b.boxes[:, 2]).max()
-                overlap = min(ax1, bx1) - max(ax0, bx0)
-                if overlap < 0.5 * min(ax1 - ax0, bx1 - bx0):
-                    continue
-                if not 0.4 <= self._row_height(b) / ha <= 2.5:
-                    continue
-                pairs.append((a, b))
-        return pairs
-
-    def _pair_quad(self, top, bottom):
-        qt = top.quad(self.pad_x, self.pad_y)
-        qb = bottom.quad(self.pad_x, self.pad_y)
-        x0 = min(qt[0, 0], qb[0, 0])
-        x1 = max(qt[1, 0], qb[1, 0])
-        return np.array([[x0, qt[0, 1]], [x1, qt[1, 1]], [x1, qb[2, 1]], [x0, qb[3, 1]]])
-
-    def _merge(self, quads, chars, nrows, feats):
-        """Merge candidates found at several levels/polarities; score by shape and votes."""
-        n = len(quads)
-        if n == 0:
-            return []
-        boxes = np.array([quad_box(q) for q in quads])
-        base = row_score(feats)
+    def _merge(self, quads, feats, members, factors):
+        """Merge candidates found at several levels/polarities (IoU > 0.6); score by shape and votes."""
+        lo, hi = quads.min(axis=1), quads.max(axis=1)
+        boxes = np.concatenate([lo, hi - lo], axis=1)
         iou = _boxes_iou_matrix(boxes)
         votes = (iou > 0.6).sum(axis=1).astype(np.float64)
-        score = base + 0.5 * np.log2(votes)
+        score = row_score(feats) + 0.5 * np.log2(votes)
         order = np.argsort(-score, kind="stable")
         kept, out = [], []
         for i in order:
-            if any(iou[i, j] > 0.6 for j in kept):
+            if kept and (iou[i, kept] > 0.6).any():
                 continue
             kept.append(i)
-            out.append(Candidate(quads[i], chars[i], float(score[i]), nrows[i]))
+            chars = np.concatenate([r.boxes for r in members[i]]).astype(np.float64) * factors[i]
+            out.append(Candidate(quads[i], chars, float(score[i]), len(members[i])))
             if len(out) >= self.max_candidates:
                 break
         return out

@@ -195,6 +195,8 @@ class Reader:
     def _verify(self, cands, readings) -> list:
         plates = []
         for cand, rec in zip(cands, readings):
+            if rec.confidence < self.min_confidence:
+                continue  # no alternative reading can be more confident than the best one
             ranked = self.formats.rerank(rec.candidates or [(rec.text, rec.confidence)], rec.char_confidences,
                                          self.top_n)
             if not ranked:
@@ -202,6 +204,8 @@ class Reader:
             text, conf, match = ranked[0]
             if conf < self.min_confidence or not self.min_length <= len(text) <= self.max_length:
                 continue
+            if self.formats.require_template and not match.matches_template:
+                continue  # e.g. Brazil: every plate fits a pattern, so text that does not is not a plate
             plates.append((conf + (0.15 if match.matches_template else 0.0), cand, rec, ranked))
         plates.sort(key=lambda p: -p[0])
         kept, kept_boxes, texts = [], [], set()

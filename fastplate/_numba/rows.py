@@ -15,6 +15,7 @@ BAND_TOLERANCE = 0.25  # of the row height: how far a box edge may lie from the 
 PIECE_MAX_HEIGHT = 0.8  # of the row height: smaller components inside the band may be broken characters
 PIECE_MIN_HEIGHT = 0.2  # of the row height: smaller ones are specks, not pieces of a character
 PIECES_COVER = 0.7  # of the row height: pieces of one character together cover at least this much
+KEY_BIAS = 1 << 33  # sort keys (2 * centre x + KEY_BIAS) * n + label stay non-negative for any int32 x, w
 OUTLIER = 0.1  # of the mean height: a top/bottom further than this from the fit is refit without
 TRIM = 0.2  # of the mean height: a chain end further than this from the line through the others is dropped
 
@@ -62,7 +63,7 @@ def _robust_fit(xs, ys, m, mean_height):
 
 @numba.njit(cache=True, nogil=True)
 def _row_points(stats, members, lo, hi, xs, tops, bottoms):
-    """Box centre x, top and bottom of members[lo:hi] into xs, tops, bottoms; returns (count, mean height)."""
+    """Box centre x, top and bottom of members[lo:hi] into xs, tops, bottoms; returns their mean height."""
     mean_height = 0.0
     for t in range(lo, hi):
         k = members[t]
@@ -70,7 +71,7 @@ def _row_points(stats, members, lo, hi, xs, tops, bottoms):
         tops[t - lo] = float(stats[k, 1])
         bottoms[t - lo] = float(stats[k, 1]) + stats[k, 3]
         mean_height += stats[k, 3]
-    return hi - lo, mean_height / (hi - lo)
+    return mean_height / (hi - lo)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -98,12 +99,12 @@ def _kernel(stats, min_height, max_height, max_height_ratio, max_gap, max_angle)
             continue
         if 10 * w < h or 2 * w > 5 * h:  # aspect outside [MIN_ASPECT, MAX_ASPECT_TOUCHING]
             continue
-        keys[m] = (2 * np.int64(stats[k, 0]) + w) * n + k  # unique: ties in centre x broken by label
+        keys[m] = (2 * np.int64(stats[k, 0]) + w + KEY_BIAS) * n + k  # unique: ties in centre x broken by label
         m += 1
     keys = np.sort(keys[:m])
     cand = np.empty(m, np.int64)
     for a in range(m):
-        cand[a] = keys[a] - ((keys[a] // n) * n)
+        cand[a] = keys[a] % n
 
     # ---- 2. best right and left neighbour of each candidate; rows are chains of mutual best pairs
     best_right = np.full(m, -1, np.int64)
@@ -137,10 +138,10 @@ def _kernel(stats, min_height, max_height, max_height_ratio, max_gap, max_angle)
             if gap > max_gap * 0.5 * (hi + hj) or gap < -MAX_OVERLAP * min(wi, wj):
                 continue
             dx = cxj - cxi
-            # Tops and bottoms (not only centres) must both lie on lines of at most max_angle.
-            if abs(yj - yi) > tan_max * dx or abs((yj + hj) - (yi + hi)) > tan_max * dx:
+            dy = abs((yj + 0.5 * hj) - cyi)
+            if dy > tan_max * dx:
                 continue
-            cost = dx + abs((yj + 0.5 * hj) - cyi)
+            cost = dx + dy
             if cost < cost_right[a]:
                 cost_right[a] = cost
                 best_right[a] = b
@@ -175,7 +176,8 @@ def _kernel(stats, min_height, max_height, max_height_ratio, max_gap, max_angle)
         lo = base
         hi = n_members
         while hi - lo >= 3:
-            count, mean_height = _row_points(stats, members, lo, hi, xs, tops, bottoms)
+            count = hi - lo
+            mean_height = _row_points(stats, members, lo, hi, xs, tops, bottoms)
             first = _end_residual(xs, tops, bottoms, count, 0)
             last = _end_residual(xs, tops, bottoms, count, count - 1)
             if max(first, last) <= TRIM * mean_height:
@@ -196,7 +198,8 @@ def _kernel(stats, min_height, max_height, max_height_ratio, max_gap, max_angle)
             members[base + t - lo] = members[t]
             row_of[members[t]] = n_rows
         n_members = base + hi - lo
-        count, mean_height = _row_points(stats, members, base, n_members, xs, tops, bottoms)
+        count = n_members - base
+        mean_height = _row_points(stats, members, base, n_members, xs, tops, bottoms)
         slope, intercept = _robust_fit(xs, tops, count, mean_height)
         lines[n_rows, 0] = slope
         lines[n_rows, 1] = intercept
@@ -212,13 +215,13 @@ def _kernel(stats, min_height, max_height, max_height_ratio, max_gap, max_angle)
     # ---- 5. attach what the chains missed: touching characters and broken ones (stacked pieces)
     order_keys = np.empty(n - 1, np.int64)
     for k in range(1, n):
-        order_keys[k - 1] = (2 * np.int64(stats[k, 0]) + stats[k, 2]) * n + k
+        order_keys[k - 1] = (2 * np.int64(stats[k, 0]) + stats[k, 2] + KEY_BIAS) * n + k
     order_keys = np.sort(order_keys)
     order = np.empty(n - 1, np.int64)
     centre2 = np.empty(n - 1, np.int64)  # 2 * centre x, sorted
     for t in range(n - 1):
-        centre2[t] = order_keys[t] // n
-        order[t] = order_keys[t] - centre2[t] * n
+        order[t] = order_keys[t] % n
+        centre2[t] = order_keys[t] // n - KEY_BIAS
     pieces = np.empty(n, np.int64)
     group = np.empty(n, np.int64)
     for r in range(n_rows):
@@ -266,7 +269,91 @@ def _kernel(stats, min_height, max_height, max_height_ratio, max_gap, max_angle)
                 pieces[n_pieces] = k
                 n_pieces += 1
         _attach_pieces(stats, row_of, pieces, n_pieces, group, r, ts, ti, bs, bi)
-    return row_of, lines
+    if n_rows == 1:
+        return row_of, lines
+    return _merge_rows(stats, row_of, lines, members, row_start, n_rows, max_height_ratio, max_gap, xs, tops,
+                       bottoms)
+
+
+@numba.njit(cache=True, nogil=True)
+def _find_row(parent, r):
+    while parent[r] != r:
+        r = parent[r]
+    return r
+
+
+@numba.njit(cache=True, nogil=True)
+def _merge_rows(stats, row_of, lines, members, row_start, n_rows, max_height_ratio, max_gap, xs, tops, bottoms):
+    """Merge rows that continue each other (the gap between them bridged by what step 4 attached): ends
+    within ``max_gap`` heights, heights within ``max_height_ratio``, both pairs of lines meeting in the gap."""
+    n = stats.shape[0]
+    x0 = np.full(n_rows, np.int64(1) << 62)
+    x1 = np.full(n_rows, -(np.int64(1) << 62))
+    for k in range(1, n):
+        r = row_of[k]
+        if r >= 0:
+            x0[r] = min(x0[r], np.int64(stats[k, 0]))
+            x1[r] = max(x1[r], np.int64(stats[k, 0]) + stats[k, 2])
+    height = np.empty(n_rows, np.float64)
+    for r in range(n_rows):
+        height[r] = 0.0
+        for t in range(row_start[r], row_start[r + 1]):
+            height[r] += stats[members[t], 3]
+        height[r] /= row_start[r + 1] - row_start[r]
+    parent = np.arange(n_rows)
+    merged = False
+    for a in range(n_rows):
+        for b in range(a + 1, n_rows):
+            left, right = (a, b) if x0[a] <= x0[b] else (b, a)
+            mean_height = 0.5 * (height[a] + height[b])
+            gap = float(x0[right] - x1[left])
+            if gap > max_gap * mean_height or gap < -MAX_OVERLAP * mean_height:
+                continue
+            if max(height[a], height[b]) > max_height_ratio * min(height[a], height[b]):
+                continue
+            xm = 0.5 * (x1[left] + x0[right])
+            tol = BAND_TOLERANCE * mean_height
+            if abs((lines[a, 0] * xm + lines[a, 1]) - (lines[b, 0] * xm + lines[b, 1])) > tol:
+                continue
+            if abs((lines[a, 2] * xm + lines[a, 3]) - (lines[b, 2] * xm + lines[b, 3])) > tol:
+                continue
+            ra = _find_row(parent, a)
+            rb = _find_row(parent, b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+                merged = True
+    if not merged:
+        return row_of, lines
+    # Renumber (roots in order) and refit each merged row over the chain members of its parts.
+    new_index = np.full(n_rows, -1, np.int64)
+    n_merged = 0
+    for r in range(n_rows):
+        if _find_row(parent, r) == r:
+            new_index[r] = n_merged
+            n_merged += 1
+    for k in range(1, n):
+        if row_of[k] >= 0:
+            row_of[k] = new_index[_find_row(parent, row_of[k])]
+    merged_lines = np.empty((n_merged, 4), np.float64)
+    group = np.empty(row_start[n_rows], np.int64)
+    for root in range(n_rows):
+        if new_index[root] < 0:
+            continue
+        size = 0
+        for r in range(n_rows):
+            if _find_row(parent, r) == root:
+                for t in range(row_start[r], row_start[r + 1]):
+                    group[size] = members[t]
+                    size += 1
+        mean_height = _row_points(stats, group, 0, size, xs, tops, bottoms)
+        q = new_index[root]
+        slope, intercept = _robust_fit(xs, tops, size, mean_height)
+        merged_lines[q, 0] = slope
+        merged_lines[q, 1] = intercept
+        slope, intercept = _robust_fit(xs, bottoms, size, mean_height)
+        merged_lines[q, 2] = slope
+        merged_lines[q, 3] = intercept
+    return row_of, merged_lines
 
 
 @numba.njit(cache=True, nogil=True)

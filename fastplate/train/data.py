@@ -46,21 +46,21 @@ def is_val(text):
 class Sample:
     """A labelled plate: a gray image region and the plate box in it."""
 
-    image: np.ndarray  # gray uint8 (a crop, or a region of a scene around the box)
+    image: np.ndarray  # gray (or BGR) uint8: a crop, or a region of a scene around the box
     box: tuple  # x, y, w, h of the plate in ``image``
     label: str
     set_name: str
     file: str
 
 
-def _read_gray(path):
-    im = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+def _read(path, color=False):
+    im = cv2.imread(path, cv2.IMREAD_COLOR if color else cv2.IMREAD_GRAYSCALE)
     if im is None:
         raise OSError(f"cannot read {path}")
     return im
 
 
-def load_set(name, split=None, data_dir=None, context=1.0):
+def load_set(name, split=None, data_dir=None, context=1.0, color=False):
     """Load one set as a list of ``Sample``.
 
     Parameters
@@ -68,6 +68,7 @@ def load_set(name, split=None, data_dir=None, context=1.0):
     name : one of ``SETS``
     split : "train", "val" or None (both)
     context : for scenes, how much of the scene around the box to keep (fraction of the box size per side)
+    color : read BGR images instead of gray
     """
     root = os.path.join(data_dir or DATA_DIR, name)
     out = []
@@ -80,7 +81,7 @@ def load_set(name, split=None, data_dir=None, context=1.0):
                 path = os.path.join(root, "images", row["file"])
                 if not os.path.exists(path):
                     path = os.path.join(root, row["file"])
-                im = _read_gray(path)
+                im = _read(path, color)
                 out.append(Sample(im, (0, 0, im.shape[1], im.shape[0]), label, name, row["file"]))
         return out
     for txt in sorted(glob.glob(os.path.join(root, "*.txt"))):
@@ -95,7 +96,7 @@ def load_set(name, split=None, data_dir=None, context=1.0):
             path = os.path.join(root, parts[0])
             if not os.path.exists(path):
                 continue
-            im = _read_gray(path)
+            im = _read(path, color)
             x, y, w, h = (int(v) for v in parts[1:5])
             # Keep only the surroundings a loose crop can reach: saves memory and resize time.
             x0, y0 = max(0, int(x - w * context)), max(0, int(y - h * context))
@@ -111,7 +112,7 @@ def augment_real(sample, rng, out_size=(32, 128)):
     grow = (-0.05, 0.2) if r < 0.85 else (0.0, 0.05)
     quad = crop_quad(sample.box, rng, grow=grow, shift=0.05, tilt=rng.uniform(0.0, 0.06))
     crop = warp_quad(sample.image, quad, (out_size[0] * 2, out_size[1] * 2))
-    return degrade(crop, rng, out_size)
+    return degrade(crop, rng, out_size, source_width=sample.box[2])
 
 
 def eval_quads(sample, rng, loose):

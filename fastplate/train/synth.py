@@ -360,18 +360,21 @@ def _lighting(img, rng):
     return img
 
 
-def degrade(gray, rng, out_size=(32, 128)):
+def degrade(gray, rng, out_size=(32, 128), source_width=None):
     """Camera degradations on a gray crop, then resize to ``out_size`` (h, w) like normalize_batch does.
 
-    Low resolution (down to ~60x20), blur, noise, JPEG, occasional inversion.
+    Low resolution (down to ~60x20), blur, noise, JPEG, occasional inversion. ``source_width``: the width
+    in pixels the plate really had (real crops); the crop is never made much blurrier than that allows,
+    since an already small real plate degraded again becomes unreadable and its label noise.
     """
     h, w = gray.shape
-    if rng.random() < 0.7:  # resolution of the plate in the camera image
-        lw = int(rng.uniform(60, 200))
+    top = 200 if source_width is None else source_width
+    if rng.random() < 0.7 and top > 70:  # resolution of the plate in the camera image
+        lw = int(rng.uniform(max(60, 0.5 * top) if source_width else 60, top))
         lh = max(12, int(lw * h / w * rng.uniform(0.9, 1.1)))
         gray = cv2.resize(gray, (lw, lh), interpolation=cv2.INTER_AREA)
-    if rng.random() < 0.5:
-        s = rng.uniform(0.3, 1.0)
+    if rng.random() < (0.5 if source_width is None else 0.25):
+        s = rng.uniform(0.3, 1.0 if source_width is None else 0.7)
         gray = cv2.GaussianBlur(gray, (0, 0), s)
     elif rng.random() < 0.15:  # motion blur
         k = int(rng.integers(3, 6))

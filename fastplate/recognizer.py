@@ -1,0 +1,488 @@
+"""The plate recognizer: an ONNX Runtime session, batched normalization, CTC decoding.
+
+>>> rec = Recognizer()                                   # the shipped model, from package data
+>>> rec.recognize(crop).text                             # doctest: +SKIP
+'ABC1234'
+"""
+from __future__ import annotations
+
+import importlib.resources
+import itertools
+import json
+import os
+import warnings
+
+import numpy as np
+
+from . import kernels
+from .errors import DependencyError, ModelError
+from .types import Recognition
+
+__all__ = ["Recognizer", "ctc_decode"]
+
+# Crops larger than this per side are refused: a plate crop is a few hundred pixels; anything bigger is a
+# whole frame passed by mistake (use recognize_quads for that) or a corrupt array.
+MAX_CROP_SIDE = 8192
+_SHIPPED = {"float32": "recognizer.onnx", "int8": "recognizer.int8.onnx"}
+
+
+def _import_onnxruntime():
+    try:
+        import onnxruntime
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise DependencyError(
+            "fastplate.Recognizer needs ONNX Runtime: pip install onnxruntime "
+            "(or onnxruntime-gpu for CUDA)") from exc
+    return onnxruntime
+
+
+def _model_bytes_and_config(model):
+    """Resolve ``model`` to (onnx bytes or path, config dict, display name)."""
+    if model is None or (isinstance(model, str) and model in _SHIPPED):
+        files = importlib.resources.files("fastplate.models")
+        name = _SHIPPED[model or "float32"]
+        cfg_res = files / "recognizer.json"
+        if not cfg_res.is_file() or not (files / name).is_file():
+            raise ModelError(f"the shipped recognizer model fastplate/models/{name} is missing from this install")
+        return (files / name).read_bytes(), json.loads(cfg_res.read_text()), f"fastplate/models/{name}"
+    if isinstance(model, (bytes, bytearray)):
+        return bytes(model), _default_config(), "<bytes>"
+    if not isinstance(model, (str, os.PathLike)):
+        raise TypeError(f"model must be None, 'float32', 'int8', a path or ONNX bytes, got {type(model).__name__}")
+    path = os.fspath(model)
+    if not os.path.isfile(path):
+        raise ModelError(f"model file not found: {path!r}")
+    # The config next to the model: same stem, or recognizer.json in that folder, else the shipped one.
+    stem = os.path.splitext(path)[0]
+    for cand in (stem + ".json", stem.split(".")[0] + ".json", os.path.join(os.path.dirname(path), "recognizer.json")):
+        if os.path.isfile(cand):
+            with open(cand) as f:
+                return path, json.load(f), path
+    return path, _default_config(), path
+
+
+def _default_config():
+    files = importlib.resources.files("fastplate.models")
+    if (files / "recognizer.json").is_file():
+        return json.loads((files / "recognizer.json").read_text())
+    return {"input_size": [32, 128], "alphabet": "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", "blank_index": 36,
+            "normalization": {"scale": 1.0 / 255.0, "offset": 0.0}}
+
+
+def _choose_providers(ort, device, providers):
+    if providers is not None:
+        if isinstance(providers, str) or not all(isinstance(p, (str, tuple)) for p in providers):
+            raise TypeError(f"providers must be a list of provider names, got {providers!r}")
+        return list(providers)
+    if device not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
+    available = ort.get_available_providers()
+    if device == "cpu":
+        return ["CPUExecutionProvider"]
+    if device == "cuda" or "CUDAExecutionProvider" in available:
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    return ["CPUExecutionProvider"]
+
+
+def ctc_decode(probs, alphabet, blank, top_n=5, max_swaps=4):
+    """Greedy (best-path) CTC decoding of one (T, C) probability matrix.
+
+    Parameters
+    ----------
+    probs : ndarray, (T, C) float32
+        Per-step class probabilities (softmax output); ``C == len(alphabet) + 1``.
+    alphabet : str
+    blank : int
+        Index of the CTC blank class.
+    top_n : int
+        Number of readings in ``candidates`` (the best path first).
+    max_swaps : int
+        Alternatives swap up to this many of the least confident characters with their runner-up at
+        the step where the character was emitted (the runner-up may be "blank": the character dropped).
+
+    Returns
+    -------
+    Recognition
+        ``confidence`` is the product of the character probabilities (0 when nothing was read); each
+        character's probability is its maximum over the steps of its run; ``char_spans`` divide the
+        width at the midpoints between the characters' emission positions.
+
+    Example
+    -------
+    >>> p = np.full((4, 3), 0.01, np.float32); p[[0, 1], 0] = 0.98; p[2, 2] = 0.98; p[3, 1] = 0.98
+    >>> ctc_decode(p, "AB", 2).text
+    'AB'
+    """
+    probs = np.asarray(probs, dtype=np.float32)
+    if probs.ndim != 2 or probs.shape[1] != len(alphabet) + 1:
+        raise ValueError(f"probs must have shape (T, {len(alphabet) + 1}), got {probs.shape}")
+    t_steps = probs.shape[0]
+    best = probs.argmax(1)
+    # Runs of the same class: a character is emitted once per run of a non-blank class.
+    starts = np.flatnonzero(np.r_[True, best[1:] != best[:-1]])
+    ends = np.r_[starts[1:], t_steps]
+    chars, confs, centres, peak_steps = [], [], [], []
+    for s, e in zip(starts, ends):
+        c = best[s]
+        if c == blank:
+            continue
+        step = s + int(probs[s:e, c].argmax())
+        chars.append(int(c))
+        confs.append(float(probs[step, c]))
+        centres.append((s + e) / 2.0)
+        peak_steps.append(step)
+    text = "".join(alphabet[c] for c in chars)
+    k = len(chars)
+    char_conf = np.asarray(confs, np.float32)
+    spans = np.zeros((k, 2), np.float32)
+    if k:
+        centres = np.asarray(centres) / t_steps
+        half = (np.median(np.diff(centres)) / 2) if k > 1 else 0.5 / t_steps * 2
+        bounds = np.r_[centres[0] - half, (centres[1:] + centres[:-1]) / 2, centres[-1] + half]
+        spans[:, 0] = np.clip(bounds[:-1], 0, 1)
+        spans[:, 1] = np.clip(bounds[1:], 0, 1)
+    confidence = float(np.prod(char_conf)) if k else 0.0
+
+    # Alternatives: swap the least confident characters with their runner-ups, rank by path probability.
+    candidates = [(text, confidence)]
+    if top_n > 1 and k:
+        alts = []
+        for i in np.argsort(char_conf)[:max_swaps]:
+            row = probs[peak_steps[i]].copy()
+            row[chars[i]] = -1.0
+            j = int(row.argmax())
+            if row[j] > 0:
+                alts.append((int(i), "" if j == blank else alphabet[j], float(row[j]) / max(confs[i], 1e-12)))
+        seen = {text}
+        scored = []
+        for r in range(1, len(alts) + 1):
+            for combo in itertools.combinations(alts, r):
+                letters = list(text)
+                ratio = 1.0
+                for i, ch, q in combo:
+                    letters[i] = ch
+                    ratio *= q
+                cand = "".join(letters)
+                if cand not in seen:
+                    seen.add(cand)
+                    scored.append((cand, confidence * ratio))
+        scored.sort(key=lambda x: -x[1])
+        candidates += scored[: top_n - 1]
+    return Recognition(text=text, confidence=confidence, char_confidences=char_conf, char_spans=spans,
+                       candidates=tuple(candidates))
+
+
+def _to_gray(image):
+    if image.ndim == 2:
+        return image
+    if image.shape[2] == 1:
+        return np.ascontiguousarray(image[:, :, 0])
+    try:
+        return kernels.to_gray(image)
+    except NotImplementedError:
+        import cv2
+
+        return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY if image.shape[2] == 3 else cv2.COLOR_BGRA2GRAY)
+
+
+def _normalize_opencv(image, quads, size, scale, out):
+    import cv2
+
+    h, w = size
+    for i, m in enumerate(kernels.quad_to_rect_matrices(quads, size)):
+        warped = cv2.warpPerspective(image, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                     borderMode=cv2.BORDER_REPLICATE)
+        np.multiply(warped, np.float32(scale), out=out[i, 0], casting="unsafe")
+
+
+class Recognizer:
+    """Read the text of license plate crops with the shipped (or a given) ONNX recognizer.
+
+    Parameters
+    ----------
+    model : None, "float32", "int8", path or bytes
+        None/"float32": the shipped float32 model; "int8": the shipped int8 model; or an ONNX file (its
+        config is read from ``<stem>.json`` or ``recognizer.json`` next to it, else the shipped config).
+    device : {"auto", "cpu", "cuda"}
+        "auto" uses CUDA when onnxruntime-gpu and a GPU are present. A requested CUDA provider that
+        falls back to CPU gives a ``RuntimeWarning``.
+    providers : list of str, optional
+        ONNX Runtime providers, overriding ``device``.
+    sess_options : onnxruntime.SessionOptions, optional
+    batch_size : int
+        Crops per ONNX Runtime run.
+    threads : int, optional
+        Intra-op threads of the session (default: ONNX Runtime's choice, or ``sess_options``'), also used
+        for the normalization kernel.
+    top_n : int
+        Readings per crop in ``Recognition.candidates``.
+
+    Notes
+    -----
+    Thread-safe: one session per Recognizer, every call allocates its own batch buffer.
+
+    Example
+    -------
+    >>> rec = Recognizer(threads=1)
+    >>> rec.recognize(np.full((40, 120), 255, np.uint8)).text
+    ''
+    """
+
+    def __init__(self, model=None, *, device="auto", providers=None, sess_options=None, batch_size=64,
+                 threads=None, top_n=5):
+        ort = _import_onnxruntime()
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, (int, np.integer))
+                                    or threads < 1):
+            raise ValueError(f"threads must be a positive int or None, got {threads!r}")
+        if isinstance(top_n, bool) or not isinstance(top_n, (int, np.integer)) or top_n < 1:
+            raise ValueError(f"top_n must be a positive int, got {top_n!r}")
+        source, cfg, self.model_name = _model_bytes_and_config(model)
+        self.config = cfg
+        self.alphabet = cfg["alphabet"]
+        self.blank = int(cfg["blank_index"])
+        self.input_size = tuple(int(v) for v in cfg["input_size"])
+        self.scale = float(cfg.get("normalization", {}).get("scale", 1.0 / 255.0))
+        self.batch_size = int(batch_size)
+        self.top_n = int(top_n)
+        self.threads = None if threads is None else int(threads)
+
+        if sess_options is None:
+            sess_options = ort.SessionOptions()
+            sess_options.inter_op_num_threads = 1
+            sess_options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if self.threads is not None:
+            sess_options.intra_op_num_threads = self.threads
+        requested = _choose_providers(ort, device, providers)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ORT's own provider warnings; we report the fallback below
+            try:
+                self.session = ort.InferenceSession(source, sess_options, providers=requested)
+            except Exception as exc:
+                raise ModelError(f"cannot load recognizer model {self.model_name}: {exc}") from exc
+        self.providers = self.session.get_providers()
+        gpu_wanted = [p for p in requested if (p[0] if isinstance(p, tuple) else p) != "CPUExecutionProvider"]
+        missing = [p for p in gpu_wanted if (p[0] if isinstance(p, tuple) else p) not in self.providers]
+        if missing:
+            warnings.warn(f"fastplate.Recognizer: requested {missing} but ONNX Runtime runs on "
+                          f"{self.providers} (install onnxruntime-gpu and CUDA/cuDNN to use the GPU); "
+                          "falling back to CPU", RuntimeWarning, stacklevel=2)
+
+        inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
+        if len(inputs) != 1 or len(outputs) < 1:
+            raise ModelError(f"{self.model_name}: expected 1 input and 1 output, got {len(inputs)} and {len(outputs)}")
+        self.input_name, self.output_name = inputs[0].name, outputs[0].name
+        shape = inputs[0].shape
+        if len(shape) != 4 or shape[1] not in (1, "channels") or any(
+                isinstance(s, int) and s != v for s, v in zip(shape[2:], self.input_size)):
+            raise ModelError(f"{self.model_name}: input shape {shape} does not match (N, 1, {self.input_size[0]}, "
+                             f"{self.input_size[1]}) from its config")
+
+    def __repr__(self):
+        return (f"Recognizer(model={self.model_name!r}, providers={self.providers}, batch_size={self.batch_size}, "
+                f"threads={self.threads})")
+
+    # ------------------------------------------------------------------------------------------ inputs
+    def _check_crop(self, crop, name):
+        if not isinstance(crop, np.ndarray):
+            raise TypeError(f"{name} must be a numpy.ndarray of uint8, got {type(crop).__name__}")
+        if crop.dtype != np.uint8:
+            raise TypeError(f"{name} must have dtype uint8, got {crop.dtype}")
+        if crop.ndim not in (2, 3) or (crop.ndim == 3 and crop.shape[2] not in (1, 3, 4)):
+            raise ValueError(f"{name} must be (H, W) gray or (H, W, 3|4) BGR, got shape {crop.shape}")
+        h, w = crop.shape[:2]
+        if h == 0 or w == 0:
+            raise ValueError(f"{name} is empty (shape {crop.shape})")
+        if h > MAX_CROP_SIDE or w > MAX_CROP_SIDE:
+            raise ValueError(f"{name} is {h}x{w} px, more than {MAX_CROP_SIDE} px per side: pass a plate crop, or "
+                             "the whole image with recognize_quads()")
+        return crop
+
+    def _atlas(self, crops):
+        """Paste gray versions of crops of any sizes into one image; returns (atlas, quads (N, 4, 2))."""
+        sizes = [c.shape[:2] for c in crops]
+        width = max(max(w for _, w in sizes), 1024)
+        x = y = shelf = 0
+        pos = []
+        for h, w in sizes:  # shelf packing, one pixel between crops
+            if x + w > width:
+                x, y, shelf = 0, y + shelf + 1, 0
+            pos.append((x, y))
+            x += w + 1
+            shelf = max(shelf, h)
+        atlas = np.zeros((y + shelf, width), np.uint8)
+        quads = np.empty((len(crops), 4, 2), np.float64)
+        for i, (c, (h, w), (x0, y0)) in enumerate(zip(crops, sizes, pos)):
+            atlas[y0:y0 + h, x0:x0 + w] = _to_gray(c)
+            quads[i] = [[x0, y0], [x0 + w - 1, y0], [x0 + w - 1, y0 + h - 1], [x0, y0 + h - 1]]
+        return atlas, quads
+
+    def _normalize_into(self, image, quads, out):
+        """normalize_batch of one gray image into ``out`` (a slice of the batch buffer)."""
+        try:
+            kernels.normalize_batch(image, quads, self.input_size, scale=self.scale, threads=self.threads or None,
+                                    out=out)
+        except NotImplementedError:  # no compiled/Numba kernel yet: same maths with OpenCV, one quad at a time
+            _normalize_opencv(image, quads, self.input_size, self.scale, out)
+
+    def _check_quads(self, quads, name, image_shape):
+        if not isinstance(quads, np.ndarray):
+            try:
+                quads = np.asarray(quads, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise TypeError(f"{name} must be an array of numbers, shape (N, 4, 2)") from None
+        if quads.dtype.kind not in "iuf":
+            raise TypeError(f"{name} must be numeric, got dtype {quads.dtype}")
+        if quads.ndim == 2:
+            quads = quads[None]
+        if quads.ndim != 3 or quads.shape[1:] != (4, 2):
+            raise ValueError(f"{name} must have shape (N, 4, 2) or (4, 2), got {quads.shape}")
+        quads = np.ascontiguousarray(quads, dtype=np.float64)
+        if not np.isfinite(quads).all():
+            raise ValueError(f"{name} must be finite (no NaN or inf)")
+        h, w = image_shape[:2]
+        if (np.abs(quads) > 4 * max(h, w) + 1024).any():
+            raise ValueError(f"{name} has corners far outside the {w}x{h} image")
+        # Shoelace area: a quad with (almost) no area cannot be read.
+        x, y = quads[..., 0], quads[..., 1]
+        area = 0.5 * np.abs((x * np.roll(y, -1, 1) - np.roll(x, -1, 1) * y).sum(1))
+        if (area < 1.0).any():
+            raise ValueError(f"{name}[{int(np.argmax(area < 1.0))}] is degenerate (area < 1 px)")
+        return quads
+
+    # ------------------------------------------------------------------------------------------- running
+    def _run(self, batch):
+        """Run the model over the (N, 1, h, w) batch in chunks; returns (N, T, C) probabilities."""
+        outs = [self.session.run([self.output_name], {self.input_name: batch[i:i + self.batch_size]})[0]
+                for i in range(0, len(batch), self.batch_size)]
+        probs = np.concatenate(outs) if len(outs) > 1 else outs[0]
+        if probs.ndim != 3 or probs.shape[2] != len(self.alphabet) + 1:
+            raise ModelError(f"{self.model_name}: output shape {probs.shape}, expected (N, T, {len(self.alphabet) + 1})")
+        return probs
+
+    def _decode(self, probs):
+        return [ctc_decode(p, self.alphabet, self.blank, self.top_n) for p in probs]
+
+    def _empty_batch(self, n):
+        return np.empty((n, 1, *self.input_size), np.float32)
+
+    def predict_probs(self, batch):
+        """Raw model output for a normalized (N, 1, h, w) float32 batch: (N, T, C) probabilities."""
+        if not isinstance(batch, np.ndarray) or batch.dtype != np.float32:
+            raise TypeError("batch must be a float32 numpy.ndarray of shape (N, 1, h, w)")
+        if batch.ndim != 4 or batch.shape[1:] != (1, *self.input_size):
+            raise ValueError(f"batch must have shape (N, 1, {self.input_size[0]}, {self.input_size[1]}), got {batch.shape}")
+        if len(batch) == 0:
+            return np.zeros((0, self.input_size[1] // 4, len(self.alphabet) + 1), np.float32)
+        return self._run(np.ascontiguousarray(batch))
+
+    def recognize(self, crops):
+        """Read plate crops.
+
+        Parameters
+        ----------
+        crops : ndarray or list of ndarray, uint8
+            One crop (H, W) gray or (H, W, 3|4) BGR; a list of such crops of any sizes; or a batch
+            (N, H, W) / (N, H, W, C). A 3-D array whose last axis has 1, 3 or 4 entries is one colour crop.
+
+        Returns
+        -------
+        Recognition, for a single crop; list of Recognition otherwise (empty list for an empty list/batch).
+
+        Raises
+        ------
+        TypeError
+            Not an ndarray / list of them, or not uint8.
+        ValueError
+            Zero-size crops, crops larger than 8192 px per side, wrong number of dims/channels.
+        """
+        single = False
+        if isinstance(crops, np.ndarray):
+            if crops.dtype != np.uint8:
+                raise TypeError(f"crops must have dtype uint8, got {crops.dtype}")
+            if crops.ndim == 2 or (crops.ndim == 3 and crops.shape[2] in (1, 3, 4)):
+                single = True
+                crops = [crops]
+            elif crops.ndim in (3, 4):
+                if len(crops) == 0:
+                    return []
+                self._check_crop(crops[0], "crops[0]")
+                n, h, w = crops.shape[:3]
+                # A batch of equal crops is one tall image: no copy for gray, one conversion for colour.
+                tall = crops.reshape(n * h, w, *crops.shape[3:])
+                tall = _to_gray(np.ascontiguousarray(tall))
+                quads = np.array([[[0, i * h], [w - 1, i * h], [w - 1, i * h + h - 1], [0, i * h + h - 1]]
+                                  for i in range(n)], np.float64)
+                batch = self._empty_batch(n)
+                self._normalize_into(tall, quads, batch)
+                return self._decode(self._run(batch))
+            else:
+                raise ValueError(f"crops must be (H, W), (H, W, C), (N, H, W) or (N, H, W, C), got shape {crops.shape}")
+        elif isinstance(crops, (list, tuple)):
+            if len(crops) == 0:
+                return []
+        else:
+            raise TypeError(f"crops must be a numpy.ndarray or a list of them, got {type(crops).__name__}")
+        crops = [self._check_crop(c, f"crops[{i}]" if not single else "crop") for i, c in enumerate(crops)]
+        atlas, quads = self._atlas(crops)
+        batch = self._empty_batch(len(crops))
+        self._normalize_into(atlas, quads, batch)
+        results = self._decode(self._run(batch))
+        return results[0] if single else results
+
+    def recognize_quads(self, image, quads):
+        """Read the plates at ``quads`` of one image, without cutting crops first.
+
+        Parameters
+        ----------
+        image : ndarray, (H, W) gray or (H, W, 3|4) BGR uint8
+        quads : array_like, (N, 4, 2) or (4, 2)
+            Corners x, y (pixel centres), clockwise from the top-left corner of the plate.
+
+        Returns
+        -------
+        list of Recognition, one per quad.
+        """
+        return self.recognize_quads_batch([(image, quads)])[0]
+
+    def recognize_quads_batch(self, items):
+        """Read quads of several images with one batched model run (chunked by ``batch_size``).
+
+        Parameters
+        ----------
+        items : list of (image, quads)
+
+        Returns
+        -------
+        list (one per image) of lists of Recognition.
+        """
+        if not isinstance(items, (list, tuple)):
+            raise TypeError(f"items must be a list of (image, quads) pairs, got {type(items).__name__}")
+        prepared = []
+        for i, item in enumerate(items):
+            if not isinstance(item, (list, tuple)) or len(item) != 2:
+                raise TypeError(f"items[{i}] must be an (image, quads) pair")
+            image, quads = item
+            if not isinstance(image, np.ndarray):
+                raise TypeError(f"items[{i}] image must be a numpy.ndarray of uint8, got {type(image).__name__}")
+            if image.dtype != np.uint8:
+                raise TypeError(f"items[{i}] image must have dtype uint8, got {image.dtype}")
+            if image.ndim not in (2, 3) or image.size == 0:
+                raise ValueError(f"items[{i}] image must be a non-empty (H, W) or (H, W, C) array, got {image.shape}")
+            quads = self._check_quads(quads, f"items[{i}] quads", image.shape)
+            prepared.append((image, quads))
+        counts = [len(q) for _, q in prepared]
+        batch = self._empty_batch(sum(counts))
+        start = 0
+        for (image, quads), n in zip(prepared, counts):
+            if n:
+                gray = _to_gray(np.ascontiguousarray(image))
+                self._normalize_into(gray, quads, batch[start:start + n])
+            start += n
+        results = self._decode(self._run(batch)) if len(batch) else []
+        out, start = [], 0
+        for n in counts:
+            out.append(results[start:start + n])
+            start += n
+        return out

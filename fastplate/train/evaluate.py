@@ -1,0 +1,134 @@
+"""Accuracy table of the recognizer on the validation splits: ``python -m fastplate.train.evaluate``.
+
+For each set (us-crops, br-crops, scenes-eu crops, scenes-br crops; validation split of ``data.py``):
+n, plate-level exact match strictly and with O/0 folded, on tight crops (the labelled box) and loose
+crops (box grown 10-20% and shifted up to 5%, fixed seed), for fastplate and, side by side, the peer
+fast-plate-ocr cct-xs-v1-global (when ``shared/peers`` is present).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+import cv2
+import numpy as np
+
+from . import data as realdata
+
+PEER_DIR = os.path.abspath(os.path.join(realdata.DATA_DIR, "..", "peers"))
+
+
+class Peer:
+    """fast-plate-ocr cct-xs-v1-global: uint8 (N, 64, 128, 3) RGB in, (N, 9, 37) slot probabilities out."""
+
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_"
+
+    def __init__(self, path=None, threads=1):
+        import onnxruntime as ort
+
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads
+        so.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(path or os.path.join(PEER_DIR, "cct_xs_v1_global.onnx"), so,
+                                            providers=["CPUExecutionProvider"])
+        self.input_name = self.session.get_inputs()[0].name
+
+    def prepare(self, image, quad):
+        """Warp the quad to 64x128 RGB (the peer resizes without keeping the aspect ratio)."""
+        dst = np.array([[0, 0], [127, 0], [127, 63], [0, 63]], np.float32)
+        m = cv2.getPerspectiveTransform(quad.astype(np.float32), dst)
+        crop = cv2.warpPerspective(image, m, (128, 64), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        if crop.ndim == 2:
+            crop = cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR)
+        return cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)
+
+    def run(self, batch):
+        out = []
+        for i in range(0, len(batch), 32):
+            probs = self.session.run(None, {self.input_name: batch[i:i + 32]})[0]
+            out.append(probs.reshape(len(batch[i:i + 32]), 9, len(self.alphabet)))
+        best = np.concatenate(out).argmax(-1)
+        return ["".join(self.alphabet[c] for c in row).replace("_", "") for row in best]
+
+
+def score(pred, labels):
+    strict = float(np.mean([p == t for p, t in zip(pred, labels)])) if labels else float("nan")
+    folded = float(np.mean([realdata.fold(p) == realdata.fold(t) for p, t in zip(pred, labels)])) if labels else float("nan")
+    return strict, folded
+
+
+def evaluate(recognizer, peer=None, sets=realdata.SETS, split="val", seed=0):
+    """Return {set: {"n": n, "fastplate": {...}, "peer": {...}}} with tight/loose strict/folded accuracies."""
+    results = {}
+    for name in sets:
+        samples = realdata.load_set(name, split, color=True)
+        labels = [s.label for s in samples]
+        rng = np.random.default_rng(seed)
+        quads = {"tight": [realdata.eval_quads(s, rng, False) for s in samples],
+                 "loose": [realdata.eval_quads(s, rng, True) for s in samples]}
+        row = {"n": len(samples), "fastplate": {}, "errors": []}
+        for kind, qs in quads.items():
+            t = time.perf_counter()
+            res = recognizer.recognize_quads_batch([(s.image, q) for s, q in zip(samples, qs)])
+            pred = [r[0].text for r in res]
+            row["fastplate"][kind] = score(pred, labels)
+            row["fastplate"][kind + "_seconds"] = time.perf_counter() - t
+            if kind == "tight":
+                row["errors"] = [(s.file, t_, p) for s, t_, p in zip(samples, labels, pred) if p != t_]
+            if peer is not None:
+                batch = np.stack([peer.prepare(s.image, q) for s, q in zip(samples, qs)])
+                row.setdefault("peer", {})[kind] = score(peer.run(batch), labels)
+        results[name] = row
+    return results
+
+
+def format_table(results):
+    has_peer = any("peer" in r for r in results.values())
+    head = "| set | n | fastplate tight | fastplate tight O/0 | fastplate loose | fastplate loose O/0 |"
+    if has_peer:
+        head += " peer tight | peer tight O/0 | peer loose | peer loose O/0 |"
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for name, r in results.items():
+        f = r["fastplate"]
+        cells = [name, str(r["n"])] + [f"{100 * v:.1f}" for v in (*f["tight"], *f["loose"])]
+        if "peer" in r:
+            cells += [f"{100 * v:.1f}" for v in (*r["peer"]["tight"], *r["peer"]["loose"])]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default=None, help="ONNX file (default: the shipped model); 'int8' for the shipped int8")
+    ap.add_argument("--split", default="val", choices=["val", "train", "all"])
+    ap.add_argument("--sets", nargs="*", default=list(realdata.SETS))
+    ap.add_argument("--no-peer", action="store_true")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--errors", action="store_true", help="list the tight-crop misreads")
+    ap.add_argument("--json", default=None, help="also write the results to this file")
+    args = ap.parse_args(argv)
+    from ..recognizer import Recognizer
+
+    rec = Recognizer(args.model, device="cpu", threads=args.threads)
+    peer = None
+    if not args.no_peer:
+        if os.path.exists(os.path.join(PEER_DIR, "cct_xs_v1_global.onnx")):
+            peer = Peer(threads=args.threads)
+        else:
+            print(f"peer model not found in {PEER_DIR}: peer columns skipped")
+    results = evaluate(rec, peer, args.sets, None if args.split == "all" else args.split)
+    print(f"model: {rec.model_name}; split: {args.split}; exact match in % (strict, and with O/0 folded)")
+    print(format_table(results))
+    if args.errors:
+        for name, r in results.items():
+            for file, label, pred in r["errors"]:
+                print(f"{name}\t{file}\t{label}\t{pred}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1, default=str)
+
+
+if __name__ == "__main__":
+    main()

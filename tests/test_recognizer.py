@@ -1,0 +1,288 @@
+"""fastplate.Recognizer: CTC decoding, batching, input forms, bad inputs, CPU fallback, real reads."""
+import json
+import sys
+import threading
+from importlib import resources
+
+import cv2
+import numpy as np
+import pytest
+
+from fastplate.errors import DependencyError, ModelError
+from fastplate.recognizer import Recognizer, ctc_decode
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+BLANK = 36
+
+
+def probs_for(path, alphabet=ALPHABET, low=0.001):
+    """A (T, C) probability matrix whose best path is ``path`` ('-' = blank), peak probability ~0.9."""
+    c = len(alphabet) + 1
+    p = np.full((len(path), c), low, np.float32)
+    for t, ch in enumerate(path):
+        p[t, BLANK if ch == "-" else alphabet.index(ch)] = 1.0 - low * (c - 1)
+    return p
+
+
+# ---------------------------------------------------------------------------------------------- decoding
+def test_decode_collapses_repeats_and_blanks():
+    r = ctc_decode(probs_for("--AA-A--BB1-"), ALPHABET, BLANK)
+    assert r.text == "AAB1"
+    assert r.char_confidences.shape == (4,)
+    assert r.char_spans.shape == (4, 2)
+    assert r.candidates[0] == (r.text, r.confidence)
+    np.testing.assert_allclose(r.confidence, np.prod(r.char_confidences), rtol=1e-6)
+
+
+def test_decode_all_blank_reads_nothing():
+    r = ctc_decode(probs_for("-" * 32), ALPHABET, BLANK)
+    assert r.text == "" and r.confidence == 0.0
+    assert r.char_spans.shape == (0, 2) and r.char_confidences.shape == (0,)
+    assert r.candidates == (("", 0.0),)
+
+
+def test_decode_spans_are_ordered_fractions_of_the_width():
+    path = "-A--B--C--1--2--3-" + "-" * 14
+    r = ctc_decode(probs_for(path), ALPHABET, BLANK)
+    assert r.text == "ABC123"
+    spans = r.char_spans
+    assert (spans >= 0).all() and (spans <= 1).all()
+    assert (spans[:, 1] > spans[:, 0]).all()
+    assert (np.diff(spans[:, 0]) > 0).all()
+    # 'A' is emitted at step 1 of 32: its span covers that position.
+    assert spans[0, 0] <= 1.5 / 32 <= spans[0, 1]
+
+
+def test_decode_alternatives_use_runner_ups_ranked_by_probability():
+    p = probs_for("-K-L-4-8-2-")
+    # '8' is unsure: 0.55 vs 'B' 0.40; '2' fairly sure: 0.8 vs 'Z' 0.15.
+    p[7] = 0.0005
+    p[7, ALPHABET.index("8")], p[7, ALPHABET.index("B")] = 0.55, 0.40
+    p[9] = 0.0005
+    p[9, ALPHABET.index("2")], p[9, ALPHABET.index("Z")] = 0.80, 0.15
+    r = ctc_decode(p, ALPHABET, BLANK, top_n=4)
+    texts = [t for t, _ in r.candidates]
+    assert texts[0] == "KL482"
+    assert texts[1] == "KL4B2"  # the cheapest swap first
+    assert "KL48Z" in texts and "KL4BZ" in texts
+    confs = [c for _, c in r.candidates]
+    assert confs == sorted(confs, reverse=True)
+    np.testing.assert_allclose(confs[1] / confs[0], 0.40 / 0.55, rtol=1e-4)
+
+
+def test_decode_alternative_can_drop_a_doubtful_character():
+    p = probs_for("-I-A-B-C-")
+    p[1] = 0.001
+    p[1, ALPHABET.index("I")], p[1, BLANK] = 0.5, 0.45  # a plate border read as 'I'
+    texts = [t for t, _ in ctc_decode(p, ALPHABET, BLANK).candidates]
+    assert texts[:2] == ["IABC", "ABC"]
+
+
+def test_decode_rejects_wrong_class_count():
+    with pytest.raises(ValueError, match="probs must have shape"):
+        ctc_decode(np.zeros((32, 10), np.float32), ALPHABET, BLANK)
+
+
+# -------------------------------------------------------------------------------------------- the model
+@pytest.fixture(scope="module")
+def rec():
+    try:
+        return Recognizer(threads=1, batch_size=4)
+    except ModelError as exc:  # pragma: no cover - only before the first model is exported
+        pytest.skip(f"shipped model missing: {exc}")
+
+
+@pytest.fixture(scope="module")
+def crops():
+    """Plate-like crops of different sizes, gray and BGR."""
+    rng = np.random.default_rng(7)
+    out = []
+    for h, w in [(30, 90), (64, 200), (17, 60), (120, 240), (45, 100), (33, 150)]:
+        img = np.full((h, w), 230, np.uint8)
+        cv2.putText(img, "".join(rng.choice(list(ALPHABET), 6)), (2, int(h * 0.75)), cv2.FONT_HERSHEY_SIMPLEX,
+                    h / 40, 20, max(1, h // 15))
+        out.append(img)
+    out[1] = cv2.cvtColor(out[1], cv2.COLOR_GRAY2BGR)
+    return out
+
+
+def same(a, b):
+    assert a.text == b.text
+    np.testing.assert_allclose(a.confidence, b.confidence, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(a.char_confidences, b.char_confidences, rtol=1e-4, atol=1e-6)
+
+
+def test_session_names_and_config(rec):
+    assert rec.input_name == rec.session.get_inputs()[0].name
+    assert rec.output_name == rec.session.get_outputs()[0].name
+    cfg = json.loads((resources.files("fastplate.models") / "recognizer.json").read_text())
+    assert rec.alphabet == cfg["alphabet"] == ALPHABET and rec.blank == cfg["blank_index"] == BLANK
+    assert rec.input_size == (32, 128)
+    assert "CPUExecutionProvider" in rec.providers
+
+
+def test_batch_equals_one_by_one(rec, crops):
+    batched = rec.recognize(crops)  # 6 crops in chunks of 4
+    assert len(batched) == len(crops)
+    for crop, b in zip(crops, batched):
+        same(rec.recognize(crop), b)
+
+
+def test_single_list_and_array_inputs_agree(rec, crops):
+    gray = crops[0]
+    single = rec.recognize(gray)
+    assert not isinstance(single, list)
+    same(single, rec.recognize([gray])[0])
+    same(single, rec.recognize(gray[:, :, None]))
+    same(single, rec.recognize(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)))
+    stack = np.stack([gray, gray[::-1].copy(), gray])
+    as_array = rec.recognize(stack)
+    as_list = rec.recognize(list(stack))
+    assert len(as_array) == 3
+    for a, b in zip(as_array, as_list):
+        same(a, b)
+    for a, b in zip(rec.recognize(np.stack([cv2.cvtColor(g, cv2.COLOR_GRAY2BGR) for g in stack])), as_list):
+        same(a, b)
+
+
+def test_quads_equal_crops(rec, crops):
+    crop = crops[3]
+    scene = np.zeros((400, 500), np.uint8)
+    scene[100:220, 50:290] = crop
+    quad = [[50, 100], [289, 100], [289, 219], [50, 219]]
+    same(rec.recognize_quads(scene, quad)[0], rec.recognize(crop))
+    two = rec.recognize_quads(scene, np.array([quad, quad], np.float32))
+    assert len(two) == 2
+    per_image = rec.recognize_quads_batch([(scene, [quad]), (crop, np.zeros((0, 4, 2))), (scene, [quad, quad])])
+    assert [len(r) for r in per_image] == [1, 0, 2]
+    same(per_image[2][1], two[1])
+
+
+def test_thread_safe(rec, crops):
+    expected = [r.text for r in rec.recognize(crops)]
+    got, errors = [], []
+
+    def work():
+        try:
+            for _ in range(3):
+                got.append([r.text for r in rec.recognize(crops)])
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert got == [expected] * 12
+
+
+# ------------------------------------------------------------------------------------------- bad inputs
+def test_empty_inputs_give_empty_results(rec):
+    assert rec.recognize([]) == []
+    assert rec.recognize(np.zeros((0, 32, 100), np.uint8)) == []
+    assert rec.recognize_quads(np.zeros((50, 50), np.uint8), np.zeros((0, 4, 2))) == []
+
+
+@pytest.mark.parametrize("bad, exc, match", [
+    (np.zeros((0, 10), np.uint8), ValueError, "empty"),
+    (np.zeros((10, 0, 3), np.uint8), ValueError, "empty"),
+    (np.zeros((20, 60), np.float32), TypeError, "uint8"),
+    ([np.zeros((20, 60), np.uint8), np.zeros((20, 60), np.int16)], TypeError, r"crops\[1\].*uint8"),
+    ([np.zeros((20, 60), np.uint8), np.zeros((20, 0), np.uint8)], ValueError, r"crops\[1\] is empty"),
+    ([np.zeros((20, 60, 2), np.uint8)], ValueError, "gray"),
+    ("plate.jpg", TypeError, "numpy.ndarray"),
+    ([None], TypeError, "numpy.ndarray"),
+    (np.zeros((2, 3, 20, 60, 3), np.uint8), ValueError, "shape"),
+])
+def test_bad_crops(rec, bad, exc, match):
+    with pytest.raises(exc, match=match):
+        rec.recognize(bad)
+
+
+def test_huge_crop_is_refused_before_any_work(rec):
+    huge = np.broadcast_to(np.zeros((1, 1), np.uint8), (9000, 40))  # no memory behind it
+    with pytest.raises(ValueError, match="8192"):
+        rec.recognize(huge)
+
+
+@pytest.mark.parametrize("quads, exc, match", [
+    ([[0, 0], [10, 0], [10, np.nan], [0, 10]], ValueError, "finite"),
+    (np.zeros((2, 3, 2)), ValueError, r"\(N, 4, 2\)"),
+    ([[5, 5], [5, 5], [5, 5], [5, 5]], ValueError, "degenerate"),
+    ([[0, 0], [1e9, 0], [1e9, 10], [0, 10]], ValueError, "outside"),
+    (np.array([[["a", "b"]] * 4]), TypeError, "numeric"),
+])
+def test_bad_quads(rec, quads, exc, match):
+    with pytest.raises(exc, match=match):
+        rec.recognize_quads(np.zeros((50, 80), np.uint8), quads)
+
+
+def test_bad_quad_items(rec):
+    with pytest.raises(TypeError, match="list of"):
+        rec.recognize_quads_batch(np.zeros((50, 80), np.uint8))
+    with pytest.raises(TypeError, match="dtype uint8"):
+        rec.recognize_quads_batch([(np.zeros((50, 80)), [[0, 0], [9, 0], [9, 9], [0, 9]])])
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"device": "tpu"}, "device"),
+    ({"batch_size": 0}, "batch_size"),
+    ({"threads": 0}, "threads"),
+    ({"top_n": 0}, "top_n"),
+])
+def test_bad_constructor_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        Recognizer(**kwargs)
+
+
+def test_missing_model_file(tmp_path):
+    with pytest.raises(ModelError, match="not found"):
+        Recognizer(tmp_path / "nope.onnx")
+    (tmp_path / "bad.onnx").write_bytes(b"not a model")
+    with pytest.raises(ModelError, match="cannot load"):
+        Recognizer(tmp_path / "bad.onnx")
+
+
+def test_missing_onnxruntime_gives_install_hint(monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # makes `import onnxruntime` fail
+    with pytest.raises(DependencyError, match="pip install onnxruntime"):
+        Recognizer()
+
+
+def test_cuda_request_falls_back_to_cpu_with_a_warning(crops):
+    import onnxruntime
+
+    if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+        pytest.skip("a CUDA provider is available here: no fallback to test")
+    with pytest.warns(RuntimeWarning, match="falling back to CPU"):
+        rec = Recognizer(device="cuda", threads=1)
+    assert rec.providers == ["CPUExecutionProvider"]
+    assert isinstance(rec.recognize(crops[0]).text, str)
+
+
+# ------------------------------------------------------------------------------------------- real reads
+def test_reads_the_shipped_sample_image(rec):
+    files = resources.files("fastplate.data")
+    if not (files / "sample.json").is_file():
+        pytest.skip("no sample image shipped")
+    meta = json.loads((files / "sample.json").read_text())
+    image = cv2.imdecode(np.frombuffer((files / "sample.jpg").read_bytes(), np.uint8), cv2.IMREAD_COLOR)
+    results = rec.recognize_quads(image, np.array([m["quad"] for m in meta]))
+    assert [r.text for r in results] == [m["plate"] for m in meta]
+    assert results[0].confidence > 0.5
+
+
+def test_reads_rendered_plates(rec):
+    synth = pytest.importorskip("fastplate.train.synth")
+    try:
+        synth.font_files()
+    except RuntimeError as exc:
+        pytest.skip(str(exc))
+    rng = np.random.default_rng(3)
+    texts = ["ABC1234", "KL482TM", "7XYZ519", "BRA2E19"]
+    styles = ["us", "eu", "us", "mercosur"]
+    images = [synth.render_plate(t, rng, s)[0] for t, s in zip(texts, styles)]
+    read = [r.text for r in rec.recognize(images)]
+    assert sum(r == t for r, t in zip(read, texts)) >= 3, read
