@@ -140,9 +140,11 @@ inline double window_square_sum(const uint64_t* a, const uint64_t* b, int x) {
 // pixel > T with T = base + B * sd, sd = sqrt(var), decided without the square root:
 // for B >= 0 it is A > 0 and A^2 > B^2 var, for B < 0 it is A > 0 or B^2 var > A^2, where A = pixel - base.
 // Same outcome as comparing against T except at exact ties, where rounding decides either way.
+// (Written with bitwise operators only, so the loops stay branch-free and vectorize.)
 inline bool above(double A, double B, double var) {
     const double AA = A * A, BBvar = (B * B) * var;
-    return B >= 0.0 ? (A > 0.0) & (AA > BBvar) : (A > 0.0) | (BBvar > AA);
+    const bool positive = A > 0.0;
+    return (positive & (AA > BBvar)) | ((B < 0.0) & (positive | (BBvar > AA)));
 }
 
 // Sauvola: T = m * (1 + k * (sd / R - 1)) = m * (1 - k) + (m * k / R) * sd.

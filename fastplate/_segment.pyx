@@ -18,14 +18,17 @@ Irregular work on a few hundred boxes, so it reads best as plain loops; they run
    heights of tolerance) within ``max_gap`` heights of its ends and does not overlap a member: a whole
    character (height >= 0.8 band, w/h up to 2.5: touching characters), or pieces of a broken character
    (each >= 0.2 band high, overlapping in x, together spanning the band and covering 0.7 of it).
+5. Rows that continue each other merge (a broken or fused character can split a chain in two): ends
+   within ``max_gap`` heights, heights within ``max_height_ratio``, both pairs of lines meeting within
+   0.25 heights in the gap. Merged rows are refit over their chain members.
+
+Rows are numbered in centre-x order of their chains' first components. Sort keys pack
+(2 * centre x, label) into one int64, so every sort is unique and both implementations agree.
 """
 import numpy as np
 
-cimport numpy as cnp
 from libc.math cimport INFINITY, M_PI, fabs, floor, tan
 from libc.stdlib cimport qsort
-
-cnp.import_array()
 
 ctypedef long long i64
 

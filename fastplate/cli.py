@@ -62,8 +62,14 @@ def _expand(paths) -> list:
 def _make_reader(args, threads=None, recognizer_threads=None):
     from .reader import Reader
 
-    return Reader(args.country, top_n=args.top_n, device=args.device, threads=threads,
-                  recognizer_threads=recognizer_threads)
+    recognizer = None
+    if args.model is not None:
+        from .recognizer import Recognizer
+
+        recognizer = Recognizer(args.model, device=args.device, threads=recognizer_threads)
+    options = {} if args.min_confidence is None else {"min_confidence": args.min_confidence}
+    return Reader(args.country, recognizer=recognizer, top_n=args.top_n, device=args.device, threads=threads,
+                  recognizer_threads=recognizer_threads, **options)
 
 
 def _country(value):
@@ -193,6 +199,12 @@ def cmd_eval(args) -> int:
         print(f"fastplate eval: {folder} is not a folder", file=sys.stderr)
         return 2
     items = read_benchmark_labels(folder)
+    if args.split != "all":
+        # The shipped recognizer trained on the "train" split of the labelled scenes (see the model card):
+        # score "val" to see how it does on plates it never saw.
+        from .train.data import is_val
+
+        items = [(p, labels) for p, labels in items if all(is_val(t) == (args.split == "val") for _, t in labels)]
     if not items:
         print(f"fastplate eval: no labelled images in {folder} (expected NAME.jpg + NAME.txt)", file=sys.stderr)
         return 2
@@ -223,6 +235,7 @@ def cmd_eval(args) -> int:
     n = max(totals["plates"], 1)
     summary = {
         "folder": str(folder),
+        "split": args.split,
         "images": totals["images"],
         "plates": totals["plates"],
         "detection": totals["detected"] / n,
@@ -241,7 +254,8 @@ def cmd_eval(args) -> int:
     if args.json:
         print(json.dumps(summary))
     else:
-        print(f"{folder}: {summary['images']} images, {summary['plates']} plates, country {args.country}")
+        print(f"{folder}: {summary['images']} images, {summary['plates']} plates, country {args.country}"
+              + ("" if args.split == "all" else f", {args.split} split of the recognizer"))
         print(f"  detection (IoU > 0.4)   {100 * summary['detection']:6.1f} %")
         print(f"  top-1                   {100 * summary['top1']:6.1f} %   O/0 folded {100 * summary['top1_folded']:6.1f} %")
         print(f"  top-{args.top_n:<2}                  {100 * summary[f'top{args.top_n}']:6.1f} %   "
@@ -297,6 +311,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="plate formats: us, eu or br (default: none, any plate-like text)")
         p.add_argument("-n", "--top-n", type=int, default=10, help="candidate readings per plate (default 10)")
         p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+        p.add_argument("--model", default=None, help="recognizer ONNX file (default: the shipped model)")
+        p.add_argument("--min-confidence", type=float, default=None,
+                       help="report readings at least this sure (0-1; default: the Reader's)")
 
     p = sub.add_parser("read", help="read the plates in images or folders of images")
     p.add_argument("images", nargs="*", metavar="IMAGE_OR_DIR")
@@ -314,6 +331,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=1, help="recognizer threads (default 1: one core)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--show-errors", action="store_true", help="list every misread or missed plate")
+    p.add_argument("--split", choices=("all", "val", "train"), default="all",
+                   help="score only plates of the recognizer's validation (never trained on) or training split")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("bench", help="end-to-end images/s and plates/s on the shipped samples")

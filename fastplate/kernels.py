@@ -144,7 +144,9 @@ def connected_components(binary, connectivity=8, *, out=None):
     n : int
         Number of labels, background (label 0) included.
     labels : ndarray, (H, W) int32
-        Components numbered 1..n-1 in raster order of their first pixel.
+        Components numbered 1..n-1 exactly as OpenCV numbers them: in raster order of each component's
+        first pixel for ``connectivity=4``; for 8, in raster order of the first 2x2 block (rows 2i, 2i+1,
+        columns 2j, 2j+1) it touches, which is OpenCV's block-based scan order.
     stats : ndarray, (n, 5) int32
         ``x, y, w, h, area`` per label (``cv2.CC_STAT_*`` order); row 0 is the background.
     centroids : ndarray, (n, 2) float64

@@ -22,7 +22,7 @@ __all__ = ["Reader"]
 
 # Padding of a character row to the plate outline (in character heights, x then y): plates are wider and
 # taller around their characters by country (EU strip, US state names). Measured on plate geometry.
-PADDING = {"eu": (0.6, 0.25), "br": (0.45, 0.5), "us": (0.6, 0.6), None: (0.55, 0.35)}
+PADDING = {"eu": (0.6, 0.25), "br": (0.45, 0.5), "us": (0.6, 0.6), None: (0.6, 0.45)}
 
 
 def _suppress(kept_boxes, box, iou_limit=0.3, cover_limit=0.5) -> bool:

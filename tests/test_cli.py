@@ -209,3 +209,19 @@ def _model_available():
 def test_quickstart_reads_the_sample_with_the_shipped_model(capsys):
     assert cli.main(["read", "--sample"]) == 0
     assert sample_truth()[0]["plate"] in capsys.readouterr().out
+
+
+def test_eval_split_keeps_only_that_split(scenes, fake_reader, capsys):
+    pytest.importorskip("PIL")  # fastplate.train.data draws with Pillow
+    from fastplate.train.data import is_val
+
+    folder, truth = scenes
+    fake_reader(truth)
+    n_val = sum(is_val(t) for t, _ in truth)
+    for split, expected in (("val", n_val), ("train", len(truth) - n_val)):
+        status = cli.main(["eval", str(folder), "--json", "--split", split])
+        out = capsys.readouterr().out
+        if expected == 0:
+            assert status == 2
+        else:
+            assert status == 0 and json.loads(out)["images"] == expected

@@ -275,3 +275,11 @@ def test_draw_returns_annotated_copy(scenes):
     assert fastplate.draw(gray, plates).shape == image.shape
     with pytest.raises(TypeError):
         fastplate.draw(image.astype(np.float32), plates)
+
+
+def test_brazil_requires_a_plate_pattern(scenes):
+    image, truth = scenes[0]
+    quad = truth[0][1]
+    assert Reader("br", recognizer=FakeRecognizer([("HELLOXY", quad)])).read(image) == []
+    plates = Reader("eu", recognizer=FakeRecognizer([("HELLOXY", quad)])).read(image)
+    assert [p.text for p in plates] == ["HELLOXY"] and not plates[0].matches_template

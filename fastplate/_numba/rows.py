@@ -7,9 +7,8 @@ import math
 import numba
 import numpy as np
 
-MIN_ASPECT = 0.1  # w / h of a thin character such as "1"
-MAX_ASPECT = 1.2  # w / h of a single wide character such as "W"
-MAX_ASPECT_TOUCHING = 2.5  # two characters fused into one component
+# Aspect limits are integer tests: 0.1 <= w / h (a thin "1") and w / h <= 2.5 (two fused characters) for
+# candidates; w / h <= 1.2 (a wide "W") for single characters.
 MAX_OVERLAP = 0.5  # neighbours may overlap in x by this fraction of the narrower one (italics, tilt)
 BAND_TOLERANCE = 0.25  # of the row height: how far a box edge may lie from the fitted top/bottom line
 PIECE_MAX_HEIGHT = 0.8  # of the row height: smaller components inside the band may be broken characters
@@ -97,7 +96,7 @@ def _kernel(stats, min_height, max_height, max_height_ratio, max_gap, max_angle)
         h = np.int64(stats[k, 3])
         if h < min_height or h > max_height or w < 1:
             continue
-        if 10 * w < h or 2 * w > 5 * h:  # aspect outside [MIN_ASPECT, MAX_ASPECT_TOUCHING]
+        if 10 * w < h or 2 * w > 5 * h:  # aspect outside [0.1, 2.5]
             continue
         keys[m] = (2 * np.int64(stats[k, 0]) + w + KEY_BIAS) * n + k  # unique: ties in centre x broken by label
         m += 1
@@ -259,7 +258,7 @@ def _kernel(stats, min_height, max_height, max_height_ratio, max_gap, max_angle)
             tol = BAND_TOLERANCE * band
             if y < top - tol or y + h > bottom + tol:
                 continue  # sticks out of the row's band
-            if _overlaps_members(stats, row_of, members, row_start[r], row_start[r + 1], r, x, w):
+            if _overlaps_members(stats, members, row_start[r], row_start[r + 1], x, w):
                 continue
             if h >= PIECE_MAX_HEIGHT * band:
                 # A whole character (or touching ones) that lost its place in the chain.
@@ -357,7 +356,7 @@ def _merge_rows(stats, row_of, lines, members, row_start, n_rows, max_height_rat
 
 
 @numba.njit(cache=True, nogil=True)
-def _overlaps_members(stats, row_of, members, start, stop, r, x, w):
+def _overlaps_members(stats, members, start, stop, x, w):
     """True when [x, x + w) overlaps a chain member of the row by more than MAX_OVERLAP of w."""
     for t in range(start, stop):
         k = members[t]
