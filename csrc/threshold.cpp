@@ -22,16 +22,12 @@ inline const uint8_t* clamped_row(const uint8_t* src, long y, int H, int W) {
     return src + static_cast<size_t>(y) * W;
 }
 
-// What a column sum adds up per pixel: the value, its square, or both packed in one uint64_t (value in the
-// low 32 bits, square in the high 32 bits). Packing lets one prefix-sum chain serve both sums: adding and
-// subtracting packed numbers is exact modulo 2^64, so each half stays exact while its window sum < 2^32.
-enum Term { kValue, kSquare, kPacked };
+// What a column sum adds up per pixel: the value or its square.
+enum Term { kValue, kSquare };
 
 template <class Col, Term T>
 inline Col term(uint8_t v) {
-    if (T == kValue) return Col(v);
-    if (T == kSquare) return Col(uint32_t(v) * v);
-    return Col((uint64_t(uint32_t(v) * v) << 32) | v);
+    return T == kValue ? Col(v) : Col(uint32_t(v) * v);
 }
 
 template <class Col, Term T>
@@ -70,29 +66,43 @@ struct ColumnSums {
     }
 };
 
-// win[x] = sum of col[clamp(j)] for j in [x - r, x + r], through the prefix sums pre[0..W].
-template <class Col, class Acc>
-FASTPLATE_CLONES void window_row(const Col* __restrict col, Acc* __restrict pre, Acc* __restrict win, int W, int r) {
+// win[x] = sum of col(clamp(j)) for j in [x - r, x + r], through the prefix sums pre[0..W].
+template <class Acc, class Column>
+inline void window_row_of(Column col, Acc* __restrict pre, Acc* __restrict win, int W, int r) {
     // The prefix sum is one serial chain; unrolling by 4 lets the loads and stores overlap it (~2x).
     Acc run = 0;
     pre[0] = 0;
     int x = 0;
     for (; x + 4 <= W; x += 4) {
-        const Acc a = Acc(run + col[x]), b = Acc(a + col[x + 1]), c = Acc(b + col[x + 2]);
-        run = Acc(c + col[x + 3]);
+        const Acc a = Acc(run + col(x)), b = Acc(a + col(x + 1)), c = Acc(b + col(x + 2));
+        run = Acc(c + col(x + 3));
         pre[x + 1] = a, pre[x + 2] = b, pre[x + 3] = c, pre[x + 4] = run;
     }
-    for (; x < W; ++x) pre[x + 1] = run = Acc(run + col[x]);
+    for (; x < W; ++x) pre[x + 1] = run = Acc(run + col(x));
     // The prefix sum continued beyond the row with the replicated edge columns.
     auto G = [&](long j) -> Acc {
-        if (j <= 0) return Acc(Acc(j) * Acc(col[0]));
-        if (j >= W) return Acc(pre[W] + Acc(j - W) * Acc(col[W - 1]));
+        if (j <= 0) return Acc(Acc(j) * col(0));
+        if (j >= W) return Acc(pre[W] + Acc(j - W) * col(W - 1));
         return pre[j];
     };
     const long lo = std::min<long>(r, W), hi = std::max<long>(lo, long(W) - r);  // interior [lo, hi)
     for (long i = 0; i < lo; ++i) win[i] = Acc(G(i + r + 1) - G(i - r));
     for (long i = lo; i < hi; ++i) win[i] = Acc(pre[i + r + 1] - pre[i - r]);
     for (long i = hi; i < W; ++i) win[i] = Acc(G(i + r + 1) - G(i - r));
+}
+
+template <class Col, class Acc>
+FASTPLATE_CLONES void window_row(const Col* __restrict col, Acc* __restrict pre, Acc* __restrict win, int W, int r) {
+    window_row_of<Acc>([col](long x) { return Acc(col[x]); }, pre, win, W, r);
+}
+
+// Window sums of the values (low 32 bits) and of their squares (high 32 bits) packed in one uint64_t, so
+// one prefix-sum chain serves both: packed sums are exact modulo 2^64, so each half stays exact while its
+// window sum is below 2^32 (block <= 257).
+FASTPLATE_CLONES void packed_window_row(const uint16_t* __restrict sums, const uint32_t* __restrict squares,
+                                        uint64_t* __restrict pre, uint64_t* __restrict win, int W, int r) {
+    window_row_of<uint64_t>([sums, squares](long x) { return (uint64_t(squares[x]) << 32) | sums[x]; }, pre, win,
+                            W, r);
 }
 
 // ------------------------------------------------------------------------------------------------ mean
@@ -193,10 +203,11 @@ template <bool Packed, class Body>
 void for_each_window_row(const uint8_t* src, int H, int W, int r, Body&& body) {
     std::vector<uint64_t> pre(W + 1), a(W), b(Packed ? 0 : W);
     if (Packed) {
-        ColumnSums<uint64_t, kPacked> sums(src, H, W, r);
+        ColumnSums<uint16_t, kValue> sums(src, H, W, r);
+        ColumnSums<uint32_t, kSquare> squares(src, H, W, r);
         for (long y = 0; y < H; ++y) {
-            if (y > 0) sums.advance(y);
-            window_row(sums.col.data(), pre.data(), a.data(), W, r);
+            if (y > 0) sums.advance(y), squares.advance(y);
+            packed_window_row(sums.col.data(), squares.col.data(), pre.data(), a.data(), W, r);
             body(y, a.data(), a.data());
         }
     } else {
@@ -268,30 +279,25 @@ std::vector<float> gaussian_kernel(int n) {
     return kern;
 }
 
-// One horizontal pass: out[x] = kc[0] * q[x] + sum_j kc[j] * (q[x - j] + q[x + j]), q padded by r.
-FASTPLATE_CLONES void gaussian_row(const float* __restrict q, float* __restrict out, const float* __restrict kc, int W,
-                                   int r) {
-    for (int x = 0; x < W; ++x) out[x] = kc[0] * q[x];
-    for (int j = 1; j <= r; ++j) {
-        const float w = kc[j];
-        for (int x = 0; x < W; ++x) out[x] += w * (q[x - j] + q[x + j]);
-    }
+// acc[x] += w * (a[x] + b[x]): one symmetric pair of taps, for rows (a, b shifted copies of one row) and
+// for columns (a, b two rows) alike.
+FASTPLATE_CLONES void add_tap_pair(float* __restrict acc, const float* __restrict a, const float* __restrict b,
+                                   float w, int W) {
+    for (int x = 0; x < W; ++x) acc[x] += w * (a[x] + b[x]);
 }
 
-// The vertical pass for one output row, rounded like convertTo(CV_8U) and compared like the mean.
-FASTPLATE_CLONES void gaussian_column(const float* rows, long y, int H, int W, int r, const float* __restrict kc,
-                                      float* __restrict acc, const uint8_t* __restrict src, uint8_t* __restrict dst,
-                                      int idelta, uint8_t flip) {
-    const float* centre = rows + y * W;
-    for (int x = 0; x < W; ++x) acc[x] = kc[0] * centre[x];
-    for (int j = 1; j <= r; ++j) {
-        const float w = kc[j];
-        const float* __restrict up = rows + std::max<long>(y - j, 0) * W;
-        const float* __restrict down = rows + std::min<long>(y + j, H - 1) * W;
-        for (int x = 0; x < W; ++x) acc[x] += w * (up[x] + down[x]);
-    }
+FASTPLATE_CLONES void scale_row(float* __restrict acc, const float* __restrict a, float w, int W) {
+    for (int x = 0; x < W; ++x) acc[x] = w * a[x];
+}
+
+// The rounded blur against the pixel, compared like the mean.
+FASTPLATE_CLONES void gaussian_compare(const float* __restrict acc, const uint8_t* __restrict src,
+                                       uint8_t* __restrict dst, int W, int idelta, uint8_t flip) {
     for (int x = 0; x < W; ++x) {
-        const int m = int(std::nearbyint(std::min(255.0f, std::max(0.0f, acc[x]))));  // round half to even
+        // Round half to even like convertTo(CV_8U): adding and subtracting 1.5 * 2^23 does it where
+        // lrint would not vectorize.
+        const float clamped = std::min(255.0f, std::max(0.0f, acc[x]));
+        const int m = int((clamped + 12582912.0f) - 12582912.0f);
         dst[x] = uint8_t(0u - uint8_t(int(src[x]) + idelta > m)) ^ flip;
     }
 }
@@ -304,15 +310,24 @@ void gaussian_threshold(const uint8_t* src, uint8_t* dst, int H, int W, int bloc
     const std::vector<float> kern = gaussian_kernel(block);
     const float* kc = kern.data() + r;  // kc[j]: weight at offset +-j
     std::vector<float> rows(static_cast<size_t>(H) * W), padded(W + 2 * r), acc(W);
+    // Horizontal pass, taps summed centre first, then symmetric pairs.
     for (int y = 0; y < H; ++y) {
         const uint8_t* p = src + static_cast<size_t>(y) * W;
         for (int j = 0; j < r; ++j) padded[j] = p[0], padded[W + r + j] = p[W - 1];
         for (int x = 0; x < W; ++x) padded[r + x] = p[x];
-        gaussian_row(padded.data() + r, rows.data() + static_cast<size_t>(y) * W, kc, W, r);
+        const float* q = padded.data() + r;
+        float* out = rows.data() + static_cast<size_t>(y) * W;
+        scale_row(out, q, kc[0], W);
+        for (int j = 1; j <= r; ++j) add_tap_pair(out, q - j, q + j, kc[j], W);
     }
+    // Vertical pass, same order.
     const int idelta = int(clamped_delta(c, invert));
-    for (long y = 0; y < H; ++y)
-        gaussian_column(rows.data(), y, H, W, r, kc, acc.data(), src + y * W, dst + y * W, idelta, invert ? 255 : 0);
+    auto row = [&](long y) { return rows.data() + std::min<long>(std::max<long>(y, 0), H - 1) * W; };
+    for (long y = 0; y < H; ++y) {
+        scale_row(acc.data(), row(y), kc[0], W);
+        for (int j = 1; j <= r; ++j) add_tap_pair(acc.data(), row(y - j), row(y + j), kc[j], W);
+        gaussian_compare(acc.data(), src + y * W, dst + y * W, W, idelta, invert ? 255 : 0);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------- entry

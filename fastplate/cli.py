@@ -66,7 +66,7 @@ def _make_reader(args, threads=None, recognizer_threads=None):
     if args.model is not None:
         from .recognizer import Recognizer
 
-        recognizer = Recognizer(args.model, device=args.device, threads=recognizer_threads)
+        recognizer = Recognizer(args.model, device=args.device, threads=recognizer_threads, top_n=args.top_n)
     options = {} if args.min_confidence is None else {"min_confidence": args.min_confidence}
     return Reader(args.country, recognizer=recognizer, top_n=args.top_n, device=args.device, threads=threads,
                   recognizer_threads=recognizer_threads, **options)
@@ -91,9 +91,19 @@ def _print_text(name, plates, out):
             out.write(f"    {mark} {text:<12} confidence: {100 * conf:.2f}\n")
 
 
+def _try_load(name):
+    """``(gray image, None)``, or ``(None, the error)`` for a file that cannot be read."""
+    from .images import load_gray
+
+    try:
+        return load_gray(name), None
+    except (OSError, ValueError, TypeError) as exc:  # ImageDecodeError is a ValueError
+        return None, exc
+
+
 def cmd_read(args) -> int:
     from .compat.openalpr import to_openalpr
-    from .images import load_gray
+    from .kernels import map_images
 
     files = _expand(args.images)
     if args.sample:
@@ -111,11 +121,12 @@ def cmd_read(args) -> int:
     for start in range(0, len(files), args.batch_size):
         chunk = files[start:start + args.batch_size]
         grays, names = [], []
-        for name in chunk:
-            try:
-                grays.append(load_gray(name))
+        # decode on the reader's threads too (OpenCV's decoders release the GIL)
+        for name, (gray, exc) in zip(chunk, map_images(_try_load, chunk, threads=reader.threads)):
+            if exc is None:
+                grays.append(gray)
                 names.append(name)
-            except (OSError, ValueError, TypeError) as exc:  # ImageDecodeError is a ValueError
+            else:
                 failed += 1
                 bar.update()
                 if bar.enabled:
@@ -187,6 +198,7 @@ def score_image(plates, labels, top_n: int) -> dict:
         if p.text != text:
             errors.append((text, p.text))
     s["false"] = len(plates) - len(used)
+    errors.extend((None, p.text) for i, p in enumerate(plates) if i not in used)
     s["errors"] = errors
     return s
 
@@ -267,7 +279,10 @@ def cmd_eval(args) -> int:
             print(f"  CPU ms per image        median {summary['median_cpu_ms']:.1f} (all work on this thread)")
         if args.show_errors:
             for name, want, got in mistakes:
-                print(f"    {name}: expected {want}, got {got or '(not found)'}")
+                if want is None:
+                    print(f"    {name}: false result {got}")
+                else:
+                    print(f"    {name}: expected {want}, got {got or '(not found)'}")
     return 1 if failed else 0
 
 
@@ -356,6 +371,10 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `fastplate read DIR | head`: stop quietly, as Unix tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except Exception as exc:  # noqa: BLE001  a clear message instead of a traceback for setup errors
         from .errors import FastplateError
 

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from . import kernels
+from ._validate import as_image
 
 __all__ = ["Candidate", "Localizer", "localize", "quad_box", "box_iou"]
 
@@ -25,12 +26,17 @@ class Candidate:
     char_boxes : (k, 4) float64, x, y, w, h of the character blobs left to right (top row first).
     score : float, higher is more plate-like (votes from levels/polarities, character count).
     rows : int, number of text rows (1 or 2).
+    widened : bool, a copy of a better candidate grown sideways, in case a character at either end (often
+        merged with the plate border) was missed by the row; the recognizer decides which reads better.
+    source : int, for a widened candidate, the index of the candidate it was grown from (else -1).
     """
 
     quad: np.ndarray = field(repr=False)
     char_boxes: np.ndarray = field(repr=False)
     score: float
     rows: int = 1
+    widened: bool = False
+    source: int = -1
 
     @property
     def box(self):
@@ -69,8 +75,9 @@ def row_features(rows, stats) -> np.ndarray:
     """Shape features of character rows, all scale-free: ``(R, 4)`` of
     ``[count, height spread, top/bottom misalignment, fill]``.
 
-    Height spread is std/mean of the heights; misalignment the mean distance of the box tops and bottoms
-    from the fitted lines, over the mean height; fill the mean blob area over its box area.
+    Height spread is the mean absolute deviation of the heights; misalignment the mean distance of the
+    box tops and bottoms from the fitted lines (both without the row's worst member, over the mean height);
+    fill the mean blob area over its box area.
     """
     if not rows:
         return np.zeros((0, 4))
@@ -82,14 +89,20 @@ def row_features(rows, stats) -> np.ndarray:
     lines = np.array([(*r.top, *r.bottom) for r in rows], dtype=np.float64)[rid]
     cx = x + w / 2
 
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+
     def mean(v):
         return np.bincount(rid, v, len(rows)) / counts
 
+    def trimmed_mean(v):
+        # without each row's largest value: one stray blob (a sticker, a bolt) does not sink a plate's row
+        return (np.bincount(rid, v, len(rows)) - np.maximum.reduceat(v, starts)) / np.maximum(counts - 1, 1)
+
     hm = mean(h)
-    hstd = np.sqrt(np.maximum(mean(h * h) - hm * hm, 0.0))
+    spread = trimmed_mean(np.abs(h - hm[rid]))
     off = np.abs(y - (lines[:, 0] * cx + lines[:, 1])) + np.abs(y + h - (lines[:, 2] * cx + lines[:, 3]))
     fill = mean(area / np.maximum(w * h, 1.0))
-    return np.stack([counts.astype(np.float64), hstd / hm, mean(off) / hm, fill], axis=1)
+    return np.stack([counts.astype(np.float64), spread / hm, trimmed_mean(off) / hm, fill], axis=1)
 
 
 def row_score(feats: np.ndarray) -> np.ndarray:
@@ -119,7 +132,8 @@ class Localizer:
     min_level_side : int
         Pyramid levels stop when the shorter side would fall below this.
     block_size : int
-        Adaptive-threshold window (odd), in level pixels: about twice the largest character height.
+        Adaptive-threshold window (odd), in level pixels. Small windows follow uneven light and keep
+        characters apart from a tight plate border; 15 suits the whole 8-36 px band (strokes are thin).
     contrast : float
         Gray levels a character must differ from its neighbourhood mean.
     pad_x, pad_y : float
@@ -127,6 +141,14 @@ class Localizer:
         expects it (plate edges included).
     max_candidates : int
         Candidates kept per image, best scored first.
+    max_chars : int
+        Longer rows are text, not plates.
+    max_angle : float
+        Steepest row, in degrees (plates tilt up to about 15 degrees, plus the camera's roll).
+    widen_top, widen_by : int, float
+        The ``widen_top`` best candidates (and other clean rows, at most ``2 * widen_top`` in all) are also
+        returned grown by ``widen_by`` character heights on each side: a character merged with the plate
+        border is the most common miss, and the recognizer decides which of the two reads better.
 
     Example
     -------
@@ -135,7 +157,8 @@ class Localizer:
     """
 
     def __init__(self, *, max_side=1920, min_char_height=8, max_char_height=36, min_level_side=96, block_size=15,
-                 contrast=8.0, pad_x=0.5, pad_y=0.3, max_candidates=12, max_chars=12):
+                 contrast=8.0, pad_x=0.5, pad_y=0.3, max_candidates=12, max_chars=12, widen_top=2, widen_by=0.7,
+                 max_angle=20.0):
         self.max_side = int(max_side)
         self.min_char_height = int(min_char_height)
         self.max_char_height = int(max_char_height)
@@ -145,7 +168,10 @@ class Localizer:
         self.pad_x = float(pad_x)
         self.pad_y = float(pad_y)
         self.max_candidates = int(max_candidates)
+        self.widen_top = int(widen_top)
+        self.widen_by = float(widen_by)
         self.max_chars = int(max_chars)
+        self.max_angle = float(max_angle)
 
     # ----------------------------------------------------------------------------------------------
     def pyramid(self, gray: np.ndarray) -> list:
@@ -184,7 +210,8 @@ class Localizer:
             keep[0] = True  # row 0 is the background
             stats = stats[keep]
             found = kernels.find_character_rows(stats, min_height=self.min_char_height,
-                                                max_height=self.max_char_height, min_chars=3)
+                                                max_height=self.max_char_height, max_angle=self.max_angle,
+                                                min_chars=3)
             found = [r for r in found if len(r.indices) <= self.max_chars]
             rows.extend(found)
             feats.append(row_features(found, stats))
@@ -192,7 +219,7 @@ class Localizer:
 
     def __call__(self, image) -> list:
         """Plate candidates of ``image`` ((H, W) gray or (H, W, 3) BGR uint8), best first."""
-        gray = kernels.to_gray(image) if image.ndim == 3 else np.ascontiguousarray(image)
+        gray = as_image(image, "image") if getattr(image, "ndim", 0) == 2 else kernels.to_gray(image)
         quads, feats, members, factors = [], [], [], []
         for level, factor in self.pyramid(gray):
             rows, feat = self.rows_of_level(level)
@@ -273,7 +300,18 @@ class Localizer:
             out.append(Candidate(quads[i], chars, float(score[i]), len(members[i])))
             if len(out) >= self.max_candidates:
                 break
-        return out
+        # Widen the best few, and any other clean row (several plates in one frame), at most 2 * widen_top.
+        wide = [i for i, c in enumerate(out) if i < self.widen_top or c.score >= 1.0][:2 * self.widen_top]
+        return out + [self._widened(out[i], i) for i in wide]
+
+    def _widened(self, cand, index):
+        """``cand`` grown sideways along its top and bottom edges by ``widen_by`` character heights."""
+        q = cand.quad
+        grow = self.widen_by * float(np.median(cand.char_boxes[:, 3]))
+        top = (q[1] - q[0]) / max(np.hypot(*(q[1] - q[0])), 1e-9)
+        bottom = (q[2] - q[3]) / max(np.hypot(*(q[2] - q[3])), 1e-9)
+        quad = np.array([q[0] - grow * top, q[1] + grow * top, q[2] + grow * bottom, q[3] - grow * bottom])
+        return Candidate(quad, cand.char_boxes, cand.score, cand.rows, widened=True, source=index)
 
 
 _DEFAULT = None

@@ -25,6 +25,12 @@ __all__ = ["Reader"]
 PADDING = {"eu": (0.6, 0.25), "br": (0.45, 0.5), "us": (0.6, 0.6), None: (0.6, 0.45)}
 
 
+def _per_char(confidence, length) -> float:
+    """A reading's confidence per character: the recognizer scores whole strings (about the product of the
+    character probabilities), which would make long plates look less sure than short ones."""
+    return float(max(confidence, 0.0)) ** (1.0 / max(int(length), 1))
+
+
 def _suppress(kept_boxes, box, iou_limit=0.3, cover_limit=0.5) -> bool:
     """True when ``box`` overlaps a kept box: IoU above ``iou_limit`` or covering/covered above ``cover_limit``."""
     for k in kept_boxes:
@@ -65,7 +71,9 @@ class Reader:
     top_n : int
         Alternative readings kept per plate (``Plate.candidates``).
     min_confidence : float
-        Readings below this confidence (0-1) are not reported.
+        Readings less sure than this (0-1) are not reported. Confidences are per character: the geometric
+        mean of the character probabilities (the n-th root of the recognizer's string score), so long
+        and short plates compare fairly; ``Plate.confidence`` and ``Plate.candidates`` use this scale.
     min_length, max_length : int
         Plausible numbers of characters.
     region : str, optional
@@ -76,6 +84,10 @@ class Reader:
         A configured :class:`fastplate.localize.Localizer`.
     recognizer_threads : int, optional
         Intra-op threads of the default recognizer (ONNX Runtime's default when None).
+    prefer_extended, extend_margin : bool, float
+        When a widened candidate (see :class:`fastplate.localize.Localizer`) reads its row's text plus
+        characters at the ends, keep the longer reading unless it is ``extend_margin`` less sure: the row's
+        crop cut off a character that touched the plate border.
 
     Example
     -------
@@ -84,8 +96,9 @@ class Reader:
     ['RK755AJ']
     """
 
-    def __init__(self, country=None, *, recognizer=None, device="auto", top_n=10, min_confidence=0.5, min_length=4,
-                 max_length=10, region=None, threads=None, localizer=None, recognizer_threads=None):
+    def __init__(self, country=None, *, recognizer=None, device="auto", top_n=10, min_confidence=0.75, min_length=4,
+                 max_length=10, region=None, threads=None, localizer=None, recognizer_threads=None,
+                 prefer_extended=True, extend_margin=0.1):
         if country is not None and not isinstance(country, str):
             raise TypeError(f"country must be a str or None, got {type(country).__name__}")
         self.country = country.lower() if country else None
@@ -97,10 +110,15 @@ class Reader:
                 or not 0 <= min_confidence <= 1:
             raise ValueError(f"min_confidence must be a number in [0, 1], got {min_confidence!r}")
         self.min_confidence = float(min_confidence)
-        self.min_length, self.max_length = int(min_length), int(max_length)
+        if not (isinstance(min_length, int) and isinstance(max_length, int) and 1 <= min_length <= max_length):
+            raise ValueError(f"min_length and max_length must be ints with 1 <= min_length <= max_length, "
+                             f"got {min_length!r} and {max_length!r}")
+        self.min_length, self.max_length = min_length, max_length
         if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
             raise ValueError(f"threads must be an int >= 1 or None, got {threads!r}")
         self.threads = threads or (os.cpu_count() or 1)
+        self.prefer_extended = bool(prefer_extended)
+        self.extend_margin = float(extend_margin)
         if localizer is None:
             pad_x, pad_y = PADDING.get(self.country, PADDING[None])
             localizer = Localizer(pad_x=pad_x, pad_y=pad_y)
@@ -108,8 +126,7 @@ class Reader:
         if recognizer is None:
             from .recognizer import Recognizer
 
-            recognizer = Recognizer(device=device) if recognizer_threads is None else \
-                Recognizer(device=device, threads=recognizer_threads)
+            recognizer = Recognizer(device=device, threads=recognizer_threads, top_n=self.top_n)
         self.recognizer = recognizer
 
     # ------------------------------------------------------------------------------------------ public
@@ -147,19 +164,36 @@ class Reader:
         Returns
         -------
         list of list of Plate, one list per image.
+
+        Raises
+        ------
+        TypeError
+            ``images`` is a single image rather than a sequence of them.
+        TypeError, ValueError, FileNotFoundError, fastplate.errors.ImageDecodeError
+            As :meth:`read`, for the first image that cannot be read (decode files yourself with
+            :func:`fastplate.images.load_gray` to handle bad files one by one, as ``fastplate read`` does).
         """
         if isinstance(images, (str, bytes, os.PathLike, np.ndarray)) or not hasattr(images, "__iter__"):
             raise TypeError("images must be a sequence of images (arrays, paths or bytes), "
                             f"got {type(images).__name__}; use read() for one image")
-        images = list(images)
-        return self.read_arrays([load_gray(im) for im in images] if self.threads == 1 or len(images) < 2
-                                else kernels.map_images(load_gray, list(images), threads=self.threads))[0]
+        return self.read_arrays(kernels.map_images(load_gray, list(images), threads=self.threads))[0]
 
-    def read_arrays(self, grays: list):
-        """Read already-decoded gray images: ``(plates per image, milliseconds per image)``.
+    def read_arrays(self, grays: Sequence):
+        """Read decoded images: ``(plates per image, milliseconds per image)``.
 
-        The milliseconds count localization, the image's share of the recognizer call, and verification.
+        Parameters
+        ----------
+        grays : sequence of ndarray
+            (H, W) gray uint8 images (BGR ones are converted).
+
+        Returns
+        -------
+        plates : list of list of Plate
+        milliseconds : list of float
+            Per image: its localization, its share of the recognizer call, and verification.
         """
+        grays = [load_gray(g, "grays[]") for g in grays]
+
         def locate(gray):
             t = time.perf_counter()
             cands = self.localizer(gray)
@@ -193,12 +227,13 @@ class Reader:
         return [list(rec.recognize_quads(g, q)) if len(q) else [] for g, q in jobs]
 
     def _verify(self, cands, readings) -> list:
-        plates = []
-        for cand, rec in zip(cands, readings):
-            if rec.confidence < self.min_confidence:
-                continue  # no alternative reading can be more confident than the best one
+        plates = {}
+        for i, (cand, rec) in enumerate(zip(cands, readings)):
+            if _per_char(rec.confidence, self.max_length) < self.min_confidence:
+                continue  # no reading of this candidate can reach min_confidence
             ranked = self.formats.rerank(rec.candidates or [(rec.text, rec.confidence)], rec.char_confidences,
                                          self.top_n)
+            ranked = [(t, _per_char(c, len(t)), m) for t, c, m in ranked]
             if not ranked:
                 continue
             text, conf, match = ranked[0]
@@ -206,7 +241,15 @@ class Reader:
                 continue
             if self.formats.require_template and not match.matches_template:
                 continue  # e.g. Brazil: every plate fits a pattern, so text that does not is not a plate
-            plates.append((conf + (0.15 if match.matches_template else 0.0), cand, rec, ranked))
+            plates[i] = [conf + (0.05 if match.matches_template else 0.0), cand, rec, ranked]
+        if self.prefer_extended:
+            for i, entry in plates.items():
+                source = plates.get(entry[1].source)
+                # The widened crop shows a character the row's crop cut off: keep the longer reading.
+                if source is not None and len(entry[3][0][0]) > len(source[3][0][0]) \
+                        and source[3][0][0] in entry[3][0][0] and entry[0] >= source[0] - self.extend_margin:
+                    entry[0] = source[0] + 1e-6
+        plates = list(plates.values())
         plates.sort(key=lambda p: -p[0])
         kept, kept_boxes, texts = [], [], set()
         for _, cand, rec, ranked in plates:

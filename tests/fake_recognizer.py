@@ -11,10 +11,12 @@ from fastplate.types import Recognition
 
 
 def recognition(text, confidence, alternatives=()):
+    """A Recognition whose characters each have probability ``confidence`` (string score: their product)."""
     n = len(text)
     spans = (np.stack([np.arange(n), np.arange(1, n + 1)], axis=1) / max(n, 1)).astype(np.float32)
-    cands = ((text, confidence),) + tuple(alternatives)
-    return Recognition(text, confidence, np.full(n, confidence, np.float32), spans, cands)
+    score = confidence ** n
+    cands = ((text, score),) + tuple((t, c ** len(t)) for t, c in alternatives)
+    return Recognition(text, score, np.full(n, confidence, np.float32), spans, cands)
 
 
 class FakeRecognizer:
@@ -33,7 +35,7 @@ class FakeRecognizer:
     def _read(self, quad, truth):
         for text, q in truth:
             if box_iou(quad_box(quad), quad_box(q)) > 0.4:
-                return recognition(text, self.confidence, ((text[:-1] + "Z", 0.03),))
+                return recognition(text, self.confidence, ((text[:-1] + "Z", 0.4),))
         return recognition("X1", 0.08)
 
     def recognize_quads_batch(self, jobs):

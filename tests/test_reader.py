@@ -283,3 +283,35 @@ def test_brazil_requires_a_plate_pattern(scenes):
     assert Reader("br", recognizer=FakeRecognizer([("HELLOXY", quad)])).read(image) == []
     plates = Reader("eu", recognizer=FakeRecognizer([("HELLOXY", quad)])).read(image)
     assert [p.text for p in plates] == ["HELLOXY"] and not plates[0].matches_template
+
+
+class _CutOffReader:
+    """Reads the plate with its first character cut off in the row's crop, and whole (less sure) in the
+    widened crop, as happens when that character touches the plate border."""
+
+    def __init__(self, truth):
+        self.truth = truth
+
+    def recognize_quads_batch(self, jobs):
+        out = []
+        for _, quads in jobs:
+            box = quad_box(self.truth[0][1])
+            on = [q for q in quads if box_iou(quad_box(q), box) > 0.3]
+            narrowest = min((np.ptp(q[:, 0]) for q in on), default=0)
+            row = []
+            for q in quads:
+                if box_iou(quad_box(q), box) <= 0.3:
+                    row.append(recognition("X1", 0.1))
+                elif np.ptp(q[:, 0]) > 1.1 * narrowest:
+                    row.append(recognition(self.truth[0][0], 0.9))
+                else:
+                    row.append(recognition(self.truth[0][0][1:], 0.99))
+            out.append(row)
+        return out
+
+
+def test_widened_candidate_recovers_a_cut_off_character(scenes):
+    image, truth = scenes[2]
+    assert [p.text for p in Reader(recognizer=_CutOffReader(truth)).read(image)] == [truth[0][0]]
+    cut = Reader(recognizer=_CutOffReader(truth), prefer_extended=False).read(image)
+    assert [p.text for p in cut] == [truth[0][0][1:]]

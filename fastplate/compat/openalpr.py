@@ -13,7 +13,6 @@ import os
 import time
 
 from .. import __version__
-from ..formats import PlateFormats
 from ..images import load_gray
 
 __all__ = ["Alpr", "to_openalpr"]
