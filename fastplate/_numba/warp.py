@@ -4,36 +4,52 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
+@numba.njit(cache=True, nogil=True)
+def _normalized(matrix):
+    """matrix / its largest |entry| (the same projective map, safe to cast to float32), unless an entry
+    is not finite."""
+    largest = 0.0
+    finite = True
+    for v in matrix.ravel():
+        finite = finite and np.isfinite(v)
+        largest = max(largest, abs(v))
+    if finite and largest > 0.0:
+        return matrix / largest
+    return matrix.copy()
+
+
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _warp_range(src, matrices, out, scale, first, stop):
-    """Warp quads first..stop-1 (error_model="numpy": W == 0 divides to inf instead of raising)."""
+    """Warp quads first..stop-1, in float32 with the operations of csrc/warp.cpp in the same order
+    (error_model="numpy": W == 0 divides to inf instead of raising)."""
     img_h, img_w, channels = src.shape
     h, w = out.shape[2], out.shape[3]
-    limit = max(img_h, img_w) + 2.0
+    limit = np.float32(max(img_h, img_w) + 2)
     scale = np.float32(scale)
+    one = np.float32(1.0)
     for i in range(first, stop):
-        m = matrices[i]
+        m = _normalized(matrices[i])
+        m0, m3, m6 = np.float32(m[0, 0]), np.float32(m[1, 0]), np.float32(m[2, 0])
         for y in range(h):
-            x0 = m[0, 1] * y + m[0, 2]
-            y0 = m[1, 1] * y + m[1, 2]
-            w0 = m[2, 1] * y + m[2, 2]
+            x0 = np.float32(m[0, 1] * y + m[0, 2])
+            y0 = np.float32(m[1, 1] * y + m[1, 2])
+            w0 = np.float32(m[2, 1] * y + m[2, 2])
             for x in range(w):
-                inv = 1.0 / (m[2, 0] * x + w0)
-                px = (m[0, 0] * x + x0) * inv
-                py = (m[1, 0] * x + y0) * inv
+                fx = np.float32(x)
+                inv = one / (m6 * fx + w0)
                 # Far outside, W == 0 (inf) and NaN all clamp just outside the image: the replicated edge.
-                if not px > -limit:
-                    px = -limit
-                if px > limit:
-                    px = limit
-                if not py > -limit:
-                    py = -limit
-                if py > limit:
-                    py = limit
-                sx = int(np.floor(px))
-                sy = int(np.floor(py))
-                ax = np.float32(px - sx)
-                ay = np.float32(py - sy)
+                px = (m0 * fx + x0) * inv
+                py = (m3 * fx + y0) * inv
+                px = px if px > -limit else -limit
+                px = px if px < limit else limit
+                py = py if py > -limit else -limit
+                py = py if py < limit else limit
+                flx = np.floor(px)
+                fly = np.floor(py)
+                ax = px - flx
+                ay = py - fly
+                sx = int(flx)
+                sy = int(fly)
                 cx0, cx1 = min(max(sx, 0), img_w - 1), min(max(sx + 1, 0), img_w - 1)
                 cy0, cy1 = min(max(sy, 0), img_h - 1), min(max(sy + 1, 0), img_h - 1)
                 for c in range(channels):
