@@ -28,8 +28,9 @@ class OpenCVLocalizer(Localizer):
 
     def rows_of_level(self, level):
         rows, feats = [], []
-        block = max(3, min(self.block_size, min(level.shape) - 1 + min(level.shape) % 2))
-        for invert in (False, True):
+        fit = min(level.shape) - 1 + min(level.shape) % 2
+        for invert, size in zip((False, True), self.block_size):
+            block = max(3, min(size, fit))
             c = self.contrast if invert else -self.contrast
             binary = cv2.adaptiveThreshold(level, 255, cv2.ADAPTIVE_THRESH_MEAN_C,
                                            cv2.THRESH_BINARY_INV if invert else cv2.THRESH_BINARY, block, c)

@@ -1,7 +1,12 @@
-// FASTPLATE_CLONES: compile a hot function twice, for AVX2 and for the baseline ISA, and let the loader
-// pick one (GCC/Clang target_clones, ifunc on x86-64 Linux). Wheels stay portable (no -march=native);
-// elsewhere the macro is empty and the baseline code is used. AVX2 alone does not enable FMA, so
-// floating-point results are the same in both clones.
+// Run-time choice of instruction set for the hot loops. Wheels stay portable (no -march=native):
+//
+// - FASTPLATE_CLONES compiles a function twice, for AVX2 and for the baseline ISA, and lets the loader
+//   pick one (GCC/Clang target_clones, ifunc on x86-64 Linux); elsewhere it is empty.
+// - FASTPLATE_AVX2_INTRINSICS is defined where hand-written AVX2 code can be compiled (x86-64, GCC or
+//   Clang); such code lives in functions marked FASTPLATE_TARGET_AVX2 and runs only if has_avx2().
+//
+// AVX2 alone does not enable FMA, and setup.py compiles with -ffp-contract=off, so floating-point results
+// do not depend on the path taken.
 #pragma once
 
 #if defined(__x86_64__) && defined(__linux__) && defined(__has_attribute)
@@ -11,4 +16,17 @@
 #endif
 #ifndef FASTPLATE_CLONES
 #define FASTPLATE_CLONES
+#endif
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define FASTPLATE_AVX2_INTRINSICS 1
+#define FASTPLATE_TARGET_AVX2 __attribute__((target("avx2")))
+// Helpers called from FASTPLATE_TARGET_AVX2 functions must be inlined into them.
+#define FASTPLATE_AVX2_INLINE __attribute__((target("avx2"), always_inline)) inline
+
+inline bool has_avx2() {
+    static const bool yes = (__builtin_cpu_init(), __builtin_cpu_supports("avx2"));
+    return yes;
+}
 #endif

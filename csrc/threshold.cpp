@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "common.hpp"
@@ -66,19 +67,85 @@ struct ColumnSums {
     }
 };
 
-// win[x] = sum of col(clamp(j)) for j in [x - r, x + r], through the prefix sums pre[0..W].
+#ifdef FASTPLATE_AVX2_INTRINSICS
+// Prefix sums with AVX2: each vector is scanned in-register (shift and add), then offset by the running
+// total. Two vectors per step keep the serial part (the running total) to two additions per 8 or 16
+// sums; scalar code manages about one sum per 2 cycles, this about 3 per cycle. Return how many of the W
+// sums were done; the caller finishes the rest.
+
+// Inclusive scan of 4 uint64 lanes.
+FASTPLATE_AVX2_INLINE __m256i scan4x64(__m256i v) {
+    v = _mm256_add_epi64(v, _mm256_slli_si256(v, 8));  // within each 128-bit half
+    const __m256i low_total = _mm256_permute4x64_epi64(v, _MM_SHUFFLE(1, 1, 1, 1));
+    return _mm256_add_epi64(v, _mm256_blend_epi32(_mm256_setzero_si256(), low_total, 0xF0));
+}
+
+// Inclusive scan of 8 uint32 lanes.
+FASTPLATE_AVX2_INLINE __m256i scan8x32(__m256i v) {
+    v = _mm256_add_epi32(v, _mm256_slli_si256(v, 4));
+    v = _mm256_add_epi32(v, _mm256_slli_si256(v, 8));
+    const __m256i low_total = _mm256_permutevar8x32_epi32(v, _mm256_set1_epi32(3));
+    return _mm256_add_epi32(v, _mm256_blend_epi32(_mm256_setzero_si256(), low_total, 0xF0));
+}
+
+// pre[x + 1] = sum of packed(x') for x' <= x, packed = squares << 32 | sums.
+FASTPLATE_AVX2_INLINE __m256i packed4(const uint16_t* s, const uint32_t* q) {
+    const __m256i lo = _mm256_cvtepu16_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(s)));
+    const __m256i hi = _mm256_cvtepu32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)));
+    return _mm256_or_si256(_mm256_slli_epi64(hi, 32), lo);
+}
+
+FASTPLATE_TARGET_AVX2 long packed_prefix_avx2(const uint16_t* sums, const uint32_t* squares, uint64_t* pre, long W) {
+    __m256i total = _mm256_setzero_si256();
+    long x = 0;
+    for (; x + 8 <= W; x += 8) {
+        const __m256i a = scan4x64(packed4(sums + x, squares + x));
+        const __m256i b = scan4x64(packed4(sums + x + 4, squares + x + 4));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(pre + x + 1), _mm256_add_epi64(a, total));
+        total = _mm256_add_epi64(total, _mm256_permute4x64_epi64(a, _MM_SHUFFLE(3, 3, 3, 3)));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(pre + x + 5), _mm256_add_epi64(b, total));
+        total = _mm256_add_epi64(total, _mm256_permute4x64_epi64(b, _MM_SHUFFLE(3, 3, 3, 3)));
+    }
+    return x;
+}
+
+// pre[x + 1] = sum of col[x'] for x' <= x, uint16 in, uint32 out.
+FASTPLATE_TARGET_AVX2 long prefix_avx2(const uint16_t* col, uint32_t* pre, long W) {
+    __m256i total = _mm256_setzero_si256();
+    const __m256i last = _mm256_set1_epi32(7);
+    long x = 0;
+    for (; x + 16 <= W; x += 16) {
+        const __m256i both = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(col + x));
+        const __m256i a = scan8x32(_mm256_cvtepu16_epi32(_mm256_castsi256_si128(both)));
+        const __m256i b = scan8x32(_mm256_cvtepu16_epi32(_mm256_extracti128_si256(both, 1)));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(pre + x + 1), _mm256_add_epi32(a, total));
+        total = _mm256_add_epi32(total, _mm256_permutevar8x32_epi32(a, last));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(pre + x + 9), _mm256_add_epi32(b, total));
+        total = _mm256_add_epi32(total, _mm256_permutevar8x32_epi32(b, last));
+    }
+    return x;
+}
+#endif
+
+// Prefix sums pre[0..W] of col(0..W-1), from pre[from] on (pre[0..from] already done).
 template <class Acc, class Column>
-inline void window_row_of(Column col, Acc* __restrict pre, Acc* __restrict win, int W, int r) {
-    // The prefix sum is one serial chain; unrolling by 4 lets the loads and stores overlap it (~2x).
-    Acc run = 0;
-    pre[0] = 0;
-    int x = 0;
+__attribute__((always_inline)) inline void scalar_prefix(Column col, Acc* __restrict pre, long from, long W) {
+    // One serial chain; unrolling by 4 lets the loads and stores overlap it.
+    Acc run = pre[from];
+    long x = from;
     for (; x + 4 <= W; x += 4) {
         const Acc a = Acc(run + col(x)), b = Acc(a + col(x + 1)), c = Acc(b + col(x + 2));
         run = Acc(c + col(x + 3));
         pre[x + 1] = a, pre[x + 2] = b, pre[x + 3] = c, pre[x + 4] = run;
     }
     for (; x < W; ++x) pre[x + 1] = run = Acc(run + col(x));
+}
+
+// win[x] = sum of col(clamp(j)) for j in [x - r, x + r], from the prefix sums pre[0..W].
+// (always_inline: it must be compiled into each AVX2 clone that calls it.)
+template <class Acc, class Column>
+__attribute__((always_inline)) inline void windows_from_prefix(Column col, const Acc* __restrict pre,
+                                                               Acc* __restrict win, long W, long r) {
     // The prefix sum continued beyond the row with the replicated edge columns.
     auto G = [&](long j) -> Acc {
         if (j <= 0) return Acc(Acc(j) * col(0));
@@ -93,7 +160,16 @@ inline void window_row_of(Column col, Acc* __restrict pre, Acc* __restrict win, 
 
 template <class Col, class Acc>
 FASTPLATE_CLONES void window_row(const Col* __restrict col, Acc* __restrict pre, Acc* __restrict win, int W, int r) {
-    window_row_of<Acc>([col](long x) { return Acc(col[x]); }, pre, win, W, r);
+    auto column = [col](long x) { return Acc(col[x]); };
+    pre[0] = 0;
+    long done = 0;
+#ifdef FASTPLATE_AVX2_INTRINSICS
+    if constexpr (std::is_same_v<Col, uint16_t> && std::is_same_v<Acc, uint32_t>) {
+        if (has_avx2()) done = prefix_avx2(col, pre, W);
+    }
+#endif
+    scalar_prefix<Acc>(column, pre, done, W);
+    windows_from_prefix<Acc>(column, pre, win, W, r);
 }
 
 // Window sums of the values (low 32 bits) and of their squares (high 32 bits) packed in one uint64_t, so
@@ -101,8 +177,14 @@ FASTPLATE_CLONES void window_row(const Col* __restrict col, Acc* __restrict pre,
 // window sum is below 2^32 (block <= 257).
 FASTPLATE_CLONES void packed_window_row(const uint16_t* __restrict sums, const uint32_t* __restrict squares,
                                         uint64_t* __restrict pre, uint64_t* __restrict win, int W, int r) {
-    window_row_of<uint64_t>([sums, squares](long x) { return (uint64_t(squares[x]) << 32) | sums[x]; }, pre, win,
-                            W, r);
+    auto column = [sums, squares](long x) { return (uint64_t(squares[x]) << 32) | sums[x]; };
+    pre[0] = 0;
+    long done = 0;
+#ifdef FASTPLATE_AVX2_INTRINSICS
+    if (has_avx2()) done = packed_prefix_avx2(sums, squares, pre, W);
+#endif
+    scalar_prefix<uint64_t>(column, pre, done, W);
+    windows_from_prefix<uint64_t>(column, pre, win, W, r);
 }
 
 // ------------------------------------------------------------------------------------------------ mean

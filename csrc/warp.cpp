@@ -16,11 +16,7 @@
 #include <vector>
 
 #include "common.hpp"
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define FASTPLATE_AVX2_WARP 1
-#endif
+#include "dispatch.hpp"
 
 namespace {
 
@@ -75,8 +71,7 @@ void sample_row_scalar(const Image& img, const RowMap& r, int begin, int end, fl
     for (int x = begin; x < end; ++x) sample_pixel<C>(img, r, x, out + x, plane, scale);
 }
 
-#ifdef FASTPLATE_AVX2_WARP
-#define FASTPLATE_AVX2 __attribute__((target("avx2"), always_inline)) inline
+#ifdef FASTPLATE_AVX2_INTRINSICS
 
 // A tap as fetched by a gather: the 32-bit word read, and the bit shift of the tap's first channel in it.
 struct Tap {
@@ -85,19 +80,19 @@ struct Tap {
 
 // The 4 bytes at each tap's first channel; near the end of the image the last 4 bytes of the buffer
 // instead, shifted, so that the gather never reads past the image.
-FASTPLATE_AVX2 Tap gather_tap(const int* base, __m256i offset, __m256i last_word) {
+FASTPLATE_AVX2_INLINE Tap gather_tap(const int* base, __m256i offset, __m256i last_word) {
     const __m256i at = _mm256_min_epi32(offset, last_word);
     return {_mm256_i32gather_epi32(base, at, 1), _mm256_slli_epi32(_mm256_sub_epi32(offset, at), 3)};
 }
 
-FASTPLATE_AVX2 __m256 tap_channel(const Tap& tap, int c) {
+FASTPLATE_AVX2_INLINE __m256 tap_channel(const Tap& tap, int c) {
     const __m256i shift = _mm256_add_epi32(tap.shift, _mm256_set1_epi32(8 * c));
     return _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srlv_epi32(tap.word, shift), _mm256_set1_epi32(255)));
 }
 
 // 8 output pixels at a time, with the same float operations as sample_pixel; returns how many were done.
 template <int C>
-__attribute__((target("avx2"))) int sample_row_avx2(const Image& img, const RowMap& r, int w, float* out,
+FASTPLATE_TARGET_AVX2 int sample_row_avx2(const Image& img, const RowMap& r, int w, float* out,
                                                     size_t plane, float scale) {
     if (img.size() < 4) return 0;
     const __m256 m0 = _mm256_set1_ps(r.m0), x0 = _mm256_set1_ps(r.x0), m3 = _mm256_set1_ps(r.m3);
@@ -148,10 +143,6 @@ __attribute__((target("avx2"))) int sample_row_avx2(const Image& img, const RowM
     return x;
 }
 
-bool has_avx2() {
-    static const bool yes = (__builtin_cpu_init(), __builtin_cpu_supports("avx2"));
-    return yes;
-}
 #endif
 
 // M divided by its largest |entry| (the same projective map), so that its float32 terms neither overflow
@@ -175,7 +166,7 @@ void warp_one(const Image& img, const double* matrix, float* out, int h, int w, 
         const RowMap r(M, y, img);
         float* row = out + static_cast<size_t>(y) * w;
         int done = 0;
-#ifdef FASTPLATE_AVX2_WARP
+#ifdef FASTPLATE_AVX2_INTRINSICS
         if (C <= 4 && has_avx2()) done = sample_row_avx2<C>(img, r, w, row, plane, scale);
 #endif
         sample_row_scalar<C>(img, r, done, w, row, plane, scale);

@@ -27,6 +27,18 @@ def _warp_range(src, matrices, out, scale, first, stop):
     limit = np.float32(max(img_h, img_w) + 2)
     scale = np.float32(scale)
     one = np.float32(1.0)
+    flat = src.ravel()
+    channels_i = np.int32(channels)
+    row_stride = np.int32(img_w * channels)
+    zero, one_i = np.int32(0), np.int32(1)
+    last_x, last_y = np.int32(img_w - 1), np.int32(img_h - 1)
+    # Per output row: tap offsets and fractions first (a loop LLVM vectorizes), then the blends.
+    # Offsets are unsigned: Numba then skips its negative-index wrap-around check on every load.
+    offset = np.empty(w, np.uint64)
+    step_x = np.empty(w, np.uint64)
+    step_y = np.empty(w, np.uint64)
+    frac_x = np.empty(w, np.float32)
+    frac_y = np.empty(w, np.float32)
     for i in range(first, stop):
         m = _normalized(matrices[i])
         m0, m3, m6 = np.float32(m[0, 0]), np.float32(m[1, 0]), np.float32(m[2, 0])
@@ -46,20 +58,29 @@ def _warp_range(src, matrices, out, scale, first, stop):
                 py = py if py < limit else limit
                 flx = np.floor(px)
                 fly = np.floor(py)
-                ax = px - flx
-                ay = py - fly
-                sx = int(flx)
-                sy = int(fly)
-                cx0, cx1 = min(max(sx, 0), img_w - 1), min(max(sx + 1, 0), img_w - 1)
-                cy0, cy1 = min(max(sy, 0), img_h - 1), min(max(sy + 1, 0), img_h - 1)
-                for c in range(channels):
-                    p00 = np.float32(src[cy0, cx0, c])
-                    p01 = np.float32(src[cy0, cx1, c])
-                    p10 = np.float32(src[cy1, cx0, c])
-                    p11 = np.float32(src[cy1, cx1, c])
-                    top = p00 + ax * (p01 - p00)
-                    bottom = p10 + ax * (p11 - p10)
-                    out[i, c, y, x] = (top + ay * (bottom - top)) * scale
+                frac_x[x] = px - flx
+                frac_y[x] = py - fly
+                # int32 index arithmetic (images have < 2^31 bytes): it vectorizes, int64 products do not.
+                sx = np.int32(flx)
+                sy = np.int32(fly)
+                cx0, cx1 = min(max(sx, zero), last_x), min(max(sx + one_i, zero), last_x)
+                cy0, cy1 = min(max(sy, zero), last_y), min(max(sy + one_i, zero), last_y)
+                offset[x] = cy0 * row_stride + cx0 * channels_i
+                step_x[x] = (cx1 - cx0) * channels_i
+                step_y[x] = (cy1 - cy0) * row_stride
+            for c in range(channels):
+                cu = np.uint64(c)
+                plane = out[i, c, y]
+                for x in range(w):
+                    o00 = offset[x] + cu
+                    o10 = o00 + step_y[x]
+                    p00 = np.float32(flat[o00])
+                    p01 = np.float32(flat[o00 + step_x[x]])
+                    p10 = np.float32(flat[o10])
+                    p11 = np.float32(flat[o10 + step_x[x]])
+                    top = p00 + frac_x[x] * (p01 - p00)
+                    bottom = p10 + frac_x[x] * (p11 - p10)
+                    plane[x] = (top + frac_y[x] * (bottom - top)) * scale
 
 
 def warp_batch(src, matrices, out, scale, n_threads):
