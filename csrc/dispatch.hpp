@@ -9,7 +9,8 @@
 // do not depend on the path taken.
 #pragma once
 
-#if defined(__x86_64__) && defined(__linux__) && defined(__has_attribute)
+// -DFASTPLATE_PORTABLE_ONLY builds the baseline code alone (to test it on an AVX2 machine).
+#if defined(__x86_64__) && defined(__linux__) && defined(__has_attribute) && !defined(FASTPLATE_PORTABLE_ONLY)
 #if __has_attribute(target_clones)
 #define FASTPLATE_CLONES __attribute__((target_clones("avx2", "default")))
 #endif
@@ -18,7 +19,7 @@
 #define FASTPLATE_CLONES
 #endif
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(FASTPLATE_PORTABLE_ONLY)
 #include <immintrin.h>
 #define FASTPLATE_AVX2_INTRINSICS 1
 #define FASTPLATE_TARGET_AVX2 __attribute__((target("avx2")))

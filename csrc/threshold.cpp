@@ -265,14 +265,23 @@ FASTPLATE_CLONES void wolf_row(const uint64_t* __restrict a, const uint64_t* __r
     }
 }
 
-// Largest var of the row and `best`, as the bits of a non-negative double: they order like the values,
-// and an integer max reduction vectorizes where a floating-point one does not.
-template <bool Packed>
+// Largest d^2 var = d q - s^2 of the row and `best`, exact in integers (packed sums, block <= 181: it
+// stays below 2^47). Cheaper than the variance in double, which matters: Wolf needs a whole extra pass.
+FASTPLATE_CLONES int64_t max_scaled_variance_row(const uint64_t* __restrict a, int W, uint64_t d, int64_t best) {
+    for (int x = 0; x < W; ++x) {
+        const uint64_t s = uint32_t(a[x]), q = a[x] >> 32;
+        best = std::max(best, int64_t(d * q - s * s));
+    }
+    return best;
+}
+
+// Largest var of the row and `best` for wide sums (block > 181), as the bits of a non-negative double:
+// they order like the values, and an integer max reduction vectorizes where a floating-point one does not.
 FASTPLATE_CLONES int64_t max_variance_row(const uint64_t* __restrict a, const uint64_t* __restrict b, int W,
                                           double inv_d, int64_t best) {
     for (int x = 0; x < W; ++x) {
-        const double m = window_sum<Packed>(a, x) * inv_d;
-        const double var = std::max(window_square_sum<Packed>(a, b, x) * inv_d - m * m, 0.0);
+        const double m = window_sum<false>(a, x) * inv_d;
+        const double var = std::max(window_square_sum<false>(a, b, x) * inv_d - m * m, 0.0);
         int64_t bits;
         std::memcpy(&bits, &var, sizeof bits);
         best = std::max(best, bits);
@@ -284,7 +293,7 @@ FASTPLATE_CLONES int64_t max_variance_row(const uint64_t* __restrict a, const ui
 template <bool Packed, class Body>
 void for_each_window_row(const uint8_t* src, int H, int W, int r, Body&& body) {
     std::vector<uint64_t> pre(W + 1), a(W), b(Packed ? 0 : W);
-    if (Packed) {
+    if constexpr (Packed) {
         ColumnSums<uint16_t, kValue> sums(src, H, W, r);
         ColumnSums<uint32_t, kSquare> squares(src, H, W, r);
         for (long y = 0; y < H; ++y) {
@@ -304,6 +313,13 @@ void for_each_window_row(const uint8_t* src, int H, int W, int r, Body&& body) {
     }
 }
 
+// (A plain loop: it vectorizes, where std::min_element, which tracks the position, does not.)
+FASTPLATE_CLONES uint8_t minimum(const uint8_t* __restrict src, size_t n) {
+    uint8_t lowest = 255;
+    for (size_t i = 0; i < n; ++i) lowest = std::min(lowest, src[i]);
+    return lowest;
+}
+
 template <bool Packed>
 void contrast_threshold(const uint8_t* src, uint8_t* dst, int H, int W, int block, int method, double k,
                         bool invert) {
@@ -318,13 +334,22 @@ void contrast_threshold(const uint8_t* src, uint8_t* dst, int H, int W, int bloc
         return;
     }
     // Wolf-Jolion needs the image minimum and the largest local deviation first: a second pass.
-    const double image_min = *std::min_element(src, src + static_cast<size_t>(H) * W);
-    int64_t max_bits = 0;  // +0.0
-    for_each_window_row<Packed>(src, H, W, r, [&](long, const uint64_t* a, const uint64_t* b) {
-        max_bits = max_variance_row<Packed>(a, b, W, inv_d, max_bits);
-    });
+    const double image_min = minimum(src, static_cast<size_t>(H) * W);
     double max_var;
-    std::memcpy(&max_var, &max_bits, sizeof max_var);
+    if constexpr (Packed) {
+        const uint64_t d = uint64_t(block) * block;
+        int64_t best = 0;
+        for_each_window_row<Packed>(src, H, W, r, [&](long, const uint64_t* a, const uint64_t*) {
+            best = max_scaled_variance_row(a, W, d, best);
+        });
+        max_var = double(best) / (double(d) * double(d));
+    } else {
+        int64_t max_bits = 0;  // +0.0
+        for_each_window_row<Packed>(src, H, W, r, [&](long, const uint64_t* a, const uint64_t* b) {
+            max_bits = max_variance_row(a, b, W, inv_d, max_bits);
+        });
+        std::memcpy(&max_var, &max_bits, sizeof max_var);
+    }
     const double range = std::sqrt(max_var);
     const double k_over_R = range > 0.0 ? k / range : 0.0;  // a flat image has sd = 0 everywhere
     for_each_window_row<Packed>(src, H, W, r, [&](long y, const uint64_t* a, const uint64_t* b) {
