@@ -30,19 +30,13 @@ def test_use_backend_switches_and_reports(backend):
 
 
 def test_missing_numba_gives_install_hint(monkeypatch):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def fake_import(name, *args, **kwargs):
-        if name == "numba" or name.startswith("numba."):
-            raise ImportError("No module named 'numba'")
-        return real_import(name, *args, **kwargs)
-
     import sys
+
+    import fastplate
 
     for mod in [m for m in sys.modules if m.startswith("fastplate._numba")]:
         monkeypatch.delitem(sys.modules, mod)
-    monkeypatch.setattr(builtins, "__import__", fake_import)
+    monkeypatch.delattr(fastplate, "_numba", raising=False)
+    monkeypatch.setitem(sys.modules, "numba", None)  # makes `import numba` raise ImportError
     with pytest.raises(DependencyError, match=r"pip install 'fastplate\[numba\]'"):
         _backend.load("numba")

@@ -65,14 +65,14 @@ def test_to_gray_fuzz(backend, image):
 
 
 @SETTINGS
-@given(arrays(), st.lists(st.floats(-50, 50, allow_nan=True, allow_infinity=True), min_size=0, max_size=16),
+@given(arrays(), st.lists(st.one_of(st.floats(-50, 50), st.sampled_from([np.nan, np.inf, 1e300])), min_size=0, max_size=16),
        st.tuples(st.integers(-1, 40), st.integers(-1, 40)))
 def test_normalize_batch_fuzz(backend, image, corners, size):
     quads = np.array(corners[: len(corners) // 8 * 8], dtype=np.float64).reshape(-1, 4, 2)
     out = call(kernels.normalize_batch, image, quads, size)
     if out is not None:
         assert out.dtype == np.float32 and out.shape[0] == len(quads)
-        assert np.isfinite(out).all() and out.min() >= 0 and out.max() <= 1.0 + 1e-6
+        assert np.isfinite(out).all() and (out.size == 0 or (out.min() >= 0 and out.max() <= 1.0 + 1e-6))
 
 
 @SETTINGS
