@@ -62,14 +62,14 @@ def as_choice(value, name, choices):
     return value
 
 
-def as_size(size, name="size"):
-    """(h, w) pair of positive ints."""
+def as_size(size, name="size", *, minimum=1):
+    """(h, w) pair of ints in [minimum, 4096]."""
     try:
         h, w = size
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a (height, width) pair, got {size!r}") from None
-    h = as_int(h, f"{name}[0]", minimum=1, maximum=4096)
-    w = as_int(w, f"{name}[1]", minimum=1, maximum=4096)
+    h = as_int(h, f"{name}[0]", minimum=minimum, maximum=4096)
+    w = as_int(w, f"{name}[1]", minimum=minimum, maximum=4096)
     return h, w
 
 

@@ -59,7 +59,7 @@ def to_gray(image, *, out=None):
     Returns
     -------
     ndarray, (H, W) uint8
-        ``(1868*B + 9617*G + 4899*R + 8192) >> 14`` (OpenCV's fixed-point BT.601 weights).
+        ``(3735*B + 19235*G + 9798*R + 16384) >> 15``: OpenCV's fixed-point BT.601 weights, bit-exact.
 
     Example
     -------
@@ -308,40 +308,42 @@ def quad_to_rect_matrices(quads, size):
 
     Quad corners (clockwise from top-left) land on the output's corner pixel centres
     ``(0, 0), (w-1, 0), (w-1, h-1), (0, h-1)``, as with ``cv2.getPerspectiveTransform`` +
-    ``cv2.warpPerspective``. Solved for all quads at once.
+    ``cv2.warpPerspective``. Closed form (Heckbert's square-to-quad mapping), vectorized over N.
+
+    Raises
+    ------
+    ValueError
+        A quad is degenerate (three corners on a line), or ``size`` has a side < 2.
     """
     h, w = size
-    src = np.asarray(quads, dtype=np.float64)
-    dst = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], dtype=np.float64)
-    n = src.shape[0]
-    # Solve for the map dst -> src directly (8 unknowns per quad).
-    a = np.zeros((n, 8, 8))
-    b = np.zeros((n, 8))
-    for i in range(4):
-        x, y = dst[i]
-        u, v = src[:, i, 0], src[:, i, 1]
-        a[:, i, 0:3] = (x, y, 1)
-        a[:, i, 6] = -x * u
-        a[:, i, 7] = -y * u
-        a[:, i + 4, 3:6] = (x, y, 1)
-        a[:, i + 4, 6] = -x * v
-        a[:, i + 4, 7] = -y * v
-        b[:, i] = u
-        b[:, i + 4] = v
-    try:
-        sol = np.linalg.solve(a, b[..., None])[..., 0]
-    except np.linalg.LinAlgError:
-        raise ValueError("quads must be non-degenerate quadrilaterals (no three corners on a line)") from None
-    m = np.ones((n, 9))
-    m[:, :8] = sol
-    return m.reshape(n, 3, 3)
+    if h < 2 or w < 2:
+        raise ValueError(f"size must be at least (2, 2) to map a quad's corners onto it, got {(h, w)}")
+    q = np.asarray(quads, dtype=np.float64)
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = (q[:, i].T for i in range(4))
+    sx, sy = x0 - x1 + x2 - x3, y0 - y1 + y2 - y3
+    dx1, dx2, dy1, dy2 = x1 - x2, x3 - x2, y1 - y2, y3 - y2
+    det = dx1 * dy2 - dx2 * dy1
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        g = (sx * dy2 - dx2 * sy) / det
+        hh = (dx1 * sy - sx * dy1) / det
+        m = np.empty((q.shape[0], 3, 3))
+        # Unit square (s, t) -> quad, then output pixels -> unit square: s = x / (w-1), t = y / (h-1).
+        m[:, 0, 0], m[:, 0, 1], m[:, 0, 2] = (x1 - x0 + g * x1) / (w - 1), (x3 - x0 + hh * x3) / (h - 1), x0
+        m[:, 1, 0], m[:, 1, 1], m[:, 1, 2] = (y1 - y0 + g * y1) / (w - 1), (y3 - y0 + hh * y3) / (h - 1), y0
+        m[:, 2, 0], m[:, 2, 1], m[:, 2, 2] = g / (w - 1), hh / (h - 1), 1.0
+    bad = ~np.isfinite(m).all(axis=(1, 2)) | (np.abs(det) < 1e-12)
+    if bad.any():
+        raise ValueError(f"quads must be non-degenerate quadrilaterals (no three corners on a line); "
+                         f"quad {int(np.flatnonzero(bad)[0])} is not")
+    return m
 
 
 def normalize_batch(image, quads, size=(32, 128), *, scale=1.0 / 255.0, threads=None, out=None):
     """Warp N quadrilaterals of one image into a float32 batch (N, C, h, w) for the recognizer.
 
-    Bilinear, perspective, edge pixels replicated outside the image; sampling positions are quantized to
-    1/32 pixel as in ``cv2.warpPerspective``. Values are ``pixel * scale`` (default: [0, 1]).
+    Bilinear, perspective, edge pixels replicated outside the image, as ``cv2.warpPerspective`` with
+    ``INTER_LINEAR`` and ``BORDER_REPLICATE`` (within 1/255 after scaling). Values are ``pixel * scale``
+    (default: [0, 1]).
 
     Parameters
     ----------
@@ -350,6 +352,7 @@ def normalize_batch(image, quads, size=(32, 128), *, scale=1.0 / 255.0, threads=
         Corners x, y in pixel-centre coordinates, clockwise from top-left. The whole image is
         ``[[0, 0], [W-1, 0], [W-1, H-1], [0, H-1]]``.
     size : (h, w)
+        Output size, each side at least 2.
     threads : int, optional
         Worker threads over N (default: all cores).
     out : ndarray, (N, C, h, w) float32, optional
@@ -363,7 +366,7 @@ def normalize_batch(image, quads, size=(32, 128), *, scale=1.0 / 255.0, threads=
     image = as_image(image, "image", ndims=(2, 3), channels=(1, 3, 4))
     if image.ndim == 2:
         image = image[:, :, None]
-    h, w = as_size(size)
+    h, w = as_size(size, minimum=2)
     quads = np.asarray(quads, dtype=np.float64) if not isinstance(quads, np.ndarray) else quads
     if quads.ndim == 2:
         quads = quads[None]
@@ -382,9 +385,7 @@ def normalize_batch(image, quads, size=(32, 128), *, scale=1.0 / 255.0, threads=
     out = check_out(out, "out", (n, image.shape[2], h, w), np.float32)
     if n == 0:
         return out
-    matrices = np.ascontiguousarray(quad_to_rect_matrices(quads, (h, w)))
-    if not np.isfinite(matrices).all():
-        raise ValueError("quads must be non-degenerate quadrilaterals of moderate coordinates")
+    matrices = quad_to_rect_matrices(quads, (h, w))
     _impl.warp_batch(image, matrices, out, scale, threads)
     return out
 

@@ -165,7 +165,8 @@ QUAD = [[1, 1], [20, 1], [20, 9], [1, 9]]
         (dict(quads=np.array([["a", "b"]] * 4)), TypeError, "quads must be a numeric array"),
         (dict(quads=[[0, 0], [np.nan, 0], [9, 9], [0, 9]]), ValueError, "quads must be finite"),
         (dict(size=(8,)), ValueError, r"size must be a \(height, width\) pair, got \(8,\)"),
-        (dict(size=(0, 16)), ValueError, r"size\[0\] must be >= 1, got 0"),
+        (dict(size=(0, 16)), ValueError, r"size\[0\] must be >= 2, got 0"),
+        (dict(size=(1, 16)), ValueError, r"size\[0\] must be >= 2, got 1"),
         (dict(size=(8, 5000)), ValueError, r"size\[1\] must be <= 4096, got 5000"),
         (dict(size=(8.5, 16)), TypeError, r"size\[0\] must be an int"),
         (dict(scale=float("nan")), ValueError, "scale must be finite"),
@@ -179,3 +180,20 @@ def test_normalize_batch_rejects_bad_arguments(backend, kwargs, error, match):
     args.update(kwargs)
     with pytest.raises(error, match=match):
         kernels.normalize_batch(args.pop("image"), args.pop("quads"), args.pop("size"), **args)
+
+
+def test_quad_matrices_match_a_direct_linear_solve(rng):
+    """The closed-form homography equals the 8x8 linear solve that getPerspectiveTransform performs."""
+    h, w = 32, 128
+    dst = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], dtype=np.float64)
+    for _ in range(50):
+        src = np.array([[0, 0], [100, 0], [100, 30], [0, 30]], float) * rng.uniform(0.2, 5)
+        src += rng.normal(0, 8, (4, 2)) + rng.uniform(0, 500, 2)
+        a, b = np.zeros((8, 8)), np.zeros(8)
+        for i, ((x, y), (u, v)) in enumerate(zip(dst, src)):
+            a[i, :3], a[i, 6:] = (x, y, 1), (-x * u, -y * u)
+            a[i + 4, 3:6], a[i + 4, 6:] = (x, y, 1), (-x * v, -y * v)
+            b[i], b[i + 4] = u, v
+        expected = np.append(np.linalg.solve(a, b), 1.0).reshape(3, 3)
+        got = kernels.quad_to_rect_matrices(src[None], (h, w))[0]
+        np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9 * np.abs(expected).max())
