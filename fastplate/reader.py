@@ -96,7 +96,7 @@ class Reader:
     ['RK755AJ']
     """
 
-    def __init__(self, country=None, *, recognizer=None, device="auto", top_n=10, min_confidence=0.75, min_length=4,
+    def __init__(self, country=None, *, recognizer=None, device="auto", top_n=10, min_confidence=0.85, min_length=4,
                  max_length=10, region=None, threads=None, localizer=None, recognizer_threads=None,
                  prefer_extended=True, extend_margin=0.1):
         if country is not None and not isinstance(country, str):
