@@ -253,16 +253,46 @@ FASTPLATE_CLONES void sauvola_row(const uint64_t* __restrict a, const uint64_t* 
 }
 
 // Wolf-Jolion: T = (1 - k) m + k M + k (m - M) sd / R, M the image minimum, R the largest sd.
+// wolf_hit is the one definition of the outcome: every path below decides through it.
+template <bool Packed>
+inline bool wolf_hit(const uint64_t* a, const uint64_t* b, int x, uint8_t pixel, double inv_d, double one_minus_k,
+                     double k_min, double k_over_R, double image_min) {
+    const double m = window_sum<Packed>(a, x) * inv_d;
+    const double var = std::max(window_square_sum<Packed>(a, b, x) * inv_d - m * m, 0.0);
+    return above(double(pixel) - (one_minus_k * m + k_min), (m - image_min) * k_over_R, var);
+}
+
 template <bool Packed>
 FASTPLATE_CLONES void wolf_row(const uint64_t* __restrict a, const uint64_t* __restrict b,
                                const uint8_t* __restrict src, uint8_t* __restrict dst, int W, double inv_d,
                                double one_minus_k, double k_min, double k_over_R, double image_min, uint8_t flip) {
     for (int x = 0; x < W; ++x) {
-        const double m = window_sum<Packed>(a, x) * inv_d;
-        const double var = std::max(window_square_sum<Packed>(a, b, x) * inv_d - m * m, 0.0);
-        const bool hit = above(double(src[x]) - (one_minus_k * m + k_min), (m - image_min) * k_over_R, var);
+        const bool hit = wolf_hit<Packed>(a, b, x, src[x], inv_d, one_minus_k, k_min, k_over_R, image_min);
         dst[x] = uint8_t(0u - uint8_t(hit)) ^ flip;
     }
+}
+
+// One-pass Wolf (packed sums): R is not known yet, but it lies in [R_lo, R_hi] (R_lo the largest sd so
+// far, R_hi = (max - min) / 2), so k / R lies between k / R_lo and k / R_hi. The outcome is monotone in
+// k / R (T = base + (m - M) (k / R) sd, every rounding step monotone too), so where both ends agree it is
+// final; else undecided[x] = 1 and the pixel is decided later with the true R. Returns whether any is.
+FASTPLATE_CLONES bool wolf_bounded_row(const uint64_t* __restrict a, const uint8_t* __restrict src,
+                                       uint8_t* __restrict dst, uint8_t* __restrict undecided, int W, double inv_d,
+                                       double one_minus_k, double k_min, double k_over_lo, double k_over_hi,
+                                       double image_min, uint8_t flip) {
+    for (int x = 0; x < W; ++x) {
+        const double m = window_sum<true>(a, x) * inv_d;
+        const double var = std::max(window_square_sum<true>(a, a, x) * inv_d - m * m, 0.0);
+        const double A = double(src[x]) - (one_minus_k * m + k_min);
+        const bool hit = above(A, (m - image_min) * k_over_lo, var);
+        const bool other = above(A, (m - image_min) * k_over_hi, var);
+        dst[x] = uint8_t(0u - uint8_t(hit)) ^ flip;
+        undecided[x] = uint8_t(hit) ^ uint8_t(other);
+    }
+    // (A separate loop: the reduction kept the one above from vectorizing.)
+    uint8_t any = 0;
+    for (int x = 0; x < W; ++x) any |= undecided[x];
+    return any != 0;
 }
 
 // Largest d^2 var = d q - s^2 of the row and `best`, exact in integers (packed sums, block <= 181: it
@@ -320,6 +350,77 @@ FASTPLATE_CLONES uint8_t minimum(const uint8_t* __restrict src, size_t n) {
     return lowest;
 }
 
+FASTPLATE_CLONES uint8_t maximum(const uint8_t* __restrict src, size_t n) {
+    uint8_t highest = 0;
+    for (size_t i = 0; i < n; ++i) highest = std::max(highest, src[i]);
+    return highest;
+}
+
+// Wolf with packed sums (block <= 181) in one pass over the window sums: each pixel is decided with bounds
+// on R (see wolf_bounded_row); the few that the bounds leave open are kept with their sums and decided once
+// R is known. Returns false, with dst incomplete, if too many stay open (then the caller makes two passes).
+bool wolf_one_pass(const uint8_t* src, uint8_t* dst, int H, int W, int block, double k, uint8_t flip) {
+    const size_t n = static_cast<size_t>(H) * W;
+    const uint8_t lowest = minimum(src, n), highest = maximum(src, n);
+    if (lowest == highest) return false;  // flat: R = 0, no bound helps
+    const double image_min = lowest, inv_d = 1.0 / (double(block) * double(block));
+    const uint64_t d = uint64_t(block) * block;
+    const double dd = double(d) * double(d);
+    // d^2 var <= d^2 (max - min)^2 / 4 in exact arithmetic, and each rounding below is monotone, so the
+    // computed R never exceeds (max - min) / 2 (exactly representable).
+    const double k_over_hi = k / (0.5 * (double(highest) - double(lowest)));
+    const double one_minus_k = 1.0 - k, k_min = k * image_min;
+    const size_t limit = n / 8;  // beyond that, two plain passes are cheaper
+    std::vector<uint32_t> open_at;
+    std::vector<uint64_t> open_sums;
+    std::vector<uint8_t> open_pixels;
+    std::vector<uint8_t> undecided(W);
+    int64_t best = 0;
+    bool overflow = false;
+    for_each_window_row<true>(src, H, W, block / 2, [&](long y, const uint64_t* a, const uint64_t*) {
+        if (overflow) return;
+        best = max_scaled_variance_row(a, W, d, best);
+        const size_t row = static_cast<size_t>(y) * W;
+        const double range_lo = std::sqrt(double(best) / dd);
+        bool any;
+        if (range_lo > 0.0) {
+            any = wolf_bounded_row(a, src + row, dst + row, undecided.data(), W, inv_d, one_minus_k, k_min,
+                                   k / range_lo, k_over_hi, image_min, flip);
+        } else {  // no bound on R from below yet: all open
+            std::fill(undecided.begin(), undecided.end(), uint8_t(1));
+            any = true;
+        }
+        if (!any) return;
+        // (The pixel is kept too: reading it back later would miss the cache.)
+        auto keep = [&](size_t row, int x) {
+            open_at.push_back(uint32_t(row + x)), open_sums.push_back(a[x]), open_pixels.push_back(src[row + x]);
+        };
+        // Open pixels are rare: skip 32 flags (four words) at a time.
+        int x = 0;
+        for (; x + 32 <= W; x += 32) {
+            uint64_t words[4];
+            std::memcpy(words, undecided.data() + x, sizeof words);
+            if ((words[0] | words[1] | words[2] | words[3]) == 0) continue;
+            for (int i = x; i < x + 32; ++i) {
+                if (undecided[i]) keep(row, i);
+            }
+        }
+        for (; x < W; ++x) {
+            if (undecided[x]) keep(row, x);
+        }
+        overflow = open_at.size() > limit;
+    });
+    if (overflow) return false;
+    const double range = std::sqrt(double(best) / dd);
+    const double k_over_R = range > 0.0 ? k / range : 0.0;
+    for (size_t i = 0; i < open_at.size(); ++i) {
+        const bool hit = wolf_hit<true>(&open_sums[i], &open_sums[i], 0, open_pixels[i], inv_d, one_minus_k, k_min,
+                                        k_over_R, image_min);
+        dst[open_at[i]] = uint8_t(0u - uint8_t(hit)) ^ flip;
+    }
+    return true;
+}
+
 template <bool Packed>
 void contrast_threshold(const uint8_t* src, uint8_t* dst, int H, int W, int block, int method, double k,
                         bool invert) {
@@ -332,6 +433,9 @@ void contrast_threshold(const uint8_t* src, uint8_t* dst, int H, int W, int bloc
             sauvola_row<Packed>(a, b, src + y * W, dst + y * W, W, inv_d, 1.0 - k, k_over_R, flip);
         });
         return;
+    }
+    if constexpr (Packed) {
+        if (static_cast<size_t>(H) * W <= UINT32_MAX && wolf_one_pass(src, dst, H, W, block, k, flip)) return;
     }
     // Wolf-Jolion needs the image minimum and the largest local deviation first: a second pass.
     const double image_min = minimum(src, static_cast<size_t>(H) * W);
