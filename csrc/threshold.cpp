@@ -272,22 +272,29 @@ FASTPLATE_CLONES void wolf_row(const uint64_t* __restrict a, const uint64_t* __r
     }
 }
 
-// One-pass Wolf (packed sums): R is not known yet, but it lies in [R_lo, R_hi] (R_lo the largest sd so
-// far, R_hi = (max - min) / 2), so k / R lies between k / R_lo and k / R_hi. The outcome is monotone in
-// k / R (T = base + (m - M) (k / R) sd, every rounding step monotone too), so where both ends agree it is
-// final; else undecided[x] = 1 and the pixel is decided later with the true R. Returns whether any is.
+// One-pass Wolf (packed sums, 1e-6 <= k <= 1e6): R is not known yet, but it lies in [R_lo, R_hi] (R_lo
+// the largest sd so far, R_hi = (max - min) / 2). The outcome only moves with k / R, monotonically (T =
+// base + (m - M) (k / R) sd, and every rounding step is monotone too), so decide with k / R_hi and call
+// the pixel open (undecided[x] = 1, decided later with the true R) wherever k / R_lo might decide
+// otherwise. With B = (m - M) k / R >= 0 the outcome is A > 0 and A^2 > B^2 var, and B_lo^2 var is at most
+// rho2 B_hi^2 var, rho2 = (k/R_lo / k/R_hi)^2 with margin for rounding: a hit at R_hi with A^2 above
+// rho2 B_hi^2 var is a hit at R_lo, a miss at R_hi (A <= 0 or below B_hi^2 var) stays one. B < 0 (m a
+// rounding below M) stays open. k's range keeps every term far from overflow and subnormals.
 FASTPLATE_CLONES bool wolf_bounded_row(const uint64_t* __restrict a, const uint8_t* __restrict src,
                                        uint8_t* __restrict dst, uint8_t* __restrict undecided, int W, double inv_d,
-                                       double one_minus_k, double k_min, double k_over_lo, double k_over_hi,
+                                       double one_minus_k, double k_min, double k_over_hi, double rho2,
                                        double image_min, uint8_t flip) {
     for (int x = 0; x < W; ++x) {
         const double m = window_sum<true>(a, x) * inv_d;
         const double var = std::max(window_square_sum<true>(a, a, x) * inv_d - m * m, 0.0);
         const double A = double(src[x]) - (one_minus_k * m + k_min);
-        const bool hit = above(A, (m - image_min) * k_over_lo, var);
-        const bool other = above(A, (m - image_min) * k_over_hi, var);
+        const double B = (m - image_min) * k_over_hi;
+        // above(A, B, var) for B >= 0, with the product kept for the open test.
+        const double AA = A * A, BBvar = (B * B) * var;
+        const bool positive = A > 0.0;
+        const bool hit = positive & (AA > BBvar);
         dst[x] = uint8_t(0u - uint8_t(hit)) ^ flip;
-        undecided[x] = uint8_t(hit) ^ uint8_t(other);
+        undecided[x] = uint8_t((B < 0.0) | (hit & !(AA > rho2 * BBvar)));
     }
     // (A separate loop: the reduction kept the one above from vectorizing.)
     uint8_t any = 0;
@@ -350,6 +357,16 @@ FASTPLATE_CLONES uint8_t minimum(const uint8_t* __restrict src, size_t n) {
     return lowest;
 }
 
+inline int lowest_bit(unsigned bits) {  // bits != 0
+#if defined(__GNUC__)
+    return __builtin_ctz(bits);
+#else
+    int i = 0;
+    while (!(bits & 1u)) bits >>= 1, ++i;
+    return i;
+#endif
+}
+
 FASTPLATE_CLONES uint8_t maximum(const uint8_t* __restrict src, size_t n) {
     uint8_t highest = 0;
     for (size_t i = 0; i < n; ++i) highest = std::max(highest, src[i]);
@@ -384,8 +401,10 @@ bool wolf_one_pass(const uint8_t* src, uint8_t* dst, int H, int W, int block, do
         const double range_lo = std::sqrt(double(best) / dd);
         bool any;
         if (range_lo > 0.0) {
+            // (1 + 1e-12: far more than the few roundings between the two sides can add.)
+            const double ratio = (k / range_lo) / k_over_hi;
             any = wolf_bounded_row(a, src + row, dst + row, undecided.data(), W, inv_d, one_minus_k, k_min,
-                                   k / range_lo, k_over_hi, image_min, flip);
+                                   k_over_hi, ratio * ratio * (1.0 + 1e-12), image_min, flip);
         } else {  // no bound on R from below yet: all open
             std::fill(undecided.begin(), undecided.end(), uint8_t(1));
             any = true;
@@ -395,15 +414,15 @@ bool wolf_one_pass(const uint8_t* src, uint8_t* dst, int H, int W, int block, do
         auto keep = [&](size_t row, int x) {
             open_at.push_back(uint32_t(row + x)), open_sums.push_back(a[x]), open_pixels.push_back(src[row + x]);
         };
-        // Open pixels are rare: skip 32 flags (four words) at a time.
+        // Open pixels are rare: skip 8 flags (one word of 0/1 bytes) at a time, then visit the set ones by
+        // their bits (the multiply gathers byte i's low bit into bit 56 + i).
         int x = 0;
-        for (; x + 32 <= W; x += 32) {
-            uint64_t words[4];
-            std::memcpy(words, undecided.data() + x, sizeof words);
-            if ((words[0] | words[1] | words[2] | words[3]) == 0) continue;
-            for (int i = x; i < x + 32; ++i) {
-                if (undecided[i]) keep(row, i);
-            }
+        for (; x + 8 <= W; x += 8) {
+            uint64_t word;
+            std::memcpy(&word, undecided.data() + x, sizeof word);
+            if (word == 0) continue;
+            for (unsigned bits = unsigned((word * 0x0102040810204080ull) >> 56); bits != 0; bits &= bits - 1)
+                keep(row, x + lowest_bit(bits));
         }
         for (; x < W; ++x) {
             if (undecided[x]) keep(row, x);
@@ -435,7 +454,8 @@ void contrast_threshold(const uint8_t* src, uint8_t* dst, int H, int W, int bloc
         return;
     }
     if constexpr (Packed) {
-        if (static_cast<size_t>(H) * W <= UINT32_MAX && wolf_one_pass(src, dst, H, W, block, k, flip)) return;
+        const bool one_pass_fits = k >= 1e-6 && k <= 1e6 && static_cast<size_t>(H) * W <= UINT32_MAX;
+        if (one_pass_fits && wolf_one_pass(src, dst, H, W, block, k, flip)) return;
     }
     // Wolf-Jolion needs the image minimum and the largest local deviation first: a second pass.
     const double image_min = minimum(src, static_cast<size_t>(H) * W);
