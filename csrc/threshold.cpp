@@ -253,53 +253,16 @@ FASTPLATE_CLONES void sauvola_row(const uint64_t* __restrict a, const uint64_t* 
 }
 
 // Wolf-Jolion: T = (1 - k) m + k M + k (m - M) sd / R, M the image minimum, R the largest sd.
-// wolf_hit is the one definition of the outcome: every path below decides through it.
-template <bool Packed>
-inline bool wolf_hit(const uint64_t* a, const uint64_t* b, int x, uint8_t pixel, double inv_d, double one_minus_k,
-                     double k_min, double k_over_R, double image_min) {
-    const double m = window_sum<Packed>(a, x) * inv_d;
-    const double var = std::max(window_square_sum<Packed>(a, b, x) * inv_d - m * m, 0.0);
-    return above(double(pixel) - (one_minus_k * m + k_min), (m - image_min) * k_over_R, var);
-}
-
 template <bool Packed>
 FASTPLATE_CLONES void wolf_row(const uint64_t* __restrict a, const uint64_t* __restrict b,
                                const uint8_t* __restrict src, uint8_t* __restrict dst, int W, double inv_d,
                                double one_minus_k, double k_min, double k_over_R, double image_min, uint8_t flip) {
     for (int x = 0; x < W; ++x) {
-        const bool hit = wolf_hit<Packed>(a, b, x, src[x], inv_d, one_minus_k, k_min, k_over_R, image_min);
+        const double m = window_sum<Packed>(a, x) * inv_d;
+        const double var = std::max(window_square_sum<Packed>(a, b, x) * inv_d - m * m, 0.0);
+        const bool hit = above(double(src[x]) - (one_minus_k * m + k_min), (m - image_min) * k_over_R, var);
         dst[x] = uint8_t(0u - uint8_t(hit)) ^ flip;
     }
-}
-
-// One-pass Wolf (packed sums, 1e-6 <= k <= 1e6): R is not known yet, but it lies in [R_lo, R_hi] (R_lo
-// the largest sd so far, R_hi = (max - min) / 2). The outcome only moves with k / R, monotonically (T =
-// base + (m - M) (k / R) sd, and every rounding step is monotone too), so decide with k / R_hi and call
-// the pixel open (undecided[x] = 1, decided later with the true R) wherever k / R_lo might decide
-// otherwise. With B = (m - M) k / R >= 0 the outcome is A > 0 and A^2 > B^2 var, and B_lo^2 var is at most
-// rho2 B_hi^2 var, rho2 = (k/R_lo / k/R_hi)^2 with margin for rounding: a hit at R_hi with A^2 above
-// rho2 B_hi^2 var is a hit at R_lo, a miss at R_hi (A <= 0 or below B_hi^2 var) stays one. B < 0 (m a
-// rounding below M) stays open. k's range keeps every term far from overflow and subnormals.
-FASTPLATE_CLONES bool wolf_bounded_row(const uint64_t* __restrict a, const uint8_t* __restrict src,
-                                       uint8_t* __restrict dst, uint8_t* __restrict undecided, int W, double inv_d,
-                                       double one_minus_k, double k_min, double k_over_hi, double rho2,
-                                       double image_min, uint8_t flip) {
-    for (int x = 0; x < W; ++x) {
-        const double m = window_sum<true>(a, x) * inv_d;
-        const double var = std::max(window_square_sum<true>(a, a, x) * inv_d - m * m, 0.0);
-        const double A = double(src[x]) - (one_minus_k * m + k_min);
-        const double B = (m - image_min) * k_over_hi;
-        // above(A, B, var) for B >= 0, with the product kept for the open test.
-        const double AA = A * A, BBvar = (B * B) * var;
-        const bool positive = A > 0.0;
-        const bool hit = positive & (AA > BBvar);
-        dst[x] = uint8_t(0u - uint8_t(hit)) ^ flip;
-        undecided[x] = uint8_t((B < 0.0) | (hit & !(AA > rho2 * BBvar)));
-    }
-    // (A separate loop: the reduction kept the one above from vectorizing.)
-    uint8_t any = 0;
-    for (int x = 0; x < W; ++x) any |= undecided[x];
-    return any != 0;
 }
 
 // Largest d^2 var = d q - s^2 of the row and `best`, exact in integers (packed sums, block <= 181: it
@@ -357,89 +320,6 @@ FASTPLATE_CLONES uint8_t minimum(const uint8_t* __restrict src, size_t n) {
     return lowest;
 }
 
-inline int lowest_bit(unsigned bits) {  // bits != 0
-#if defined(__GNUC__)
-    return __builtin_ctz(bits);
-#else
-    int i = 0;
-    while (!(bits & 1u)) bits >>= 1, ++i;
-    return i;
-#endif
-}
-
-FASTPLATE_CLONES uint8_t maximum(const uint8_t* __restrict src, size_t n) {
-    uint8_t highest = 0;
-    for (size_t i = 0; i < n; ++i) highest = std::max(highest, src[i]);
-    return highest;
-}
-
-// Wolf with packed sums (block <= 181) in one pass over the window sums: each pixel is decided with bounds
-// on R (see wolf_bounded_row); the few that the bounds leave open are kept with their sums and decided once
-// R is known. Returns false, with dst incomplete, if too many stay open (then the caller makes two passes).
-bool wolf_one_pass(const uint8_t* src, uint8_t* dst, int H, int W, int block, double k, uint8_t flip) {
-    const size_t n = static_cast<size_t>(H) * W;
-    const uint8_t lowest = minimum(src, n), highest = maximum(src, n);
-    if (lowest == highest) return false;  // flat: R = 0, no bound helps
-    const double image_min = lowest, inv_d = 1.0 / (double(block) * double(block));
-    const uint64_t d = uint64_t(block) * block;
-    const double dd = double(d) * double(d);
-    // d^2 var <= d^2 (max - min)^2 / 4 in exact arithmetic, and each rounding below is monotone, so the
-    // computed R never exceeds (max - min) / 2 (exactly representable).
-    const double k_over_hi = k / (0.5 * (double(highest) - double(lowest)));
-    const double one_minus_k = 1.0 - k, k_min = k * image_min;
-    const size_t limit = n / 8;  // beyond that, two plain passes are cheaper
-    std::vector<uint32_t> open_at;
-    std::vector<uint64_t> open_sums;
-    std::vector<uint8_t> open_pixels;
-    std::vector<uint8_t> undecided(W);
-    int64_t best = 0;
-    bool overflow = false;
-    for_each_window_row<true>(src, H, W, block / 2, [&](long y, const uint64_t* a, const uint64_t*) {
-        if (overflow) return;
-        best = max_scaled_variance_row(a, W, d, best);
-        const size_t row = static_cast<size_t>(y) * W;
-        const double range_lo = std::sqrt(double(best) / dd);
-        bool any;
-        if (range_lo > 0.0) {
-            // (1 + 1e-12: far more than the few roundings between the two sides can add.)
-            const double ratio = (k / range_lo) / k_over_hi;
-            any = wolf_bounded_row(a, src + row, dst + row, undecided.data(), W, inv_d, one_minus_k, k_min,
-                                   k_over_hi, ratio * ratio * (1.0 + 1e-12), image_min, flip);
-        } else {  // no bound on R from below yet: all open
-            std::fill(undecided.begin(), undecided.end(), uint8_t(1));
-            any = true;
-        }
-        if (!any) return;
-        // (The pixel is kept too: reading it back later would miss the cache.)
-        auto keep = [&](size_t row, int x) {
-            open_at.push_back(uint32_t(row + x)), open_sums.push_back(a[x]), open_pixels.push_back(src[row + x]);
-        };
-        // Open pixels are rare: skip 8 flags (one word of 0/1 bytes) at a time, then visit the set ones by
-        // their bits (the multiply gathers byte i's low bit into bit 56 + i).
-        int x = 0;
-        for (; x + 8 <= W; x += 8) {
-            uint64_t word;
-            std::memcpy(&word, undecided.data() + x, sizeof word);
-            if (word == 0) continue;
-            for (unsigned bits = unsigned((word * 0x0102040810204080ull) >> 56); bits != 0; bits &= bits - 1)
-                keep(row, x + lowest_bit(bits));
-        }
-        for (; x < W; ++x) {
-            if (undecided[x]) keep(row, x);
-        }
-        overflow = open_at.size() > limit;
-    });
-    if (overflow) return false;
-    const double range = std::sqrt(double(best) / dd);
-    const double k_over_R = range > 0.0 ? k / range : 0.0;
-    for (size_t i = 0; i < open_at.size(); ++i) {
-        const bool hit = wolf_hit<true>(&open_sums[i], &open_sums[i], 0, open_pixels[i], inv_d, one_minus_k, k_min,
-                                        k_over_R, image_min);
-        dst[open_at[i]] = uint8_t(0u - uint8_t(hit)) ^ flip;
-    }
-    return true;
-}
-
 template <bool Packed>
 void contrast_threshold(const uint8_t* src, uint8_t* dst, int H, int W, int block, int method, double k,
                         bool invert) {
@@ -452,10 +332,6 @@ void contrast_threshold(const uint8_t* src, uint8_t* dst, int H, int W, int bloc
             sauvola_row<Packed>(a, b, src + y * W, dst + y * W, W, inv_d, 1.0 - k, k_over_R, flip);
         });
         return;
-    }
-    if constexpr (Packed) {
-        const bool one_pass_fits = k >= 1e-6 && k <= 1e6 && static_cast<size_t>(H) * W <= UINT32_MAX;
-        if (one_pass_fits && wolf_one_pass(src, dst, H, W, block, k, flip)) return;
     }
     // Wolf-Jolion needs the image minimum and the largest local deviation first: a second pass.
     const double image_min = minimum(src, static_cast<size_t>(H) * W);

@@ -74,6 +74,9 @@ class Reader:
         Readings less sure than this (0-1) are not reported. Confidences are per character: the geometric
         mean of the character probabilities (the n-th root of the recognizer's string score), so long
         and short plates compare fairly; ``Plate.confidence`` and ``Plate.candidates`` use this scale.
+    min_confidence_unmatched : float
+        The confidence a reading that fits no plate pattern of ``country`` needs (vanity plates, and also
+        shop signs and car badges): stricter than ``min_confidence``.
     min_length, max_length : int
         Plausible numbers of characters.
     region : str, optional
@@ -98,7 +101,7 @@ class Reader:
 
     def __init__(self, country=None, *, recognizer=None, device="auto", top_n=10, min_confidence=0.85, min_length=4,
                  max_length=10, region=None, threads=None, localizer=None, recognizer_threads=None,
-                 prefer_extended=True, extend_margin=0.1):
+                 prefer_extended=True, extend_margin=0.1, min_confidence_unmatched=0.95):
         if country is not None and not isinstance(country, str):
             raise TypeError(f"country must be a str or None, got {type(country).__name__}")
         self.country = country.lower() if country else None
@@ -110,6 +113,10 @@ class Reader:
                 or not 0 <= min_confidence <= 1:
             raise ValueError(f"min_confidence must be a number in [0, 1], got {min_confidence!r}")
         self.min_confidence = float(min_confidence)
+        if isinstance(min_confidence_unmatched, bool) or not isinstance(min_confidence_unmatched, (int, float)) \
+                or not 0 <= min_confidence_unmatched <= 1:
+            raise ValueError(f"min_confidence_unmatched must be a number in [0, 1], got {min_confidence_unmatched!r}")
+        self.min_confidence_unmatched = max(float(min_confidence_unmatched), self.min_confidence)
         if not (isinstance(min_length, int) and isinstance(max_length, int) and 1 <= min_length <= max_length):
             raise ValueError(f"min_length and max_length must be ints with 1 <= min_length <= max_length, "
                              f"got {min_length!r} and {max_length!r}")
@@ -239,6 +246,8 @@ class Reader:
             text, conf, match = ranked[0]
             if conf < self.min_confidence or not self.min_length <= len(text) <= self.max_length:
                 continue
+            if not match.matches_template and conf < self.min_confidence_unmatched:
+                continue  # text that fits no plate pattern (signs, badges) needs stronger evidence
             if self.formats.require_template and not match.matches_template:
                 continue  # e.g. Brazil: every plate fits a pattern, so text that does not is not a plate
             plates[i] = [conf + (0.05 if match.matches_template else 0.0), cand, rec, ranked]

@@ -137,7 +137,7 @@ def test_country_formats_fix_the_reading(scenes):
     plates = Reader("br", recognizer=FakeRecognizer([("A8C1234", quad)])).read(image)
     assert [p.text for p in plates] == ["ABC1234"]
     assert plates[0].matches_template and plates[0].region == "br"
-    plates = Reader(None, recognizer=FakeRecognizer([("A8C1234", quad)])).read(image)
+    plates = Reader(None, recognizer=FakeRecognizer([("A8C1234", quad)], confidence=0.97)).read(image)
     assert [p.text for p in plates] == ["A8C1234"] and not plates[0].matches_template
 
 
@@ -281,8 +281,23 @@ def test_brazil_requires_a_plate_pattern(scenes):
     image, truth = scenes[0]
     quad = truth[0][1]
     assert Reader("br", recognizer=FakeRecognizer([("HELLOXY", quad)])).read(image) == []
-    plates = Reader("eu", recognizer=FakeRecognizer([("HELLOXY", quad)])).read(image)
+    plates = Reader("eu", recognizer=FakeRecognizer([("HELLOXY", quad)], confidence=0.97)).read(image)
     assert [p.text for p in plates] == ["HELLOXY"] and not plates[0].matches_template
+
+
+def test_text_that_fits_no_pattern_needs_more_confidence(scenes):
+    image, truth = scenes[0]
+    quad = truth[0][1]
+    # 0.93 per character passes min_confidence (0.85) but not min_confidence_unmatched (0.95)
+    assert Reader("eu", recognizer=FakeRecognizer([("CITROEN", quad)], confidence=0.93)).read(image) == []
+    kept = Reader("eu", recognizer=FakeRecognizer([("CITROEN", quad)], confidence=0.93),
+                  min_confidence_unmatched=0.9).read(image)
+    assert [p.text for p in kept] == ["CITROEN"]
+    # a reading that fits a pattern only needs min_confidence
+    fits = Reader("eu", recognizer=FakeRecognizer([("RK755AJ", quad)], confidence=0.9)).read(image)
+    assert [p.text for p in fits] == ["RK755AJ"] and fits[0].matches_template
+    with pytest.raises(ValueError, match="min_confidence_unmatched"):
+        Reader("eu", recognizer=FakeRecognizer([]), min_confidence_unmatched=1.5)
 
 
 class _CutOffReader:

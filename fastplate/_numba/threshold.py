@@ -116,9 +116,7 @@ def _contrast(src, out, block, method, k, flip):
     image_min = 0.0
     k_over_r = k * (1.0 / 127.5)
     if method == WOLF:
-        # The image minimum and the largest local variance first. (The native backend mostly does without
-        # this pass: it decides each pixel with bounds on R and keeps the few they leave open until R is
-        # known, see wolf_one_pass in csrc/threshold.cpp; the outcome is this one, bit for bit.)
+        # The image minimum and the largest local variance first.
         # (block <= 181: the exact integer d^2 var = d q - s^2, as the native code; else in double.)
         image_min = float(src.min())
         d = np.int64(block) * block
