@@ -177,22 +177,7 @@ def _to_gray(image):
         return image
     if image.shape[2] == 1:
         return np.ascontiguousarray(image[:, :, 0])
-    try:
-        return kernels.to_gray(image)
-    except NotImplementedError:
-        import cv2
-
-        return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY if image.shape[2] == 3 else cv2.COLOR_BGRA2GRAY)
-
-
-def _normalize_opencv(image, quads, size, scale, out):
-    import cv2
-
-    h, w = size
-    for i, m in enumerate(kernels.quad_to_rect_matrices(quads, size)):
-        warped = cv2.warpPerspective(image, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                     borderMode=cv2.BORDER_REPLICATE)
-        np.multiply(warped, np.float32(scale), out=out[i, 0], casting="unsafe")
+    return kernels.to_gray(image)
 
 
 class Recognizer:
@@ -320,11 +305,8 @@ class Recognizer:
 
     def _normalize_into(self, image, quads, out):
         """normalize_batch of one gray image into ``out`` (a slice of the batch buffer)."""
-        try:
-            kernels.normalize_batch(image, quads, self.input_size, scale=self.scale, threads=self.threads or None,
-                                    out=out)
-        except NotImplementedError:  # no compiled/Numba kernel yet: same maths with OpenCV, one quad at a time
-            _normalize_opencv(image, quads, self.input_size, self.scale, out)
+        kernels.normalize_batch(image, quads, self.input_size, scale=self.scale, threads=self.threads or None,
+                                out=out)
 
     def _check_quads(self, quads, name, image_shape):
         if not isinstance(quads, np.ndarray):
