@@ -73,13 +73,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    import os
-
-    if os.environ.get("FASTPLATE_DEV_SHIM"):
-        import importlib.util
-
-        spec = importlib.util.spec_from_file_location("shim", os.environ["FASTPLATE_DEV_SHIM"])
-        shim = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(shim)
-        shim.install()
     main()
