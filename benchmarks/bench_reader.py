@@ -15,37 +15,19 @@ import os
 from importlib import resources
 
 import cv2
-import numpy as np
 import pytest
 
-from fastplate import kernels
-from fastplate.localize import Localizer, row_features
+from fastplate.localize import Localizer
 from fastplate.samples import synthetic_scene
 
 
 class OpenCVLocalizer(Localizer):
     """The same localization with OpenCV doing the per-pixel work."""
 
-    def rows_of_level(self, level):
-        rows, feats = [], []
-        fit = min(level.shape) - 1 + min(level.shape) % 2
-        for invert, size in zip((False, True), self.block_size):
-            block = max(3, min(size, fit))
-            c = self.contrast if invert else -self.contrast
-            binary = cv2.adaptiveThreshold(level, 255, cv2.ADAPTIVE_THRESH_MEAN_C,
-                                           cv2.THRESH_BINARY_INV if invert else cv2.THRESH_BINARY, block, c)
-            _, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8, ltype=cv2.CV_32S)
-            h, w = stats[:, 3], stats[:, 2]
-            keep = (h >= 3) & (h <= 1.3 * self.max_char_height) & (w <= 3 * self.max_char_height)
-            keep[0] = True
-            stats = np.ascontiguousarray(stats[keep], dtype=np.int32)
-            found = kernels.find_character_rows(stats, min_height=self.min_char_height,
-                                                max_height=self.max_char_height, max_angle=self.max_angle,
-                                                min_chars=3)
-            found = [r for r in found if len(r.indices) <= self.max_chars]
-            rows.extend(found)
-            feats.append(row_features(found, stats))
-        return rows, np.concatenate(feats)
+    def component_stats(self, level, block, c, invert, binary, labels):
+        binary = cv2.adaptiveThreshold(level, 255, cv2.ADAPTIVE_THRESH_MEAN_C,
+                                       cv2.THRESH_BINARY_INV if invert else cv2.THRESH_BINARY, block, c)
+        return cv2.connectedComponentsWithStats(binary, connectivity=8, ltype=cv2.CV_32S)[2]
 
 
 @pytest.fixture(scope="module")

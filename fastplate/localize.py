@@ -194,6 +194,12 @@ class Localizer:
             levels.append((level, w / size[0]))
         return levels
 
+    def component_stats(self, level, block, c, invert, binary, labels):
+        """Threshold ``level`` (mean, ``block``, ``c``) into ``binary`` and label it into ``labels``; returns the
+        components' stats. The one place the per-pixel kernels run (benchmarks swap in OpenCV here)."""
+        kernels.adaptive_threshold(level, block, c, method="mean", invert=invert, out=binary)
+        return kernels.connected_components(binary, 8, out=labels)[2]
+
     def rows_of_level(self, level: np.ndarray):
         """Character rows of one pyramid level, both polarities: ``(rows, features (R, 4))``."""
         rows, feats = [], []
@@ -205,8 +211,7 @@ class Localizer:
             block = max(3, min(size, fit))
             # Light characters: pixel > mean + contrast; dark characters: pixel <= mean - contrast.
             c = self.contrast if invert else -self.contrast
-            kernels.adaptive_threshold(level, block, c, method="mean", invert=invert, out=binary)
-            _, _, stats, _ = kernels.connected_components(binary, 8, out=labels)
+            stats = self.component_stats(level, block, c, invert, binary, labels)
             # Specks under 3 px and blobs far larger than a character cannot be (pieces of) characters;
             # dropping them first makes grouping several times cheaper on textured frames.
             h, w = stats[:, 3], stats[:, 2]
