@@ -2,8 +2,9 @@
 
 For each set (us-crops, br-crops, scenes-eu crops, scenes-br crops; validation split of ``data.py``):
 n, plate-level exact match strictly and with O/0 folded, on tight crops (the labelled box) and loose
-crops (box grown 10-20% and shifted up to 5%, fixed seed), for fastplate and, side by side, the peer
-fast-plate-ocr cct-xs-v1-global (when ``shared/peers`` is present).
+crops (box grown 10-20% and shifted up to 5%, fixed seed) and small plates (the image first shrunk with
+INTER_AREA so the plate is at most 64 px wide, as in parking-camera frames, then the tight box), for
+fastplate and, side by side, the peer fast-plate-ocr cct-xs-v1-global (when ``shared/peers`` is present).
 """
 from __future__ import annotations
 
@@ -59,6 +60,21 @@ def score(pred, labels):
     return strict, folded
 
 
+SMALL_WIDTH = 64
+
+
+def shrink(sample, quad, width=SMALL_WIDTH):
+    """The sample's image and quad with the image shrunk so the plate box is at most ``width`` px wide."""
+    scale = min(1.0, width / sample.box[2])
+    if scale >= 1.0:
+        return sample.image, quad
+    h, w = sample.image.shape[:2]
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = cv2.resize(sample.image, size, interpolation=cv2.INTER_AREA)
+    sx, sy = size[0] / w, size[1] / h
+    return small, (quad + 0.5) * np.array([sx, sy]) - 0.5
+
+
 def evaluate(recognizer, peer=None, sets=realdata.SETS, split="val", seed=0):
     """Return {set: {"n": n, "fastplate": {...}, "peer": {...}}} with tight/loose strict/folded accuracies."""
     results = {}
@@ -66,19 +82,21 @@ def evaluate(recognizer, peer=None, sets=realdata.SETS, split="val", seed=0):
         samples = realdata.load_set(name, split, color=True)
         labels = [s.label for s in samples]
         rng = np.random.default_rng(seed)
-        quads = {"tight": [realdata.eval_quads(s, rng, False) for s in samples],
-                 "loose": [realdata.eval_quads(s, rng, True) for s in samples]}
+        tight = [realdata.eval_quads(s, rng, False) for s in samples]
+        pairs = {"tight": [(s.image, q) for s, q in zip(samples, tight)],
+                 "loose": [(s.image, realdata.eval_quads(s, rng, True)) for s in samples],
+                 "small": [shrink(s, q) for s, q in zip(samples, tight)]}
         row = {"n": len(samples), "fastplate": {}, "errors": []}
-        for kind, qs in quads.items():
+        for kind, pq in pairs.items():
             t = time.perf_counter()
-            res = recognizer.recognize_quads_batch([(s.image, q) for s, q in zip(samples, qs)])
+            res = recognizer.recognize_quads_batch(pq)
             pred = [r[0].text for r in res]
             row["fastplate"][kind] = score(pred, labels)
             row["fastplate"][kind + "_seconds"] = time.perf_counter() - t
             if kind == "tight":
                 row["errors"] = [(s.file, t_, p) for s, t_, p in zip(samples, labels, pred) if p != t_]
             if peer is not None:
-                batch = np.stack([peer.prepare(s.image, q) for s, q in zip(samples, qs)])
+                batch = np.stack([peer.prepare(im, q) for im, q in pq])
                 row.setdefault("peer", {})[kind] = score(peer.run(batch), labels)
         results[name] = row
     return results
@@ -86,15 +104,16 @@ def evaluate(recognizer, peer=None, sets=realdata.SETS, split="val", seed=0):
 
 def format_table(results):
     has_peer = any("peer" in r for r in results.values())
-    head = "| set | n | fastplate tight | fastplate tight O/0 | fastplate loose | fastplate loose O/0 |"
+    kinds = ("tight", "loose", "small")
+    head = "| set | n |" + "".join(f" fastplate {k} | fastplate {k} O/0 |" for k in kinds)
     if has_peer:
-        head += " peer tight | peer tight O/0 | peer loose | peer loose O/0 |"
+        head += "".join(f" peer {k} | peer {k} O/0 |" for k in kinds)
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for name, r in results.items():
         f = r["fastplate"]
-        cells = [name, str(r["n"])] + [f"{100 * v:.1f}" for v in (*f["tight"], *f["loose"])]
+        cells = [name, str(r["n"])] + [f"{100 * v:.1f}" for k in kinds for v in f[k]]
         if "peer" in r:
-            cells += [f"{100 * v:.1f}" for v in (*r["peer"]["tight"], *r["peer"]["loose"])]
+            cells += [f"{100 * v:.1f}" for k in kinds for v in r["peer"][k]]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

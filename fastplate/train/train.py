@@ -3,7 +3,8 @@
 Mixes synthetic plates (``synth.py``) with augmented real crops (train split of ``data.py``), CTC loss,
 AdamW with a cosine schedule over the wall-clock budget, an EMA of the weights (what is evaluated, saved and
 exported). Checkpoints: ``OUT/last.pt`` every few minutes, ``OUT/best.pt`` on the best mean validation exact
-match. ``--resume`` continues from ``OUT/last.pt`` with the same schedule end.
+match. ``--resume`` continues from ``OUT/last.pt`` with the same schedule end. ``--init CKPT`` starts a new run
+(fresh optimizer and schedule) from the EMA weights of another run's checkpoint: fine-tuning.
 """
 from __future__ import annotations
 
@@ -108,6 +109,7 @@ def main(argv=None):
     ap.add_argument("--minutes", type=float, default=None, help="wall-clock training budget (default 90)")
     ap.add_argument("--until", default=None, help="HH:MM UTC end time (overrides --minutes)")
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--init", default=None, help="checkpoint whose EMA weights start a new run (fine-tuning)")
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--real-fraction", type=float, default=0.5)
@@ -127,6 +129,13 @@ def main(argv=None):
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     ema = copy.deepcopy(model).eval()
     step, best, start, end = 0, -1.0, time.time(), _until(args)
+    if args.init and not (args.resume and os.path.exists(last_path)):
+        ck = torch.load(args.init, map_location="cpu", weights_only=False)
+        model = PlateNet(**ck["model_config"])
+        model.load_state_dict(ck["ema"])
+        ema = copy.deepcopy(model).eval()
+        opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+        print(f"initialized from {args.init} (step {ck['step']})", flush=True)
     if args.resume and os.path.exists(last_path):
         ck = torch.load(last_path, map_location="cpu", weights_only=False)
         model = PlateNet(**ck["model_config"])
