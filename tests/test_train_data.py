@@ -53,3 +53,23 @@ def test_render_plate_rejects_unknown_style(fonts):
 def test_synth_sample_shape(fonts):
     img, label = synth.synth_sample(np.random.default_rng(0))
     assert img.shape == (32, 128) and img.dtype == np.uint8 and label
+
+
+def test_evaluate_shrink_maps_the_plate_to_small_width():
+    evaluate = pytest.importorskip("fastplate.train.evaluate")
+    image = np.zeros((300, 600), np.uint8)
+    image[100:180, 100:420] = 255  # the "plate": 320 x 80 px
+    sample = data.Sample(image, (100, 100, 320, 80), "ABC123", "us-crops", "x.jpg")
+    quad = data.eval_quads(sample, None, False)
+    small, q = evaluate.shrink(sample, quad)
+    assert small.shape == (60, 120)  # scaled by 64/320
+    assert np.ptp(q[:, 0]) <= evaluate.SMALL_WIDTH
+    # The shrunk quad still frames the bright plate.
+    x0, y0 = np.floor(q.min(0)).astype(int)
+    x1, y1 = np.ceil(q.max(0)).astype(int)
+    assert small[y0 + 2:y1 - 1, x0 + 2:x1 - 1].min() > 200
+    assert small[:, : x0 - 1].max() < 50
+    # Plates already small enough are left alone.
+    tiny = data.Sample(image, (100, 100, 50, 20), "ABC123", "us-crops", "x.jpg")
+    same, q2 = evaluate.shrink(tiny, quad)
+    assert same is image and q2 is quad
