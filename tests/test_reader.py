@@ -75,10 +75,18 @@ def test_plate_is_frozen(scenes):
 
 
 def test_read_batch_makes_one_recognizer_call(scenes):
-    fake = FakeRecognizer([t for _, t in scenes])
+    fake = FakeRecognizer([t for _, t in scenes], confidence=0.97)  # sure readings: no refinement call
     reader = Reader(recognizer=fake, threads=2)
     results = reader.read_batch([im for im, _ in scenes])
     assert fake.calls == 1
+    assert [[p.text for p in ps] for ps in results] == [[t[0][0]] for _, t in scenes]
+
+
+def test_read_batch_refines_unsure_readings_in_one_more_call(scenes):
+    # 0.93 per character is plausible but unsure: all images' refinement crops go in one second call
+    fake = FakeRecognizer([t for _, t in scenes], confidence=0.93)
+    results = Reader(recognizer=fake, threads=2, refine_range=(0.5, 0.95)).read_batch([im for im, _ in scenes])
+    assert fake.calls == 2
     assert [[p.text for p in ps] for ps in results] == [[t[0][0]] for _, t in scenes]
 
 
@@ -330,3 +338,42 @@ def test_widened_candidate_recovers_a_cut_off_character(scenes):
     assert [p.text for p in Reader(recognizer=_CutOffReader(truth)).read(image)] == [truth[0][0]]
     cut = Reader(recognizer=_CutOffReader(truth), prefer_extended=False).read(image)
     assert [p.text for p in cut] == [truth[0][0][1:]]
+
+
+class _SureInTallerCrops(FakeRecognizer):
+    """Reads the plate unsure (0.7 per character) in a crop, sure (0.97) in one 1.2x as tall."""
+
+    def _read(self, quad, truth):
+        rec = super()._read(quad, truth)
+        if rec.text == "X1":
+            return rec
+        height = np.ptp(quad[:, 1])
+        self.heights.append(height)
+        return recognition(rec.text, 0.97 if height > 1.1 * min(self.heights) else 0.7)
+
+
+def test_unsure_reading_is_refined_in_a_taller_crop(scenes):
+    image, truth = scenes[0]
+    fake = _SureInTallerCrops(truth)
+    fake.heights = []
+    plates = Reader(recognizer=fake, refine_heights=(0.8, 1.2)).read(image)
+    assert [p.text for p in plates] == [truth[0][0]] and plates[0].confidence == pytest.approx(0.97)
+    assert fake.calls == 2
+    # the plate's quad is the crop that was read: 1.2x as tall as a candidate's
+    assert np.ptp(np.array(plates[0].quad)[:, 1]) > 1.1 * min(fake.heights)
+    fake = _SureInTallerCrops(truth)
+    fake.heights = []
+    assert Reader(recognizer=fake, refine_heights=()).read(image) == []  # 0.7 < min_confidence
+    assert fake.calls == 1
+
+
+def test_scale_height_keeps_the_middle_line():
+    from fastplate.reader import _scale_height
+
+    quad = np.array([[0, 0], [10, 1], [10, 5], [0, 4]], np.float64)
+    np.testing.assert_allclose(_scale_height(quad, 1.5), [[0, -1], [10, 0], [10, 6], [0, 5]])
+    np.testing.assert_allclose(_scale_height(quad, 1.0), quad)
+    with pytest.raises(ValueError, match="refine_heights"):
+        Reader(recognizer=FakeRecognizer([]), refine_heights=(0.0,))
+    with pytest.raises(ValueError, match="refine_range"):
+        Reader(recognizer=FakeRecognizer([]), refine_range=(0.9, 0.5))

@@ -1,0 +1,48 @@
+"""tools/parking_set.py: the US parking-camera stand-in is deterministic, honest about its split, and
+written in the layout ``fastplate eval`` reads."""
+import importlib.util
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("parking_set", ROOT / "tools" / "parking_set.py")
+parking_set = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(parking_set)
+
+from fastplate.train.data import DATA_DIR, is_val  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not os.path.isdir(os.path.join(DATA_DIR, "us-crops")),
+                                reason="needs shared/data (us-crops, backgrounds)")
+
+
+def _first(n, **kw):
+    return [f for _, f in zip(range(n), parking_set.generate(**kw))]
+
+
+def test_frames_are_deterministic_and_follow_the_split():
+    a, b = _first(3, split="val", seed=3), _first(3, split="val", seed=3)
+    for (na, fa, ja, la), (nb, fb, jb, lb) in zip(a, b):
+        assert na == nb and la == lb and ja == jb
+        np.testing.assert_array_equal(fa, fb)
+        assert fa.shape == (720, 1280, 3)
+        assert 1 <= len(la) <= 2
+        for (x, y, w, h), text in la:
+            assert is_val(text)
+            assert 55 <= w <= 140 and 0 <= x and x + w <= 1280 and 0 <= y and y + h <= 720
+    assert all(not is_val(t) for _, _, _, labels in _first(3, split="train") for _, t in labels)
+    assert _first(1, split="val", seed=4)[0][3] != a[0][3]
+    assert all(labels == [] for _, _, _, labels in _first(2, split="val", negatives=True))
+
+
+def test_written_frames_read_back_as_a_benchmark_folder(tmp_path):
+    from fastplate.cli import read_benchmark_labels
+
+    frames = _first(2, split="train")
+    parking_set.write(tmp_path, frames)
+    items = read_benchmark_labels(tmp_path)
+    assert [p.name for p, _ in items] == [f"{n}.jpg" for n, _, _, _ in frames]
+    assert [[(tuple(int(v) for v in box), t) for box, t in labels] for _, labels in items] == \
+        [labels for _, _, _, labels in frames]
