@@ -6,8 +6,9 @@
 // clamped to the edge. OpenCV rounds the result to uint8, so results differ from it by ~half a level.
 //
 // Positions and blends are computed in float32 (as OpenCV 5 does), in one fixed order of operations that
-// fastplate/_numba/warp.py repeats, so both backends agree exactly. The AVX2 path computes 8 pixels at a
-// time with gathers; it performs the very same float operations as the scalar path.
+// fastplate/_numba/warp.py repeats, so both backends agree exactly. The AVX2 paths compute 8 pixels at a
+// time with the very same float operations as the scalar path, fetching taps with gathers or, for gray
+// images, mostly with byte shuffles of a few whole source rows (see sample_row_gray_avx2).
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -143,6 +144,106 @@ FASTPLATE_TARGET_AVX2 int sample_row_avx2(const Image& img, const RowMap& r, int
     return x;
 }
 
+// Byte `index` of the 16 bytes in each half of upper_row, or of lower_row in the `lower` lanes, as float.
+FASTPLATE_AVX2_INLINE __m256 pick(__m256i upper_row, __m256i lower_row, __m256i index, __m256i lower) {
+    return _mm256_cvtepi32_ps(_mm256_blendv_epi8(_mm256_shuffle_epi8(upper_row, index),
+                                                 _mm256_shuffle_epi8(lower_row, index), lower));
+}
+
+// One channel, 8 output pixels at a time, with the same float operations as sample_row_avx2<1>, but
+// mostly without gathers, which are slow on some CPUs (AMD Zen 2/3: half of that loop's time). Plate warps
+// sample a source neighbourhood a few pixels wide: when the 8 pixels' taps lie within 16 columns and 3
+// rows from the group's top-left tap, away from the image's right and bottom edges, those 3 row pieces are
+// loaded whole and the taps picked out with byte shuffles. Other groups use gathers, like sample_row_avx2.
+FASTPLATE_TARGET_AVX2 int sample_row_gray_avx2(const Image& img, const RowMap& r, int w, float* out, float scale) {
+    if (img.W < 2 || img.H < 2) return sample_row_avx2<1>(img, r, w, out, 0, scale);  // no interior
+    const __m256 m0 = _mm256_set1_ps(r.m0), x0 = _mm256_set1_ps(r.x0), m3 = _mm256_set1_ps(r.m3);
+    const __m256 y0 = _mm256_set1_ps(r.y0), m6 = _mm256_set1_ps(r.m6), w0 = _mm256_set1_ps(r.w0);
+    const __m256 hi = _mm256_set1_ps(r.limit), lo = _mm256_set1_ps(-r.limit), one = _mm256_set1_ps(1.0f);
+    const __m256 vscale = _mm256_set1_ps(scale);
+    const __m256i zero = _mm256_setzero_si256(), max_x = _mm256_set1_epi32(img.W - 1);
+    const __m256i max_y = _mm256_set1_epi32(img.H - 1), row = _mm256_set1_epi32(img.W);
+    const __m256i last_word = _mm256_set1_epi32(int(img.size() - 4));  // size >= 4: W, H >= 2
+    const __m256i one_i = _mm256_set1_epi32(1), lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i low4 = _mm256_set1_epi32(15);
+    // Corners (bx, by) allowed, compared as unsigned (negative fails); none when W < 16 or H < 3.
+    const unsigned corner_x = img.W >= 16 ? unsigned(img.W - 16) : 0u, corner_y = unsigned(img.H - 3);
+    const bool fits = img.W >= 16 && img.H >= 3;
+    const __m256i high_bytes = _mm256_set1_epi32(int(0x80808000u));  // pshufb: zero bytes 1-3 of each lane
+    const int* words = reinterpret_cast<const int*>(img.data);
+    // Two phases per block of up to 8 groups, so that the long chain of each group (division, floor,
+    // corner, loads, shuffles, blends) does not stall the next: positions first, then taps and blends.
+    constexpr int kGroups = 8;
+    alignas(32) float frac_x[8 * kGroups], frac_y[8 * kGroups];
+    alignas(32) int32_t col[8 * kGroups], row_of[8 * kGroups];  // sx, sy: the taps' top-left corners
+    int corner_x_of[kGroups], corner_y_of[kGroups];              // (bx, by), or by = -1: use gathers
+    int x = 0;
+    while (x + 8 <= w) {
+        const int groups = std::min(kGroups, (w - x) / 8);
+        for (int g = 0; g < groups; ++g) {
+            const __m256 fx = _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_set1_epi32(x + 8 * g), lanes));
+            const __m256 inv = _mm256_div_ps(one, _mm256_add_ps(_mm256_mul_ps(m6, fx), w0));
+            const __m256 px = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(_mm256_add_ps(_mm256_mul_ps(m0, fx), x0), inv), lo), hi);
+            const __m256 py = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(_mm256_add_ps(_mm256_mul_ps(m3, fx), y0), inv), lo), hi);
+            const __m256 flx = _mm256_floor_ps(px), fly = _mm256_floor_ps(py);
+            _mm256_store_ps(frac_x + 8 * g, _mm256_sub_ps(px, flx));
+            _mm256_store_ps(frac_y + 8 * g, _mm256_sub_ps(py, fly));
+            const __m256i sx = _mm256_cvttps_epi32(flx), sy = _mm256_cvttps_epi32(fly);
+            _mm256_store_si256(reinterpret_cast<__m256i*>(col + 8 * g), sx);
+            _mm256_store_si256(reinterpret_cast<__m256i*>(row_of + 8 * g), sy);
+            // The taps' top-left corner, from the first and last pixels (positions along a row are
+            // monotonic for any non-degenerate quad, up or down; the checks below cover every lane anyway).
+            const int bx = std::min(_mm256_cvtsi256_si32(sx), _mm256_extract_epi32(sx, 7));
+            const int by = std::min(_mm256_cvtsi256_si32(sy), _mm256_extract_epi32(sy, 7));
+            const __m256i dx = _mm256_sub_epi32(sx, _mm256_set1_epi32(bx));
+            const __m256i dy = _mm256_sub_epi32(sy, _mm256_set1_epi32(by));
+            // Every lane within dx in [0, 14] (its right tap too inside the 16 bytes) and dy in [0, 1]: no
+            // bits beyond the low 4 in dx and dx + 1, none beyond the lowest in dy. Then the corner (bx, by)
+            // inside [0, W - 16] x [0, H - 3] keeps all taps and the 3 row pieces inside the image.
+            const __m256i outside = _mm256_or_si256(
+                _mm256_andnot_si256(low4, _mm256_or_si256(dx, _mm256_add_epi32(dx, one_i))), _mm256_andnot_si256(one_i, dy));
+            const bool near = fits && _mm256_testz_si256(outside, outside) && unsigned(bx) <= corner_x &&
+                              unsigned(by) <= corner_y;
+            corner_x_of[g] = bx, corner_y_of[g] = near ? by : -1;
+        }
+        for (int g = 0; g < groups; ++g) {
+            const __m256i sx = _mm256_load_si256(reinterpret_cast<const __m256i*>(col + 8 * g));
+            const __m256i sy = _mm256_load_si256(reinterpret_cast<const __m256i*>(row_of + 8 * g));
+            __m256 p00, p01, p10, p11;
+            if (corner_y_of[g] >= 0) {
+                // Interior: no clamping, x1 = x0 + 1 and y1 = y0 + 1.
+                const uint8_t* at = img.data + size_t(corner_y_of[g]) * img.W + corner_x_of[g];
+                const __m256i r0 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(at)));
+                const __m256i r1 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(at + img.W)));
+                const __m256i r2 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(at + 2 * img.W)));
+                const __m256i dx = _mm256_sub_epi32(sx, _mm256_set1_epi32(corner_x_of[g]));
+                const __m256i dy = _mm256_sub_epi32(sy, _mm256_set1_epi32(corner_y_of[g]));
+                const __m256i left = _mm256_or_si256(dx, high_bytes), right = _mm256_add_epi32(left, one_i);
+                const __m256i lower = _mm256_cmpeq_epi32(dy, one_i);  // lanes whose top tap is in row by + 1
+                p00 = pick(r0, r1, left, lower), p01 = pick(r0, r1, right, lower);
+                p10 = pick(r1, r2, left, lower), p11 = pick(r1, r2, right, lower);
+            } else {
+                const __m256i cx0 = _mm256_min_epi32(_mm256_max_epi32(sx, zero), max_x);
+                const __m256i cx1 = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(sx, one_i), zero), max_x);
+                const __m256i cy0 = _mm256_min_epi32(_mm256_max_epi32(sy, zero), max_y);
+                const __m256i cy1 = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(sy, one_i), zero), max_y);
+                const Tap t00 = gather_tap(words, _mm256_add_epi32(_mm256_mullo_epi32(cy0, row), cx0), last_word);
+                const Tap t10 = gather_tap(words, _mm256_add_epi32(_mm256_mullo_epi32(cy1, row), cx0), last_word);
+                const __m256i step = _mm256_slli_epi32(_mm256_sub_epi32(cx1, cx0), 3);
+                p00 = tap_channel(t00, 0), p01 = tap_channel({t00.word, _mm256_add_epi32(t00.shift, step)}, 0);
+                p10 = tap_channel(t10, 0), p11 = tap_channel({t10.word, _mm256_add_epi32(t10.shift, step)}, 0);
+            }
+            const __m256 ax = _mm256_load_ps(frac_x + 8 * g), ay = _mm256_load_ps(frac_y + 8 * g);
+            const __m256 top = _mm256_add_ps(p00, _mm256_mul_ps(ax, _mm256_sub_ps(p01, p00)));
+            const __m256 bottom = _mm256_add_ps(p10, _mm256_mul_ps(ax, _mm256_sub_ps(p11, p10)));
+            const __m256 value = _mm256_add_ps(top, _mm256_mul_ps(ay, _mm256_sub_ps(bottom, top)));
+            _mm256_storeu_ps(out + x + 8 * g, _mm256_mul_ps(value, vscale));
+        }
+        x += 8 * groups;
+    }
+    return x;
+}
+
 #endif
 
 // M divided by its largest |entry| (the same projective map), so that its float32 terms neither overflow
@@ -167,7 +268,10 @@ void warp_one(const Image& img, const double* matrix, float* out, int h, int w, 
         float* row = out + static_cast<size_t>(y) * w;
         int done = 0;
 #ifdef FASTPLATE_AVX2_INTRINSICS
-        if (C <= 4 && has_avx2()) done = sample_row_avx2<C>(img, r, w, row, plane, scale);
+        if (C == 1 && has_avx2())
+            done = sample_row_gray_avx2(img, r, w, row, scale);
+        else if (C <= 4 && has_avx2())
+            done = sample_row_avx2<C>(img, r, w, row, plane, scale);
 #endif
         sample_row_scalar<C>(img, r, done, w, row, plane, scale);
     }
@@ -208,6 +312,32 @@ void warp_batch(const carray<uint8_t>& src, const carray<double>& matrices, carr
     for (auto& thread : pool) thread.join();
 }
 
+// Homographies from N quads (N, 4, 2) to an (h, w) rectangle: the closed form of kernels.py's
+// quad_to_rect_matrices (Heckbert's unit square -> quad, after output pixels -> unit square), the same
+// double operations in the same order as tests/reference.py. Returns the first quad that is degenerate
+// (a non-finite entry, or |det| < 1e-12), or -1. In C++ because, for a few dozen quads, the NumPy form's
+// ~40 small array operations cost as much as warping them.
+long quad_matrices(const carray<double>& quads, carray<double>& out, int h, int w) {
+    const long n = long(quads.shape(0));
+    const double* q = quads.data();
+    double* m = out.mutable_data();
+    long bad = -1;
+    for (long i = 0; i < n; ++i, q += 8, m += 9) {
+        const double x0 = q[0], y0 = q[1], x1 = q[2], y1 = q[3], x2 = q[4], y2 = q[5], x3 = q[6], y3 = q[7];
+        const double sx = x0 - x1 + x2 - x3, sy = y0 - y1 + y2 - y3;
+        const double dx1 = x1 - x2, dx2 = x3 - x2, dy1 = y1 - y2, dy2 = y3 - y2;
+        const double det = dx1 * dy2 - dx2 * dy1;
+        const double g = (sx * dy2 - dx2 * sy) / det, hh = (dx1 * sy - sx * dy1) / det;
+        m[0] = (x1 - x0 + g * x1) / (w - 1), m[1] = (x3 - x0 + hh * x3) / (h - 1), m[2] = x0;
+        m[3] = (y1 - y0 + g * y1) / (w - 1), m[4] = (y3 - y0 + hh * y3) / (h - 1), m[5] = y0;
+        m[6] = g / (w - 1), m[7] = hh / (h - 1), m[8] = 1.0;
+        bool finite = true;
+        for (int j = 0; j < 9; ++j) finite = finite && std::isfinite(m[j]);
+        if (bad < 0 && (!finite || !(std::fabs(det) >= 1e-12))) bad = i;
+    }
+    return bad;
+}
+
 }  // namespace
 
 void register_warp(py::module_& m) {
@@ -215,5 +345,9 @@ void register_warp(py::module_& m) {
           py::arg("n_threads"),
           "warp_batch(src(H,W,C) u8, matrices(N,3,3) f64, out(N,C,h,w) f32, scale, n_threads): for each output "
           "pixel (x, y) sample src at M @ (x, y, 1) bilinearly, edges replicated, times scale.",
+          py::call_guard<py::gil_scoped_release>());
+    m.def("quad_matrices", &quad_matrices, py::arg("quads"), py::arg("out"), py::arg("h"), py::arg("w"),
+          "quad_matrices(quads(N,4,2) f64, out(N,3,3) f64, h, w) -> first degenerate quad or -1: the "
+          "homographies mapping output pixels (x, y, 1) of an (h, w) rectangle onto each quad.",
           py::call_guard<py::gil_scoped_release>());
 }

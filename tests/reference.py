@@ -132,3 +132,29 @@ def warp_batch(image, matrices, size, scale):
             bottom = p[cy1, cx0] * (1 - ax) + p[cy1, cx1] * ax
             out[i, ch] = (top * (1 - ay) + bottom * ay) * scale
     return out
+
+
+def quad_to_rect_matrices(quads, size):
+    """Homographies (N, 3, 3) mapping output pixels (x, y, 1) of an (h, w) rectangle onto each quad
+    (Heckbert's closed form: unit square -> quad, after pixels -> unit square) in NumPy, with the double
+    operations of the kernels in the same order: they must equal it bit for bit. Raises ValueError for a
+    degenerate quad (three corners on a line)."""
+    h, w = size
+    q = np.asarray(quads, dtype=np.float64)
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = (q[:, i].T for i in range(4))
+    sx, sy = x0 - x1 + x2 - x3, y0 - y1 + y2 - y3
+    dx1, dx2, dy1, dy2 = x1 - x2, x3 - x2, y1 - y2, y3 - y2
+    det = dx1 * dy2 - dx2 * dy1
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        g = (sx * dy2 - dx2 * sy) / det
+        hh = (dx1 * sy - sx * dy1) / det
+        m = np.empty((q.shape[0], 3, 3))
+        # Unit square (s, t) -> quad, then output pixels -> unit square: s = x / (w-1), t = y / (h-1).
+        m[:, 0, 0], m[:, 0, 1], m[:, 0, 2] = (x1 - x0 + g * x1) / (w - 1), (x3 - x0 + hh * x3) / (h - 1), x0
+        m[:, 1, 0], m[:, 1, 1], m[:, 1, 2] = (y1 - y0 + g * y1) / (w - 1), (y3 - y0 + hh * y3) / (h - 1), y0
+        m[:, 2, 0], m[:, 2, 1], m[:, 2, 2] = g / (w - 1), hh / (h - 1), 1.0
+    bad = ~np.isfinite(m).all(axis=(1, 2)) | (np.abs(det) < 1e-12)
+    if bad.any():
+        raise ValueError(f"quads must be non-degenerate quadrilaterals (no three corners on a line); "
+                         f"quad {int(np.flatnonzero(bad)[0])} is not")
+    return m

@@ -182,7 +182,7 @@ def test_normalize_batch_rejects_bad_arguments(backend, kwargs, error, match):
         kernels.normalize_batch(args.pop("image"), args.pop("quads"), args.pop("size"), **args)
 
 
-def test_quad_matrices_match_a_direct_linear_solve(rng):
+def test_quad_matrices_match_a_direct_linear_solve(backend, rng):
     """The closed-form homography equals the 8x8 linear solve that getPerspectiveTransform performs."""
     h, w = 32, 128
     dst = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], dtype=np.float64)
@@ -197,3 +197,20 @@ def test_quad_matrices_match_a_direct_linear_solve(rng):
         expected = np.append(np.linalg.solve(a, b), 1.0).reshape(3, 3)
         got = kernels.quad_to_rect_matrices(src[None], (h, w))[0]
         np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9 * np.abs(expected).max())
+
+
+def test_quad_matrices_equal_the_reference(backend, rng):
+    """Bit for bit, over scales from tiny to huge, with degenerate quads reported at the same index."""
+    for trial in range(200):
+        n = int(rng.integers(1, 12))
+        quads = rng.normal(0, 10 ** rng.uniform(-3, 4), (n, 4, 2)) + rng.uniform(-100, 2000, (n, 1, 2))
+        if trial % 4 == 0:
+            quads[rng.integers(n), 2] = quads[rng.integers(n), 1]  # three corners on a line (or not)
+        size = (int(rng.integers(2, 60)), int(rng.integers(2, 200)))
+        try:
+            expected = reference.quad_to_rect_matrices(quads, size)
+        except ValueError as exc:
+            with pytest.raises(ValueError, match=str(exc).split(";")[1].strip()):
+                kernels.quad_to_rect_matrices(quads, size)
+            continue
+        np.testing.assert_array_equal(kernels.quad_to_rect_matrices(quads, size), expected)

@@ -9,6 +9,6 @@ from .color import to_gray
 from .components import connected_components
 from .rows import find_character_rows
 from .threshold import adaptive_threshold
-from .warp import warp_batch
+from .warp import quad_matrices, warp_batch
 
-__all__ = ["to_gray", "adaptive_threshold", "connected_components", "warp_batch", "find_character_rows"]
+__all__ = ["to_gray", "adaptive_threshold", "connected_components", "warp_batch", "quad_matrices", "find_character_rows"]

@@ -107,6 +107,76 @@ def _above(a, b, var):
 
 @numba.njit(cache=True, nogil=True)
 def _contrast(src, out, block, method, k, flip):
+    if block <= 181:
+        _narrow_contrast(src, out, block, method, k, flip)
+    else:
+        _wide_contrast(src, out, block, method, k, flip)
+
+
+@numba.njit(cache=True, nogil=True)
+def _narrow_contrast(src, out, block, method, k, flip):
+    """block <= 181: p > T decided over exact integers, as in csrc/threshold.cpp (see there):
+    A = (p d - s) + k D > c D sqrt(V), V = d q - s^2."""
+    h, w = src.shape
+    r = block // 2
+    d = np.int64(block) * block
+    dd = float(d)
+    pre = np.empty(w + 1, np.int64)
+    s = np.empty(w, np.int64)
+    q = np.empty(w, np.int64)
+    offset = np.int64(0)
+    c = k / (127.5 * dd)
+    if method == WOLF:
+        # The image minimum and the largest V first.
+        best = np.int64(0)
+        sums = _column_sums(src, r, False)
+        squares = _column_sums(src, r, True)
+        for y in range(h):
+            if y > 0:
+                _slide(src, sums, y, r, False)
+                _slide(src, squares, y, r, True)
+            _window_row(sums, pre, s, r)
+            _window_row(squares, pre, q, r)
+            for x in range(w):
+                best = max(best, d * q[x] - s[x] * s[x])
+        offset = np.int64(src.min()) * d
+        c = k / math.sqrt(float(best)) if best > 0 else 0.0
+    d32, offset32 = np.int32(d), np.int32(offset)
+    sums = _column_sums(src, r, False)
+    squares = _column_sums(src, r, True)
+    for y in range(h):
+        if y > 0:
+            _slide(src, sums, y, r, False)
+            _slide(src, squares, y, r, True)
+        _window_row(sums, pre, s, r)
+        _window_row(squares, pre, q, r)
+        row = src[y]
+        dst = out[y]
+        # int32 (exact: s < 2^24, q < 2^31), whose conversions to double vectorize where int64 ones do not;
+        # bitwise & and | on the comparisons keep the loops branch-free.
+        if k >= 0.0:
+            for x in range(w):
+                s32, q32 = np.int32(s[x]), np.int32(q[x])
+                big_d = s32 - offset32
+                a = float(np.int32(row[x]) * d32 - s32) + k * float(big_d)
+                b = c * float(big_d)
+                v = dd * float(q32) - float(s32) * float(s32)
+                hit = (a > 0.0) & (a * a > (b * b) * v)
+                dst[x] = np.uint8(255 * hit) ^ flip
+        else:
+            for x in range(w):
+                s32, q32 = np.int32(s[x]), np.int32(q[x])
+                big_d = s32 - offset32
+                a = float(np.int32(row[x]) * d32 - s32) + k * float(big_d)
+                b = c * float(big_d)
+                v = dd * float(q32) - float(s32) * float(s32)
+                hit = (a > 0.0) | ((b * b) * v > a * a)
+                dst[x] = np.uint8(255 * hit) ^ flip
+
+
+@numba.njit(cache=True, nogil=True)
+def _wide_contrast(src, out, block, method, k, flip):
+    """block > 181: mean and variance in double, as csrc/threshold.cpp's wide form."""
     h, w = src.shape
     r = block // 2
     inv_d = 1.0 / (float(block) * float(block))
@@ -117,11 +187,8 @@ def _contrast(src, out, block, method, k, flip):
     k_over_r = k * (1.0 / 127.5)
     if method == WOLF:
         # The image minimum and the largest local variance first.
-        # (block <= 181: the exact integer d^2 var = d q - s^2, as the native code; else in double.)
         image_min = float(src.min())
-        d = np.int64(block) * block
         max_var = 0.0
-        max_scaled = np.int64(0)
         sums = _column_sums(src, r, False)
         squares = _column_sums(src, r, True)
         for y in range(h):
@@ -131,15 +198,10 @@ def _contrast(src, out, block, method, k, flip):
             _window_row(sums, pre, s, r)
             _window_row(squares, pre, q, r)
             for x in range(w):
-                if block <= 181:
-                    max_scaled = max(max_scaled, d * q[x] - s[x] * s[x])
-                else:
-                    m = float(s[x]) * inv_d
-                    var = max(float(q[x]) * inv_d - m * m, 0.0)
-                    if var > max_var:
-                        max_var = var
-        if block <= 181:
-            max_var = float(max_scaled) / (float(d) * float(d))
+                m = float(s[x]) * inv_d
+                var = max(float(q[x]) * inv_d - m * m, 0.0)
+                if var > max_var:
+                    max_var = var
         spread = math.sqrt(max_var)
         k_over_r = k / spread if spread > 0.0 else 0.0
     one_minus_k = 1.0 - k

