@@ -109,8 +109,8 @@ def load_set(name, split=None, data_dir=None, context=1.0, color=False):
 def augment_real(sample, rng, out_size=(32, 128)):
     """A localizer-like, camera-degraded (h, w) uint8 crop of a real plate."""
     r = rng.random()
-    grow = (-0.05, 0.25) if r < 0.85 else (0.0, 0.05)
-    quad = crop_quad(sample.box, rng, grow=grow, shift=0.06, tilt=rng.uniform(0.0, 0.06))
+    grow = (-0.05, 0.2) if r < 0.85 else (0.0, 0.05)
+    quad = crop_quad(sample.box, rng, grow=grow, shift=0.05, tilt=rng.uniform(0.0, 0.06))
     crop = warp_quad(sample.image, quad, (out_size[0] * 2, out_size[1] * 2))
     return degrade(crop, rng, out_size, source_width=sample.box[2])
 

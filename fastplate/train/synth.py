@@ -370,8 +370,7 @@ def degrade(gray, rng, out_size=(32, 128), source_width=None):
     h, w = gray.shape
     top = 200 if source_width is None else source_width
     if rng.random() < 0.7 and top > 70:  # resolution of the plate in the camera image
-        # Large real crops may shrink to parking-camera sizes; small ones only a little.
-        lw = int(rng.uniform(max(60, min(0.5 * top, 0.1 * top + 40)) if source_width else 60, top))
+        lw = int(rng.uniform(max(60, 0.5 * top) if source_width else 60, top))
         lh = max(12, int(lw * h / w * rng.uniform(0.9, 1.1)))
         gray = cv2.resize(gray, (lw, lh), interpolation=cv2.INTER_AREA)
     if rng.random() < (0.5 if source_width is None else 0.25):
