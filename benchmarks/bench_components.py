@@ -74,8 +74,8 @@ def test_connected_components(benchmark, binaries, polarity, connectivity, imple
             pytest.skip(f"{implementation} backend unavailable: {exc}")
         try:
             out = np.empty(binary.shape, np.int32)
-            kernels.connected_components(binary, connectivity, out=out)  # JIT warm-up for Numba
-            n = run(benchmark, group, implementation, lambda: kernels.connected_components(binary, connectivity,
+            kernels.connected_components(binary, connectivity, order="opencv", out=out)  # JIT warm-up
+            n = run(benchmark, group, implementation, lambda: kernels.connected_components(binary, connectivity, order="opencv",
                                                                                           out=out))[0]
         finally:
             kernels.use_backend(previous)

@@ -7,7 +7,8 @@
 //   2. flatten the union-find and number the components in OpenCV's order;
 //   3. one pass over the runs writes the labels (gaps 0) and accumulates x, y, w, h, area, centroid.
 //
-// Label order (what OpenCV 5 does, so labels are identical, not only the partition):
+// Label order: raster order of each component's first pixel, or (opencv_order, the default here) what
+// OpenCV 5 does, so labels are identical, not only the partition:
 //   4-connectivity: raster order of each component's first pixel (OpenCV's SAUF scans pixels);
 //   8-connectivity: raster order of each component's first 2x2 block (Spaghetti/BBDT scan blocks),
 //   i.e. components are ordered by (y // 2, x // 2) of their first pixel in that order. Two runs of
@@ -69,7 +70,8 @@ struct Result {
     std::vector<double> centroids;   // n x 2
 };
 
-void label_components(const uint8_t* binary, int32_t* labels, int h, int w, int connectivity, Result& res) {
+void label_components(const uint8_t* binary, int32_t* labels, int h, int w, int connectivity, bool opencv_order,
+                      Result& res) {
     const int touch = connectivity == 8 ? 1 : 0;  // how far apart runs of adjacent rows may be and still touch
     Runs runs;
     runs.row_begin.resize(size_t(h) + 1);
@@ -103,7 +105,7 @@ void label_components(const uint8_t* binary, int32_t* labels, int h, int w, int 
     for (int32_t i = 0; i < n_runs; ++i) parent[i] = parent[parent[i]];
     std::vector<int32_t> root_label(size_t(n_runs), 0);
     int32_t n = 1;
-    if (connectivity == 4) {
+    if (connectivity == 4 || !opencv_order) {  // raster order of each component's first pixel
         for (int32_t i = 0; i < n_runs; ++i)
             if (parent[i] == i) root_label[i] = n++;
     } else {
@@ -191,14 +193,14 @@ void register_components(py::module_& m) {
     // itself runs with the GIL released.
     m.def(
         "connected_components",
-        [](carray<uint8_t> binary, carray<int32_t> labels, int connectivity) {
+        [](carray<uint8_t> binary, carray<int32_t> labels, int connectivity, bool opencv_order) {
             const int h = int(binary.shape(0)), w = int(binary.shape(1));
             const uint8_t* src = binary.data();
             int32_t* dst = labels.mutable_data();
             Result res;
             {
                 py::gil_scoped_release release;
-                label_components(src, dst, h, w, connectivity, res);
+                label_components(src, dst, h, w, connectivity, opencv_order, res);
             }
             carray<int32_t> stats({py::ssize_t(res.n), py::ssize_t(5)});
             carray<double> centroids({py::ssize_t(res.n), py::ssize_t(2)});
@@ -206,7 +208,7 @@ void register_components(py::module_& m) {
             std::copy(res.centroids.begin(), res.centroids.end(), centroids.mutable_data());
             return py::make_tuple(res.n, stats, centroids);
         },
-        py::arg("binary"), py::arg("labels"), py::arg("connectivity"),
+        py::arg("binary"), py::arg("labels"), py::arg("connectivity"), py::arg("opencv_order") = true,
         "Label binary (H, W) uint8 into labels (H, W) int32; return (n, stats (n, 5) int32, centroids (n, 2)"
         " float64). Trusts its arguments: call fastplate.kernels.connected_components.");
 }

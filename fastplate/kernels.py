@@ -128,7 +128,7 @@ def adaptive_threshold(image, block_size=15, c=5.0, *, method="mean", k=0.2, inv
 
 
 # -------------------------------------------------------------------------------- connected components
-def connected_components(binary, connectivity=8, *, out=None):
+def connected_components(binary, connectivity=8, *, order="raster", out=None):
     """Label the non-zero pixels of ``binary``, like ``cv2.connectedComponentsWithStats``.
 
     Parameters
@@ -136,6 +136,12 @@ def connected_components(binary, connectivity=8, *, out=None):
     binary : ndarray, (H, W) uint8
         Non-zero pixels are foreground.
     connectivity : {4, 8}
+    order : {"raster", "opencv"}
+        How components are numbered. ``"raster"``: in raster order of each component's first pixel.
+        ``"opencv"``: exactly as ``cv2.connectedComponentsWithStats`` numbers them (OpenCV 5), so labels,
+        stats and centroids are identical, not only the partition. The two differ only for
+        ``connectivity=8``, where OpenCV's block-based scan orders components by the first 2x2 block they
+        touch.
     out : ndarray, (H, W) int32, optional
         Receives the labels.
 
@@ -144,9 +150,9 @@ def connected_components(binary, connectivity=8, *, out=None):
     n : int
         Number of labels, background (label 0) included.
     labels : ndarray, (H, W) int32
-        Components numbered 1..n-1 exactly as OpenCV numbers them: in raster order of each component's
-        first pixel for ``connectivity=4``; for 8, in raster order of the first 2x2 block (rows 2i, 2i+1,
-        columns 2j, 2j+1) it touches, which is OpenCV's block-based scan order.
+        Components numbered 1..n-1 in ``order``: by default in raster order of each component's first
+        pixel; with ``order="opencv"`` as OpenCV numbers them (for 8-connectivity, in raster order of the
+        first 2x2 block, rows 2i, 2i+1 and columns 2j, 2j+1, that a component touches).
     stats : ndarray, (n, 5) int32
         ``x, y, w, h, area`` per label (``cv2.CC_STAT_*`` order); row 0 is the background.
     centroids : ndarray, (n, 2) float64
@@ -160,8 +166,10 @@ def connected_components(binary, connectivity=8, *, out=None):
     binary = as_image(binary, "binary")
     if isinstance(connectivity, bool) or connectivity not in (4, 8):
         raise ValueError(f"connectivity must be 4 or 8, got {connectivity!r}")
+    if order not in ("raster", "opencv"):
+        raise ValueError(f"order must be 'raster' or 'opencv', got {order!r}")
     out = check_out(out, "out", binary.shape, np.int32)
-    n, stats, centroids = _impl.connected_components(binary, out, int(connectivity))
+    n, stats, centroids = _impl.connected_components(binary, out, int(connectivity), order == "opencv")
     return int(n), out, stats, centroids
 
 
@@ -292,7 +300,7 @@ def segment_characters(plate, *, block_size=None, method="wolf", k=0.3, min_char
     best = []
     for invert in (False, True):
         binary = adaptive_threshold(gray, block_size, 0.0, method=method, k=k, invert=invert)
-        _, _, stats, _ = connected_components(binary, 8)
+        _, _, stats, _ = connected_components(binary, 8, order="opencv")
         rows = find_character_rows(stats, min_height=max(4, h // 5), max_height=h, min_chars=min_chars)
         if sum(len(r.indices) for r in rows) > sum(len(r.indices) for r in best):
             best = rows

@@ -198,7 +198,7 @@ class Localizer:
         """Threshold ``level`` (mean, ``block``, ``c``) into ``binary`` and label it into ``labels``; returns the
         components' stats. The one place the per-pixel kernels run (benchmarks swap in OpenCV here)."""
         kernels.adaptive_threshold(level, block, c, method="mean", invert=invert, out=binary)
-        return kernels.connected_components(binary, 8, out=labels)[2]
+        return kernels.connected_components(binary, 8, order="opencv", out=labels)[2]
 
     def rows_of_level(self, level: np.ndarray):
         """Character rows of one pyramid level, both polarities: ``(rows, features (R, 4))``."""

@@ -16,6 +16,11 @@ from reference_components import connected_components as reference
 CONNECTIVITIES = [4, 8]
 
 
+def cc(*args, **kwargs):
+    """The kernel in OpenCV's label order (what these parity tests compare)."""
+    return kernels.connected_components(*args, order="opencv", **kwargs)
+
+
 def opencv(binary, connectivity):
     return cv2.connectedComponentsWithStats(binary, connectivity=connectivity, ltype=cv2.CV_32S)
 
@@ -64,22 +69,22 @@ def special_images():
 def test_real_photos_equal_opencv(backend, photos, connectivity, invert):
     for photo in photos:
         binary = binarized(photo, invert)
-        assert_same(kernels.connected_components(binary, connectivity), opencv(binary, connectivity))
+        assert_same(cc(binary, connectivity), opencv(binary, connectivity))
 
 
 @pytest.mark.parametrize("connectivity", CONNECTIVITIES)
 @pytest.mark.parametrize("name", list(special_images()))
 def test_special_images_equal_opencv_and_reference(backend, name, connectivity):
     binary = special_images()[name]
-    ours = kernels.connected_components(binary, connectivity)
+    ours = cc(binary, connectivity)
     assert_same(ours, opencv(binary, connectivity))
     assert_same(ours, reference(binary, connectivity))
 
 
 def test_checkerboard_components_count(backend):
     binary = special_images()["checkerboard"]
-    assert kernels.connected_components(binary, 4)[0] == 1 + binary.astype(bool).sum()  # every pixel alone
-    assert kernels.connected_components(binary, 8)[0] == 2  # all joined diagonally
+    assert cc(binary, 4)[0] == 1 + binary.astype(bool).sum()  # every pixel alone
+    assert cc(binary, 8)[0] == 2  # all joined diagonally
 
 
 @pytest.mark.parametrize("connectivity", CONNECTIVITIES)
@@ -87,7 +92,7 @@ def test_checkerboard_components_count(backend):
 def test_random_images_equal_opencv_and_reference(backend, rng, shape, connectivity):
     for density in (0.2, 0.5, 0.8):
         binary = ((rng.random(shape) < density) * 255).astype(np.uint8)
-        ours = kernels.connected_components(binary, connectivity)
+        ours = cc(binary, connectivity)
         assert_same(ours, opencv(binary, connectivity))
         assert_same(ours, reference(binary, connectivity))
 
@@ -97,7 +102,7 @@ def test_large_random_image_equals_opencv(backend, rng, connectivity):
     # Odd sizes and blobs of many shapes (smoothed noise), so runs touch in every configuration.
     noise = cv2.GaussianBlur((rng.random((301, 517)) * 255).astype(np.uint8), (0, 0), 1.5)
     binary = ((noise > 128) * 255).astype(np.uint8)
-    assert_same(kernels.connected_components(binary, connectivity), opencv(binary, connectivity))
+    assert_same(cc(binary, connectivity), opencv(binary, connectivity))
 
 
 @pytest.mark.parametrize("connectivity", CONNECTIVITIES)
@@ -110,7 +115,7 @@ def test_opencv_thread_count_does_not_change_numbering(backend, photos, connecti
         theirs = opencv(binary, connectivity)
     finally:
         cv2.setNumThreads(previous)
-    assert_same(kernels.connected_components(binary, connectivity), theirs)
+    assert_same(cc(binary, connectivity), theirs)
 
 
 @pytest.mark.parametrize("connectivity", CONNECTIVITIES)
@@ -119,7 +124,7 @@ def test_strided_views(backend, rng, connectivity):
     for view in (base[::2, 1:], base[:, ::-3], base.T, base[5:30:3, ::2]):
         assert not view.flags.c_contiguous
         expected = opencv(np.ascontiguousarray(view), connectivity)
-        assert_same(kernels.connected_components(view, connectivity), expected)
+        assert_same(cc(view, connectivity), expected)
 
 
 # --------------------------------------------------------------------------------- properties, backends
@@ -129,8 +134,8 @@ def test_strided_views(backend, rng, connectivity):
     connectivity=st.sampled_from(CONNECTIVITIES),
 )
 def test_transpose_gives_transposed_labels_up_to_relabelling(backend, binary, connectivity):
-    n, labels, stats, _ = kernels.connected_components(binary, connectivity)
-    n_t, labels_t, stats_t, _ = kernels.connected_components(binary.T, connectivity)
+    n, labels, stats, _ = cc(binary, connectivity)
+    n_t, labels_t, stats_t, _ = cc(binary.T, connectivity)
     assert n == n_t
     assert same_partition(labels.T, labels_t)
     # Areas are a property of the partition, not of the numbering.
@@ -149,7 +154,7 @@ def test_native_equals_numba(photos, rng, connectivity):
                 kernels.use_backend(name)
             except ImportError as exc:
                 pytest.skip(f"{name} backend unavailable: {exc}")
-            results[name] = [kernels.connected_components(img, connectivity) for img in images]
+            results[name] = [cc(img, connectivity) for img in images]
     finally:
         kernels.use_backend(previous)
     for native, numba in zip(results["native"], results["numba"]):
@@ -159,7 +164,7 @@ def test_native_equals_numba(photos, rng, connectivity):
 def test_out_is_filled_and_returned(backend):
     binary = special_images()["diagonal"]
     out = np.full(binary.shape, -7, np.int32)
-    n, labels, _, _ = kernels.connected_components(binary, 4, out=out)
+    n, labels, _, _ = cc(binary, 4, out=out)
     assert labels is out
     np.testing.assert_array_equal(out, opencv(binary, 4)[1])
 
@@ -167,9 +172,9 @@ def test_out_is_filled_and_returned(backend):
 def test_threads_give_the_same_results(backend, photos):
     # The kernel releases the GIL and keeps no global state: concurrent calls must not interfere.
     images = [binarized(p, inv) for p in photos for inv in (False, True)]
-    expected = [kernels.connected_components(img, 8) for img in images]
+    expected = [cc(img, 8) for img in images]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        got = list(pool.map(lambda img: kernels.connected_components(img, 8), images))
+        got = list(pool.map(lambda img: cc(img, 8), images))
     for a, b in zip(got, expected):
         assert_same(a, b)
 
@@ -177,23 +182,23 @@ def test_threads_give_the_same_results(backend, photos):
 # ------------------------------------------------------------------------------------------ bad input
 def test_wrong_dtype_is_a_type_error(backend):
     with pytest.raises(TypeError, match="binary must have dtype uint8"):
-        kernels.connected_components(np.zeros((4, 4), np.int32))
+        cc(np.zeros((4, 4), np.int32))
 
 
 def test_not_2d_is_a_value_error(backend):
     with pytest.raises(ValueError, match="binary must be 2-D"):
-        kernels.connected_components(np.zeros((4, 4, 3), np.uint8))
+        cc(np.zeros((4, 4, 3), np.uint8))
 
 
 def test_empty_is_a_value_error(backend):
     with pytest.raises(ValueError, match="binary must not be empty"):
-        kernels.connected_components(np.zeros((0, 4), np.uint8))
+        cc(np.zeros((0, 4), np.uint8))
 
 
 @pytest.mark.parametrize("connectivity", [0, 6, True, "8", None, 4.5])
 def test_bad_connectivity_is_a_value_error(backend, connectivity):
     with pytest.raises(ValueError, match="connectivity must be 4 or 8"):
-        kernels.connected_components(np.zeros((4, 4), np.uint8), connectivity)
+        cc(np.zeros((4, 4), np.uint8), connectivity)
 
 
 @pytest.mark.parametrize(
@@ -206,4 +211,51 @@ def test_bad_connectivity_is_a_value_error(backend, connectivity):
 )
 def test_bad_out_is_a_value_error(backend, out, match):
     with pytest.raises(ValueError, match=match):
-        kernels.connected_components(np.zeros((4, 4), np.uint8), 8, out=out)
+        cc(np.zeros((4, 4), np.uint8), 8, out=out)
+
+
+# ------------------------------------------------------------------------------ the default raster order
+def first_pixels(labels, n):
+    """Raster index of each label's first pixel (labels 1..n-1)."""
+    flat = labels.ravel()
+    idx = np.arange(flat.size)
+    first = np.full(n, flat.size, np.int64)
+    np.minimum.at(first, flat, idx)
+    return first[1:]
+
+
+@pytest.mark.parametrize("connectivity", CONNECTIVITIES)
+def test_default_order_is_raster_order_of_first_pixels(backend, photos, connectivity):
+    rng = np.random.default_rng(7)
+    images = [binarized(p, inv) for p in photos for inv in (False, True)]
+    images += [(rng.random((37, 53)) < 0.45).astype(np.uint8) for _ in range(20)]
+    images += list(special_images().values())
+    for binary in images:
+        n, labels, stats, centroids = kernels.connected_components(binary, connectivity)
+        assert (np.diff(first_pixels(labels, n)) > 0).all()
+        # Same partition, statistics and centroids as OpenCV's numbering, only permuted.
+        m, labels_cv, stats_cv, centroids_cv = opencv(binary, connectivity)
+        assert n == m and same_partition(labels, labels_cv)
+        perm = labels_cv.ravel()[np.argsort(labels.ravel(), kind="stable")][
+            np.searchsorted(np.sort(labels.ravel()), np.arange(n))]
+        np.testing.assert_array_equal(stats[1:], stats_cv[perm[1:]])
+        np.testing.assert_allclose(centroids[1:], centroids_cv[perm[1:]], rtol=0, atol=1e-9)
+
+
+def test_order_4_connectivity_is_the_same_both_ways(backend, photos):
+    binary = binarized(photos[0], True)
+    assert_same(kernels.connected_components(binary, 4), cc(binary, 4))
+
+
+def test_orders_differ_where_opencv_scans_blocks():
+    # B's first pixel (0, 2) comes first in raster order; A's (1, 0) lies in OpenCV's first 2x2 block.
+    binary = np.array([[0, 0, 1, 0], [1, 0, 0, 0]], np.uint8)
+    np.testing.assert_array_equal(kernels.connected_components(binary, 8)[1], [[0, 0, 1, 0], [2, 0, 0, 0]])
+    np.testing.assert_array_equal(cc(binary, 8)[1], [[0, 0, 2, 0], [1, 0, 0, 0]])
+    assert_same(cc(binary, 8), opencv(binary, 8))
+
+
+@pytest.mark.parametrize("order", ["", "OpenCV", None, 8])
+def test_bad_order(order):
+    with pytest.raises(ValueError, match="order"):
+        kernels.connected_components(np.zeros((4, 4), np.uint8), order=order)

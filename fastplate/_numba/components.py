@@ -18,7 +18,7 @@ def _find_root(parent, i):
 
 
 @numba.njit(cache=True, nogil=True)
-def _kernel(binary, labels, connectivity):
+def _kernel(binary, labels, connectivity, opencv_order):
     h, w = binary.shape
     touch = 1 if connectivity == 8 else 0
     # At most (w + 1) // 2 runs per row: preallocate instead of growing.
@@ -63,12 +63,12 @@ def _kernel(binary, labels, connectivity):
                 k += 1
     row_begin[h] = n_runs
 
-    # ---- 2. flatten and number components in OpenCV's order
+    # ---- 2. flatten and number components (raster order of first pixels, or OpenCV's order)
     for i in range(n_runs):
         parent[i] = parent[parent[i]]
     root_label = np.zeros(n_runs, np.int32)
     n = 1
-    if connectivity == 4:
+    if connectivity == 4 or not opencv_order:  # raster order of each component's first pixel
         for i in range(n_runs):
             if parent[i] == i:
                 root_label[i] = n
@@ -154,10 +154,10 @@ def _kernel(binary, labels, connectivity):
     return n, stats, centroids
 
 
-def connected_components(binary, labels, connectivity):
+def connected_components(binary, labels, connectivity, opencv_order=True):
     """Label ``binary`` (H, W) uint8 into ``labels`` (H, W) int32; return ``(n, stats, centroids)``.
 
     Same contract and output as the native kernel (see fastplate/_backend.py).
     """
-    n, stats, centroids = _kernel(binary, labels, connectivity)
+    n, stats, centroids = _kernel(binary, labels, connectivity, bool(opencv_order))
     return int(n), stats, centroids
