@@ -62,6 +62,16 @@ def _window_row(col, pre, win, r):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
+def _window_sums(src, sums, squares, pre, s, q, y, r):
+    """Output row y's window sums of pixels (s) and squared pixels (q), moving the column sums from y - 1."""
+    if y > 0:
+        _slide(src, sums, y, r, False)
+        _slide(src, squares, y, r, True)
+    _window_row(sums, pre, s, r)
+    _window_row(squares, pre, q, r)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def _extended(col, pre, j):
     """The prefix sum at j, continued beyond the row with the replicated edge columns."""
     w = col.shape[0]
@@ -132,11 +142,7 @@ def _narrow_contrast(src, out, block, method, k, flip):
         sums = _column_sums(src, r, False)
         squares = _column_sums(src, r, True)
         for y in range(h):
-            if y > 0:
-                _slide(src, sums, y, r, False)
-                _slide(src, squares, y, r, True)
-            _window_row(sums, pre, s, r)
-            _window_row(squares, pre, q, r)
+            _window_sums(src, sums, squares, pre, s, q, y, r)
             for x in range(w):
                 best = max(best, d * q[x] - s[x] * s[x])
         offset = np.int64(src.min()) * d
@@ -145,11 +151,7 @@ def _narrow_contrast(src, out, block, method, k, flip):
     sums = _column_sums(src, r, False)
     squares = _column_sums(src, r, True)
     for y in range(h):
-        if y > 0:
-            _slide(src, sums, y, r, False)
-            _slide(src, squares, y, r, True)
-        _window_row(sums, pre, s, r)
-        _window_row(squares, pre, q, r)
+        _window_sums(src, sums, squares, pre, s, q, y, r)
         row = src[y]
         dst = out[y]
         # int32 (exact: s < 2^24, q < 2^31), whose conversions to double vectorize where int64 ones do not;
@@ -192,11 +194,7 @@ def _wide_contrast(src, out, block, method, k, flip):
         sums = _column_sums(src, r, False)
         squares = _column_sums(src, r, True)
         for y in range(h):
-            if y > 0:
-                _slide(src, sums, y, r, False)
-                _slide(src, squares, y, r, True)
-            _window_row(sums, pre, s, r)
-            _window_row(squares, pre, q, r)
+            _window_sums(src, sums, squares, pre, s, q, y, r)
             for x in range(w):
                 m = float(s[x]) * inv_d
                 var = max(float(q[x]) * inv_d - m * m, 0.0)
@@ -209,11 +207,7 @@ def _wide_contrast(src, out, block, method, k, flip):
     sums = _column_sums(src, r, False)
     squares = _column_sums(src, r, True)
     for y in range(h):
-        if y > 0:
-            _slide(src, sums, y, r, False)
-            _slide(src, squares, y, r, True)
-        _window_row(sums, pre, s, r)
-        _window_row(squares, pre, q, r)
+        _window_sums(src, sums, squares, pre, s, q, y, r)
         for x in range(w):
             m = float(s[x]) * inv_d
             var = max(float(q[x]) * inv_d - m * m, 0.0)

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from . import data as realdata
+from .export import load_checkpoint
 from .model import ALPHABET, BLANK, INPUT_SIZE, PlateNet
 from .synth import synth_sample
 
@@ -130,16 +131,12 @@ def main(argv=None):
     ema = copy.deepcopy(model).eval()
     step, best, start, end = 0, -1.0, time.time(), _until(args)
     if args.init and not (args.resume and os.path.exists(last_path)):
-        ck = torch.load(args.init, map_location="cpu", weights_only=False)
-        model = PlateNet(**ck["model_config"])
-        model.load_state_dict(ck["ema"])
+        model, ck = load_checkpoint(args.init)  # its EMA weights
         ema = copy.deepcopy(model).eval()
         opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
         print(f"initialized from {args.init} (step {ck['step']})", flush=True)
     if args.resume and os.path.exists(last_path):
-        ck = torch.load(last_path, map_location="cpu", weights_only=False)
-        model = PlateNet(**ck["model_config"])
-        model.load_state_dict(ck["model"])
+        model, ck = load_checkpoint(last_path, "model")
         ema = copy.deepcopy(model).eval()
         ema.load_state_dict(ck["ema"])
         opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
