@@ -149,7 +149,8 @@ def main(argv=None):
 
     val = load_val()
     loader = torch.utils.data.DataLoader(Batches(args.batch_size, args.real_fraction, args.seed + step),
-                                         batch_size=None, num_workers=args.workers, prefetch_factor=4,
+                                         batch_size=None, num_workers=args.workers,
+                                         prefetch_factor=4 if args.workers > 0 else None,
                                          persistent_workers=args.workers > 0)
 
     def save(path, acc=None):
