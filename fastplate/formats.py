@@ -145,6 +145,7 @@ class PlateFormats:
                 for seq in seqs:
                     seen.setdefault(tuple(seq), []).append(name)
         self._alt = {ch: (self.to_letter.get(ch) if ch in _DIGITS else self.to_digit.get(ch)) for ch in _ALPHABET}
+        self._memo = {}
         self.region = None
         self.set_region(region)
 
@@ -212,9 +213,20 @@ class PlateFormats:
         """
         text = str(text).upper()
         if char_confidences is not None and len(char_confidences) == len(text):
-            unsure = [float(c) < self.fix_below for c in char_confidences]
+            unsure = tuple(float(c) < self.fix_below for c in char_confidences)
         else:
-            unsure = None if self.fix_below > 1 else [False] * len(text)
+            unsure = None if self.fix_below > 1 else (False,) * len(text)
+        # Readers see the same texts again and again (overlapping candidates, every frame of a camera):
+        # the outcome depends only on these, so it is remembered (a bounded dict; safe across threads).
+        key = (text, unsure, self.region)
+        found = self._memo.get(key)
+        if found is None:
+            if len(self._memo) >= 65536:
+                self._memo.clear()
+            found = self._memo[key] = self._apply(text, unsure)
+        return found
+
+    def _apply(self, text, unsure):
         allow = self.fix_below >= 0
         order = list(self.regions)
         if self.region is not None:

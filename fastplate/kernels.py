@@ -24,6 +24,7 @@ __all__ = [
     "adaptive_threshold",
     "connected_components",
     "find_character_rows",
+    "character_row_table",
     "segment_characters",
     "normalize_batch",
     "quad_to_rect_matrices",
@@ -249,6 +250,19 @@ def find_character_rows(stats, *, min_height=8, max_height=None, max_height_rati
     >>> [r.indices.tolist() for r in find_character_rows(np.array(boxes, np.int32))]
     [[1, 2, 3, 4]]
     """
+    stats = _check_stats(stats)
+    members, counts, lines = character_row_table(stats, min_height=min_height, max_height=max_height,
+                                                 max_height_ratio=max_height_ratio, max_gap=max_gap,
+                                                 max_angle=max_angle, min_chars=min_chars)
+    rows, start = [], 0
+    for count, line in zip(counts.tolist(), lines):
+        idx = members[start:start + count]
+        rows.append(CharacterRow(idx, stats[idx, :4].copy(), (line[0], line[1]), (line[2], line[3])))
+        start += count
+    return rows
+
+
+def _check_stats(stats):
     if not isinstance(stats, np.ndarray):
         raise TypeError(f"stats must be a numpy.ndarray of int32, got {type(stats).__name__}")
     if stats.dtype != np.int32:
@@ -257,7 +271,29 @@ def find_character_rows(stats, *, min_height=8, max_height=None, max_height_rati
         raise ValueError(f"stats must have shape (n, 5), got {stats.shape}")
     if stats.shape[0] and (stats[:, 2:] < 0).any():
         raise ValueError("stats must have non-negative w, h and area (columns 2-4)")
-    stats = np.ascontiguousarray(stats)
+    return np.ascontiguousarray(stats)
+
+
+def character_row_table(stats, *, min_height=8, max_height=None, max_height_ratio=1.5, max_gap=1.2, max_angle=20.0,
+                        min_chars=3):
+    """:func:`find_character_rows` as arrays, for callers that handle many rows at once (the localizer).
+
+    Returns
+    -------
+    members : ndarray, (M,) int64
+        Component labels, row after row (longest row first), each row left to right.
+    counts : ndarray, (R,) int64
+        Members per row.
+    lines : ndarray, (R, 4) float64
+        Top slope, top intercept, bottom slope, bottom intercept of each row.
+
+    Example
+    -------
+    >>> boxes = [[0, 0, 99, 40, 0]] + [[10 + 22 * i, 5, 16, 30, 300] for i in range(4)]
+    >>> character_row_table(np.array(boxes, np.int32))[:2]
+    (array([1, 2, 3, 4]), array([4]))
+    """
+    stats = _check_stats(stats)
     min_height = as_int(min_height, "min_height", minimum=1)
     max_height = 1 << 30 if max_height is None else as_int(max_height, "max_height", minimum=min_height)
     max_height_ratio = as_float(max_height_ratio, "max_height_ratio")
@@ -269,17 +305,18 @@ def find_character_rows(stats, *, min_height=8, max_height=None, max_height_rati
         raise ValueError(f"max_angle must be in [0, 90) degrees, got {max_angle}")
     min_chars = as_int(min_chars, "min_chars", minimum=1)
     if stats.shape[0] < 2:
-        return []
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 4))
     row_of, lines = _impl.find_character_rows(stats, min_height, max_height, max_height_ratio, max_gap, max_angle)
-    rows = []
-    for r in range(lines.shape[0]):
-        idx = np.flatnonzero(row_of == r)
-        if idx.size < min_chars:
-            continue
-        idx = idx[np.argsort(stats[idx, 0], kind="stable")]
-        rows.append(CharacterRow(idx, stats[idx, :4].copy(), (lines[r, 0], lines[r, 1]), (lines[r, 2], lines[r, 3])))
-    rows.sort(key=lambda row: -len(row.indices))
-    return rows
+    idx = np.flatnonzero(row_of >= 0)
+    counts = np.bincount(row_of[idx], minlength=len(lines))
+    rank = np.argsort(-counts, kind="stable")  # longest first; equal rows in the kernel's order
+    rank = rank[counts[rank] >= min_chars]
+    position = np.full(len(lines), -1, np.int64)
+    position[rank] = np.arange(len(rank))
+    row = position[row_of[idx]]
+    idx, row = idx[row >= 0], row[row >= 0]
+    members = idx[np.lexsort((stats[idx, 0], row))]  # by row, then x (ties by label: lexsort is stable)
+    return members, counts[rank], lines[rank]
 
 
 def segment_characters(plate, *, block_size=None, method="wolf", k=0.3, min_chars=3):

@@ -71,32 +71,31 @@ def _boxes_iou_matrix(boxes: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
 
 
-def row_features(rows, stats) -> np.ndarray:
+def row_features(boxes, area, counts, lines) -> np.ndarray:
     """Shape features of character rows, all scale-free: ``(R, 4)`` of
     ``[count, height spread, top/bottom misalignment, fill]``.
 
+    Rows are given as in :func:`fastplate.kernels.character_row_table`: ``boxes`` (M, 4) and ``area`` (M,) of
+    the members row after row, ``counts`` (R,) members per row, ``lines`` (R, 4) the fitted top and bottom.
     Height spread is the mean absolute deviation of the heights; misalignment the mean distance of the
     box tops and bottoms from the fitted lines (both without the row's worst member, over the mean height);
     fill the mean blob area over its box area.
     """
-    if not rows:
+    if not len(counts):
         return np.zeros((0, 4))
-    counts = np.array([len(r.indices) for r in rows])
-    rid = np.repeat(np.arange(len(rows)), counts)
-    boxes = np.concatenate([r.boxes for r in rows]).astype(np.float64)
-    area = stats[np.concatenate([r.indices for r in rows]), 4].astype(np.float64)
+    rid = np.repeat(np.arange(len(counts)), counts)
     x, y, w, h = boxes.T
-    lines = np.array([(*r.top, *r.bottom) for r in rows], dtype=np.float64)[rid]
+    lines = lines[rid]
     cx = x + w / 2
 
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
 
     def mean(v):
-        return np.bincount(rid, v, len(rows)) / counts
+        return np.bincount(rid, v, len(counts)) / counts
 
     def trimmed_mean(v):
         # without each row's largest value: one stray blob (a sticker, a bolt) does not sink a plate's row
-        return (np.bincount(rid, v, len(rows)) - np.maximum.reduceat(v, starts)) / np.maximum(counts - 1, 1)
+        return (np.bincount(rid, v, len(counts)) - np.maximum.reduceat(v, starts)) / np.maximum(counts - 1, 1)
 
     hm = mean(h)
     spread = trimmed_mean(np.abs(h - hm[rid]))
@@ -201,8 +200,9 @@ class Localizer:
         return kernels.connected_components(binary, 8, order="opencv", out=labels)[2]
 
     def rows_of_level(self, level: np.ndarray):
-        """Character rows of one pyramid level, both polarities: ``(rows, features (R, 4))``."""
-        rows, feats = [], []
+        """Character rows of one pyramid level, both polarities, as arrays: ``(boxes (M, 4), counts (R,),
+        lines (R, 4), features (R, 4))``, members row after row (see :func:`kernels.character_row_table`)."""
+        parts = []
         binary = np.empty_like(level)
         labels = np.empty(level.shape, np.int32)
         # The window must fit in the level (tiny images): the largest odd size up to the level's short side.
@@ -218,24 +218,28 @@ class Localizer:
             keep = (h >= 3) & (h <= 1.3 * self.max_char_height) & (w <= 3 * self.max_char_height)
             keep[0] = True  # row 0 is the background
             stats = stats[keep]
-            found = kernels.find_character_rows(stats, min_height=self.min_char_height,
-                                                max_height=self.max_char_height, max_angle=self.max_angle,
-                                                min_chars=3)
-            found = [r for r in found if len(r.indices) <= self.max_chars]
-            rows.extend(found)
-            feats.append(row_features(found, stats))
-        return rows, np.concatenate(feats)
+            members, counts, lines = kernels.character_row_table(
+                stats, min_height=self.min_char_height, max_height=self.max_char_height, max_angle=self.max_angle,
+                min_chars=3)
+            short = counts <= self.max_chars
+            if not short.all():
+                members, counts, lines = members[np.repeat(short, counts)], counts[short], lines[short]
+            boxes = stats[members, :4].astype(np.float64)
+            parts.append((boxes, counts, lines, row_features(boxes, stats[members, 4].astype(np.float64), counts, lines)))
+        return tuple(np.concatenate(p) for p in zip(*parts))
 
     def __call__(self, image) -> list:
         """Plate candidates of ``image`` ((H, W) gray or (H, W, 3) BGR uint8), best first."""
         gray = as_image(image, "image") if getattr(image, "ndim", 0) == 2 else kernels.to_gray(image)
-        quads, feats, members, factors = [], [], [], []
+        quads, feats, members, levels = [], [], [], []
         for level, factor in self.pyramid(gray):
-            rows, feat = self.rows_of_level(level)
-            if not rows:
+            boxes, counts, lines, feat = self.rows_of_level(level)
+            if not len(counts):
                 continue
-            ext, q = self._row_quads(rows)
+            starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+            ext, q = self._row_quads(boxes, starts, counts, lines)
             pairs = self._stacked_pairs(ext)
+            upper, lower = np.arange(len(q)), np.full(len(q), -1)
             if len(pairs):
                 i, j = pairs.T
                 # a two-row candidate spans both padded rows: top edge of the upper, bottom edge of the lower
@@ -247,27 +251,25 @@ class Localizer:
                 pf[:, 0] = feat[i, 0] + feat[j, 0]
                 q = np.concatenate([q, pq])
                 feat = np.concatenate([feat, pf])
+                upper, lower = np.concatenate([upper, i]), np.concatenate([lower, j])
             quads.append((q + 0.5) * factor - 0.5)  # level pixel centre i -> image (i + 0.5) * f - 0.5
             feats.append(feat)
-            members.extend([(r,) for r in rows] + [(rows[a], rows[b]) for a, b in pairs])
-            factors.extend([factor] * len(q))
+            members.append(np.stack([np.full(len(q), len(levels)), upper, lower], 1))
+            levels.append((boxes, starts, counts, factor))
         if not quads:
             return []
-        return self._merge(np.concatenate(quads), np.concatenate(feats), members, factors)
+        return self._merge(np.concatenate(quads), np.concatenate(feats), np.concatenate(members), levels)
 
     # ----------------------------------------------------------------------------------------------
-    def _row_quads(self, rows):
+    def _row_quads(self, boxes, starts, counts, lines):
         """Row extents ``(R, 5)`` (x0, x1, y0, y1, mean height) and padded quads ``(R, 4, 2)``, as
         :meth:`CharacterRow.quad` computes them, for all rows at once."""
-        counts = np.array([len(r.indices) for r in rows])
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        boxes = np.concatenate([r.boxes for r in rows]).astype(np.float64)
         x0 = np.minimum.reduceat(boxes[:, 0], starts)
         x1 = np.maximum.reduceat(boxes[:, 0] + boxes[:, 2], starts)
         y0 = np.minimum.reduceat(boxes[:, 1], starts)
         y1 = np.maximum.reduceat(boxes[:, 1] + boxes[:, 3], starts)
         hm = np.add.reduceat(boxes[:, 3], starts) / counts
-        ts, ti, bs, bi = np.array([(*r.top, *r.bottom) for r in rows], dtype=np.float64).T
+        ts, ti, bs, bi = lines.T
         height = np.maximum(1.0, ((bs - ts) * (x0 + x1) + 2 * (bi - ti)) / 2)
         ax = x0 - self.pad_x * height
         bx = x1 + self.pad_x * height
@@ -292,8 +294,10 @@ class Localizer:
         ok = (gap >= 0) & (gap <= 0.8 * h[:, None]) & (overlap >= 0.5 * narrower) & (ratio >= 0.4) & (ratio <= 2.5)
         return np.argwhere(ok)
 
-    def _merge(self, quads, feats, members, factors):
-        """Merge candidates found at several levels/polarities (IoU > 0.6); score by shape and votes."""
+    def _merge(self, quads, feats, members, levels):
+        """Merge candidates found at several levels/polarities (IoU > 0.6); score by shape and votes.
+        ``members[i]`` is (level, upper row, lower row or -1) of candidate i; ``levels[k]`` is (member boxes,
+        row starts, row counts, factor) of level k."""
         lo, hi = quads.min(axis=1), quads.max(axis=1)
         boxes = np.concatenate([lo, hi - lo], axis=1)
         iou = _boxes_iou_matrix(boxes)
@@ -305,8 +309,11 @@ class Localizer:
             if kept and (iou[i, kept] > 0.6).any():
                 continue
             kept.append(i)
-            chars = np.concatenate([r.boxes for r in members[i]]).astype(np.float64) * factors[i]
-            out.append(Candidate(quads[i], chars, float(score[i]), len(members[i])))
+            k, upper, lower = members[i]
+            boxes, starts, counts, factor = levels[k]
+            rows = (upper,) if lower < 0 else (upper, lower)
+            chars = np.concatenate([boxes[starts[r]:starts[r] + counts[r]] for r in rows]) * factor
+            out.append(Candidate(quads[i], chars, float(score[i]), len(rows)))
             if len(out) >= self.max_candidates:
                 break
         # Widen the best few, and any other clean row (several plates in one frame), at most 2 * widen_top.

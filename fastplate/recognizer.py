@@ -10,7 +10,9 @@ import importlib.resources
 import itertools
 import json
 import os
+import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -18,7 +20,7 @@ from . import kernels
 from .errors import DependencyError, ModelError
 from .types import Recognition
 
-__all__ = ["Recognizer", "ctc_decode"]
+__all__ = ["Recognizer", "ctc_decode", "ctc_decode_batch"]
 
 # Crops larger than this per side are refused: a plate crop is a few hundred pixels; anything bigger is a
 # whole frame passed by mistake (use recognize_quads for that) or a corrupt array.
@@ -114,45 +116,88 @@ def ctc_decode(probs, alphabet, blank, top_n=5, max_swaps=4):
     'AB'
     """
     probs = np.asarray(probs, dtype=np.float32)
-    if probs.ndim != 2 or probs.shape[1] != len(alphabet) + 1:
+    if probs.ndim != 2:
         raise ValueError(f"probs must have shape (T, {len(alphabet) + 1}), got {probs.shape}")
-    t_steps = probs.shape[0]
-    best = probs.argmax(1)
+    return ctc_decode_batch(probs[None], alphabet, blank, top_n, max_swaps)[0]
+
+
+def ctc_decode_batch(probs, alphabet, blank, top_n=5, max_swaps=4):
+    """:func:`ctc_decode` of each of the (N, T, C) probability matrices: a list of N Recognitions.
+
+    The array work runs once for the whole batch (the reader decodes every candidate of every image
+    in one call); only the few characters of each reading are handled one by one.
+    """
+    probs = np.asarray(probs, dtype=np.float32)
+    if probs.ndim != 3 or probs.shape[2] != len(alphabet) + 1:
+        raise ValueError(f"probs must have shape (N, T, {len(alphabet) + 1}), got {probs.shape}")
+    n, t_steps, n_cls = probs.shape
+    if n == 0 or t_steps == 0:
+        return [_recognition("", [], [], [], t_steps, top_n) for _ in range(n)]
+    flat = probs.reshape(n * t_steps, n_cls)
+    best = flat.argmax(1)
+    step_prob = flat[np.arange(n * t_steps), best]
     # Runs of the same class: a character is emitted once per run of a non-blank class, at the run's
-    # most probable step (the earliest on ties). Vectorized: this runs for every candidate of every image.
-    change = np.r_[True, best[1:] != best[:-1]]
+    # most probable step (the earliest on ties). Every matrix starts a new run.
+    change = np.empty(n * t_steps, bool)
+    change[0] = True
+    np.not_equal(best[1:], best[:-1], out=change[1:])
+    change[::t_steps] = True
     starts = np.flatnonzero(change)
-    ends = np.r_[starts[1:], t_steps]
-    step_prob = probs[np.arange(t_steps), best]
+    ends = np.append(starts[1:], n * t_steps)
+    ends = np.minimum(ends, (starts // t_steps + 1) * t_steps)
     order = np.lexsort((-step_prob, np.cumsum(change)))  # by run, then most probable first (stable)
     keep = best[starts] != blank
     peak = order[starts][keep]
-    chars = best[starts][keep].tolist()
-    confs = step_prob[peak].tolist()
-    centres = ((starts + ends) / 2.0)[keep].tolist()
-    peak_steps = peak.tolist()
-    text = "".join(alphabet[c] for c in chars)
-    k = len(chars)
-    char_conf = np.asarray(confs, np.float32)
-    spans = np.zeros((k, 2), np.float32)
-    if k:
-        centres = np.asarray(centres) / t_steps
-        half = (np.median(np.diff(centres)) / 2) if k > 1 else 0.5 / t_steps * 2
-        bounds = np.r_[centres[0] - half, (centres[1:] + centres[:-1]) / 2, centres[-1] + half]
-        spans[:, 0] = np.clip(bounds[:-1], 0, 1)
-        spans[:, 1] = np.clip(bounds[1:], 0, 1)
-    confidence = float(np.prod(char_conf)) if k else 0.0
+    chars = best[peak]
+    confs = step_prob[peak]
+    item = starts[keep] // t_steps
+    centres = (starts[keep] + ends[keep]) / 2.0 - item * t_steps
+    # Runner-up class of every emitted character, at its peak step (blank: the character dropped).
+    rows = flat[peak]
+    rows[np.arange(len(peak)), chars] = -1.0
+    alt = rows.argmax(1)
+    alt_prob = rows[np.arange(len(peak)), alt]
+    bounds = np.searchsorted(item, np.arange(n + 1))
+    chars, confs, centres = chars.tolist(), confs.tolist(), centres.tolist()
+    alt, alt_prob = alt.tolist(), alt_prob.tolist()
+    conf32 = step_prob[peak]
+    out = []
+    for b in range(n):
+        s, e = bounds[b], bounds[b + 1]
+        alts = []
+        if top_n > 1:
+            for i in sorted(range(e - s), key=confs[s:e].__getitem__)[:max_swaps]:
+                if alt_prob[s + i] > 0:
+                    alts.append((i, "" if alt[s + i] == blank else alphabet[alt[s + i]],
+                                 alt_prob[s + i] / max(confs[s + i], 1e-12)))
+        out.append(_recognition("".join([alphabet[c] for c in chars[s:e]]), conf32[s:e], centres[s:e], alts,
+                                t_steps, top_n))
+    return out
 
+
+def _median(values):
+    """Median of a short list (as numpy's: the mean of the middle two for an even count)."""
+    v = sorted(values)
+    m = len(v) // 2
+    return v[m] if len(v) % 2 else (v[m - 1] + v[m]) / 2
+
+
+def _recognition(text, char_conf, centres, alts, t_steps, top_n):
+    """A Recognition from one decoded path: its characters' confidences (float32), run centres (steps) and
+    runner-ups ``[(index, letter or "", probability ratio), ...]``."""
+    k = len(text)
+    char_conf = np.array(char_conf, np.float32)
+    if k:
+        c = [v / t_steps for v in centres]
+        half = _median([b - a for a, b in zip(c, c[1:])]) / 2 if k > 1 else 0.5 / t_steps * 2
+        bounds = [min(max(v, 0.0), 1.0) for v in [c[0] - half] + [(a + b) / 2 for a, b in zip(c, c[1:])] + [c[-1] + half]]
+        spans = np.array([bounds[:-1], bounds[1:]], np.float32).T.copy()
+    else:
+        spans = np.zeros((0, 2), np.float32)
+    confidence = float(np.prod(char_conf)) if k else 0.0
     # Alternatives: swap the least confident characters with their runner-ups, rank by path probability.
     candidates = [(text, confidence)]
-    if top_n > 1 and k:
-        alts = []
-        for i in np.argsort(char_conf)[:max_swaps]:
-            row = probs[peak_steps[i]].copy()
-            row[chars[i]] = -1.0
-            j = int(row.argmax())
-            if row[j] > 0:
-                alts.append((int(i), "" if j == blank else alphabet[j], float(row[j]) / max(confs[i], 1e-12)))
+    if top_n > 1 and alts:
         seen = {text}
         scored = []
         for r in range(1, len(alts) + 1):
@@ -197,14 +242,18 @@ class Recognizer:
     batch_size : int
         Crops per ONNX Runtime run.
     threads : int, optional
-        Intra-op threads of the session (default: ONNX Runtime's choice, or ``sess_options``'), also used
-        for the normalization kernel.
+        CPU threads per call (default: all cores; with your own ``sess_options``, its settings). The session
+        runs each call single-threaded and a batch is split into ``threads`` parts run at the same time:
+        ONNX Runtime's intra-op threads scale poorly on this small model (measured on 2 cores, batches of
+        8-64: 1.3-1.5x one thread, against 1.9-2x for two parts at once). Also used for the normalization
+        kernel. On a GPU provider a batch is never split.
     top_n : int
         Readings per crop in ``Recognition.candidates``.
 
     Notes
     -----
-    Thread-safe: one session per Recognizer, every call allocates its own batch buffer.
+    Thread-safe: one session per Recognizer (ONNX Runtime sessions may run concurrently), every call
+    allocates its own batch buffer.
 
     Example
     -------
@@ -233,14 +282,17 @@ class Recognizer:
         self.top_n = int(top_n)
         self.threads = None if threads is None else int(threads)
 
-        if sess_options is None:
+        own_options = sess_options is None
+        if own_options:
             sess_options = ort.SessionOptions()
             sess_options.inter_op_num_threads = 1
             sess_options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             # Idle ORT workers must not spin: between runs the cores belong to the localization threads.
             sess_options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        if self.threads is not None:
-            sess_options.intra_op_num_threads = self.threads
+        # Parts of a batch run at once (see ``threads``); each session call then runs on one thread.
+        self.workers = self.threads or ((os.cpu_count() or 1) if own_options else 1)
+        if own_options or self.threads is not None:
+            sess_options.intra_op_num_threads = 1
         requested = _choose_providers(ort, device, providers)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # ORT's own provider warnings; we report the fallback below
@@ -249,6 +301,10 @@ class Recognizer:
             except Exception as exc:
                 raise ModelError(f"cannot load recognizer model {self.model_name}: {exc}") from exc
         self.providers = self.session.get_providers()
+        if self.providers[0] != "CPUExecutionProvider":
+            self.workers = 1  # a GPU runs a whole chunk at once; splitting only adds launches
+        self._pool = None
+        self._pool_lock = threading.Lock()
         gpu_wanted = [p for p in requested if (p[0] if isinstance(p, tuple) else p) != "CPUExecutionProvider"]
         missing = [p for p in gpu_wanted if (p[0] if isinstance(p, tuple) else p) not in self.providers]
         if missing:
@@ -268,7 +324,7 @@ class Recognizer:
 
     def __repr__(self):
         return (f"Recognizer(model={self.model_name!r}, providers={self.providers}, batch_size={self.batch_size}, "
-                f"threads={self.threads})")
+                f"threads={self.threads}, workers={self.workers})")
 
     # ------------------------------------------------------------------------------------------ inputs
     def _check_crop(self, crop, name):
@@ -336,17 +392,34 @@ class Recognizer:
         return quads
 
     # ------------------------------------------------------------------------------------------- running
+    def _run_part(self, part):
+        return self.session.run([self.output_name], {self.input_name: part})[0]
+
     def _run(self, batch):
-        """Run the model over the (N, 1, h, w) batch in chunks; returns (N, T, C) probabilities."""
-        outs = [self.session.run([self.output_name], {self.input_name: batch[i:i + self.batch_size]})[0]
-                for i in range(0, len(batch), self.batch_size)]
+        """Run the model over the (N, 1, h, w) batch in chunks of at most ``batch_size``, in at least
+        ``workers`` parts run at once; returns (N, T, C) probabilities."""
+        n = len(batch)
+        parts = max(-(-n // self.batch_size), min(self.workers, n))
+        if parts == 1:
+            outs = [self._run_part(batch)]
+        else:
+            edges = [n * i // parts for i in range(parts + 1)]
+            chunks = [batch[a:b] for a, b in zip(edges, edges[1:])]
+            if self.workers > 1:
+                if self._pool is None:
+                    with self._pool_lock:
+                        if self._pool is None:
+                            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="fastplate-recognizer")
+                outs = list(self._pool.map(self._run_part, chunks))
+            else:
+                outs = [self._run_part(c) for c in chunks]
         probs = np.concatenate(outs) if len(outs) > 1 else outs[0]
         if probs.ndim != 3 or probs.shape[2] != len(self.alphabet) + 1:
             raise ModelError(f"{self.model_name}: output shape {probs.shape}, expected (N, T, {len(self.alphabet) + 1})")
         return probs
 
     def _decode(self, probs):
-        return [ctc_decode(p, self.alphabet, self.blank, self.top_n) for p in probs]
+        return ctc_decode_batch(probs, self.alphabet, self.blank, self.top_n)
 
     def _empty_batch(self, n):
         return np.empty((n, 1, *self.input_size), np.float32)

@@ -125,3 +125,16 @@ def test_custom_format_file(tmp_path):
 
 def test_fold_o0():
     assert fold_o0("RKO99AN") == "RK099AN"
+
+
+def test_remembered_readings_follow_region_and_confidences():
+    """apply() remembers outcomes; other character confidences or another region still change them."""
+    f = PlateFormats("eu")
+    for _ in range(2):  # the second round is answered from memory
+        assert f.apply("RK7S5AJ", [0.99] * 7) == FormatMatch("RK7S5AJ", "", False, 0)  # sure 'S': not fixed
+        assert f.apply("RK7S5AJ", [0.5] * 7) == FormatMatch("RK755AJ", "pl", True, 1)
+        assert f.apply("AB123CD").region == "pl"
+    f.set_region("it")
+    assert f.apply("AB123CD").region == "it"
+    f.set_region(None)
+    assert f.apply("AB123CD").region == "pl"

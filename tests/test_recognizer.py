@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from fastplate.errors import DependencyError, ModelError
-from fastplate.recognizer import Recognizer, ctc_decode
+from fastplate.recognizer import Recognizer, ctc_decode, ctc_decode_batch
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 BLANK = 36
@@ -81,6 +81,34 @@ def test_decode_alternative_can_drop_a_doubtful_character():
 def test_decode_rejects_wrong_class_count():
     with pytest.raises(ValueError, match="probs must have shape"):
         ctc_decode(np.zeros((32, 10), np.float32), ALPHABET, BLANK)
+
+
+@pytest.mark.parametrize("top_n", [1, 5, 10])
+def test_batch_decode_equals_one_by_one(top_n):
+    """The batched decoder (one array pass for all candidates) gives each matrix what ctc_decode gives it."""
+    rng = np.random.default_rng(top_n)
+    probs = rng.random((40, 32, 37)).astype(np.float32) ** 8  # peaked, with runner-ups and ties to blank
+    probs /= probs.sum(2, keepdims=True)
+    probs[3] = probs_for("-" * 32)  # nothing read
+    probs[4] = 1 / 37  # every class tied at every step
+    probs[5] = probs_for("AA-BB-CC--1-2-3" + "-" * 17)
+    batch = ctc_decode_batch(probs, ALPHABET, BLANK, top_n)
+    assert len(batch) == len(probs)
+    for p, b in zip(probs, batch):
+        one = ctc_decode(p, ALPHABET, BLANK, top_n)
+        assert (b.text, b.confidence, b.candidates) == (one.text, one.confidence, one.candidates)
+        np.testing.assert_array_equal(b.char_confidences, one.char_confidences)
+        np.testing.assert_array_equal(b.char_spans, one.char_spans)
+        assert len(b.candidates) <= top_n and b.candidates[0] == (b.text, b.confidence)
+    assert batch[3].text == "" and batch[5].text == "ABC123"
+
+
+def test_batch_decode_of_nothing_and_bad_shapes():
+    assert ctc_decode_batch(np.zeros((0, 32, 37), np.float32), ALPHABET, BLANK) == []
+    with pytest.raises(ValueError, match="probs must have shape"):
+        ctc_decode_batch(np.zeros((2, 32, 10), np.float32), ALPHABET, BLANK)
+    with pytest.raises(ValueError, match="probs must have shape"):
+        ctc_decode_batch(np.zeros((32, 37), np.float32), ALPHABET, BLANK)
 
 
 # -------------------------------------------------------------------------------------------- the model
@@ -156,6 +184,18 @@ def test_quads_equal_crops(rec, crops):
     per_image = rec.recognize_quads_batch([(scene, [quad]), (crop, np.zeros((0, 4, 2))), (scene, [quad, quad])])
     assert [len(r) for r in per_image] == [1, 0, 2]
     same(per_image[2][1], two[1])
+
+
+def test_batch_split_across_threads_reads_the_same(rec, crops):
+    """threads=3 runs a batch as three parts at once; the readings match the one-thread session's."""
+    rec3 = Recognizer(threads=3, batch_size=4)
+    assert rec3.workers == 3
+    many = crops * 3  # 18 crops: 5 parts of at most 4 (batch_size) on 3 workers
+    one, three = rec.recognize(many), rec3.recognize(many)
+    assert [r.text for r in one] == [r.text for r in three]
+    np.testing.assert_allclose([r.confidence for r in one], [r.confidence for r in three], rtol=1e-4, atol=1e-6)
+    batch = np.random.default_rng(0).random((7, 1, *rec.input_size), dtype=np.float32)
+    np.testing.assert_allclose(rec3.predict_probs(batch), rec.predict_probs(batch), rtol=1e-4, atol=1e-6)
 
 
 def test_thread_safe(rec, crops):

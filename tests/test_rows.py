@@ -278,6 +278,27 @@ def test_native_equals_numba_on_photos(photos):
         np.testing.assert_array_equal(lines_a, lines_b)
 
 
+def test_row_table_is_find_character_rows_as_arrays(photos):
+    """character_row_table (the localizer's form) lists the same rows, members and lines, in the same order."""
+    for photo in photos:
+        for mode in (cv2.THRESH_BINARY, cv2.THRESH_BINARY_INV):
+            binary = cv2.adaptiveThreshold(photo, 255, cv2.ADAPTIVE_THRESH_MEAN_C, mode, 15, 5)
+            stats = cv2.connectedComponentsWithStats(binary, connectivity=8, ltype=cv2.CV_32S)[2]
+            for min_chars in (1, 3, 6):
+                rows = kernels.find_character_rows(stats, min_height=9, max_height=36, min_chars=min_chars)
+                members, counts, lines = kernels.character_row_table(stats, min_height=9, max_height=36,
+                                                                     min_chars=min_chars)
+                assert counts.tolist() == [len(r.indices) for r in rows]
+                assert (counts >= min_chars).all()
+                np.testing.assert_array_equal(members, np.concatenate([r.indices for r in rows] or [[]]))
+                np.testing.assert_array_equal(lines, np.array([(*r.top, *r.bottom) for r in rows]).reshape(-1, 4))
+
+
+def test_row_table_of_no_components_is_empty():
+    members, counts, lines = kernels.character_row_table(np.zeros((1, 5), np.int32))
+    assert members.shape == (0,) and counts.shape == (0,) and lines.shape == (0, 4)
+
+
 # -------------------------------------------------------------------------------------------- bad input
 def test_stats_dtype_is_a_type_error(backend):
     with pytest.raises(TypeError, match="stats must have dtype int32"):
