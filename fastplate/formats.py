@@ -123,6 +123,8 @@ class PlateFormats:
         self.fix_below = float(settings.get("fix_below", 1.01)) if self.country else -1.0
         self.prefer_template_within = float(settings.get("prefer_template_within", 0.3))
         self.require_template = bool(settings.get("require_template", False))
+        # The confidence a reading that fits no pattern needs to be reported (see fastplate.Reader).
+        self.min_confidence_unmatched = float(settings.get("min_confidence_unmatched", 0.95))
         chosen = [self.country] if self.country else list(known)
         self.regions = {}  # region -> {length: [allowed-set lists]}
         for c in chosen:

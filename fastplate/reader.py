@@ -82,9 +82,10 @@ class Reader:
         Readings less sure than this (0-1) are not reported. Confidences are per character: the geometric
         mean of the character probabilities (the n-th root of the recognizer's string score), so long
         and short plates compare fairly; ``Plate.confidence`` and ``Plate.candidates`` use this scale.
-    min_confidence_unmatched : float
+    min_confidence_unmatched : float, optional
         The confidence a reading that fits no plate pattern of ``country`` needs (vanity plates, and also
-        shop signs and car badges): stricter than ``min_confidence``.
+        shop signs and car badges): stricter than ``min_confidence``. Default: the country's setting in
+        ``fastplate/data/formats.json`` (0.9 for "us", where vanity plates are common; else 0.95).
     min_length, max_length : int
         Plausible numbers of characters.
     region : str, optional
@@ -117,7 +118,7 @@ class Reader:
 
     def __init__(self, country=None, *, recognizer=None, device="auto", top_n=10, min_confidence=0.85, min_length=4,
                  max_length=10, region=None, threads=None, localizer=None, recognizer_threads=None,
-                 prefer_extended=True, extend_margin=0.1, min_confidence_unmatched=0.95,
+                 prefer_extended=True, extend_margin=0.1, min_confidence_unmatched=None,
                  refine_heights=(0.8, 1.2), refine_range=(0.5, 0.95)):
         if country is not None and not isinstance(country, str):
             raise TypeError(f"country must be a str or None, got {type(country).__name__}")
@@ -130,6 +131,8 @@ class Reader:
                 or not 0 <= min_confidence <= 1:
             raise ValueError(f"min_confidence must be a number in [0, 1], got {min_confidence!r}")
         self.min_confidence = float(min_confidence)
+        if min_confidence_unmatched is None:
+            min_confidence_unmatched = self.formats.min_confidence_unmatched
         if isinstance(min_confidence_unmatched, bool) or not isinstance(min_confidence_unmatched, (int, float)) \
                 or not 0 <= min_confidence_unmatched <= 1:
             raise ValueError(f"min_confidence_unmatched must be a number in [0, 1], got {min_confidence_unmatched!r}")

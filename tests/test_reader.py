@@ -377,3 +377,14 @@ def test_scale_height_keeps_the_middle_line():
         Reader(recognizer=FakeRecognizer([]), refine_heights=(0.0,))
     with pytest.raises(ValueError, match="refine_range"):
         Reader(recognizer=FakeRecognizer([]), refine_range=(0.9, 0.5))
+
+
+def test_unmatched_confidence_comes_from_the_country_setting():
+    from fastplate.formats import load_formats
+
+    settings = load_formats()["settings"]
+    us = Reader("us", recognizer=FakeRecognizer([]))
+    assert us.min_confidence_unmatched == settings["us"]["min_confidence_unmatched"] < 0.95
+    assert Reader("eu", recognizer=FakeRecognizer([])).min_confidence_unmatched == 0.95
+    assert Reader(None, recognizer=FakeRecognizer([])).min_confidence_unmatched == 0.95
+    assert Reader("us", recognizer=FakeRecognizer([]), min_confidence_unmatched=0.97).min_confidence_unmatched == 0.97
