@@ -21,8 +21,59 @@
 
 #include "common.hpp"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace {
 
+struct Runs {
+    std::vector<int32_t> start, end;  // [start, end) of each run, rows in order
+    std::vector<int32_t> row_begin;   // runs of row y are row_begin[y] .. row_begin[y + 1] - 1
+};
+
+// Append the runs of non-zero pixels of one row.
+#if defined(__SSE2__)
+// 64 pixels at a time: a bit mask of the non-zero pixels, whose 0->1 and 1->0 edges are the run starts and
+// ends, taken in order with count-trailing-zeros. Binarized photos have short runs (3-4 px in textured
+// areas), where a pixel-by-pixel scan would branch on every pixel.
+inline uint64_t nonzero_mask64(const uint8_t* p) {
+    const __m128i zero = _mm_setzero_si128();
+    uint64_t m = 0;
+    for (int k = 0; k < 4; ++k) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+        m |= uint64_t(uint32_t(_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero))) ^ 0xFFFFu) << (16 * k);
+    }
+    return m;
+}
+
+inline void find_runs(const uint8_t* row, int w, Runs& runs) {
+    uint64_t carry = 0;  // 1 when the pixel before the block is non-zero
+    int x = 0;
+    for (; x + 64 <= w; x += 64) {
+        const uint64_t m = nonzero_mask64(row + x);
+        if (m == (carry ? ~uint64_t(0) : 0)) continue;  // no edge in this block
+        const uint64_t before = (m << 1) | carry;
+        uint64_t starts = m & ~before, ends = ~m & before;
+        while (starts) {
+            runs.start.push_back(x + __builtin_ctzll(starts));
+            starts &= starts - 1;
+        }
+        while (ends) {
+            runs.end.push_back(x + __builtin_ctzll(ends));
+            ends &= ends - 1;
+        }
+        carry = m >> 63;
+    }
+    for (; x < w; ++x) {
+        const uint64_t on = row[x] != 0;
+        if (on && !carry) runs.start.push_back(x);
+        if (!on && carry) runs.end.push_back(x);
+        carry = on;
+    }
+    if (carry) runs.end.push_back(w);
+}
+#else
 inline uint64_t load8(const uint8_t* p) {
     uint64_t v;
     std::memcpy(&v, p, 8);
@@ -34,12 +85,7 @@ inline bool has_zero_byte(uint64_t v) {
     return ((v - 0x0101010101010101ULL) & ~v & 0x8080808080808080ULL) != 0;
 }
 
-struct Runs {
-    std::vector<int32_t> start, end;  // [start, end) of each run, rows in order
-    std::vector<int32_t> row_begin;   // runs of row y are row_begin[y] .. row_begin[y + 1] - 1
-};
-
-// Append the runs of non-zero pixels of one row; word-at-a-time skips over long uniform stretches.
+// Word-at-a-time skips over long uniform stretches.
 inline void find_runs(const uint8_t* row, int w, Runs& runs) {
     int x = 0;
     while (x < w) {
@@ -53,6 +99,7 @@ inline void find_runs(const uint8_t* row, int w, Runs& runs) {
         runs.end.push_back(x);
     }
 }
+#endif
 
 // Union by smaller index keeps parent[i] <= i, so the root of a set is its first run in raster order
 // and a single forward pass flattens the forest.
