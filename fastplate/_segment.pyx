@@ -495,3 +495,120 @@ def find_character_rows(const int[:, ::1] stats, long long min_height, long long
                            lines_view, keys, cand, best_right, best_left, cost_right, cost_left, members,
                            row_start_view, xs, tops, bottoms, order, centre2, pieces, group)
     return row_of, lines[:n_rows].copy()
+
+
+# ------------------------------------------------------------------------------------------ row geometry
+cdef void row_shape(const int[:, ::1] stats, const i64* members, i64 lo, i64 hi, const double* line, double pad_x,
+                    double pad_y, double* feat, double* ext, double* quad) noexcept nogil:
+    """Features, extent and padded quad of one row: the same operations, in the same order, as
+    fastplate.localize.row_features and Localizer._row_quads (NumPy), so both give identical numbers."""
+    cdef i64 t, k, count = hi - lo
+    cdef double x, y, w, h, cx, v, hsum = 0, hm, dev_sum = 0, dev_max = -INFINITY, off_sum = 0, off_max = -INFINITY
+    cdef double fill_sum = 0, x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY, height, ax, bx, dy
+    for t in range(lo, hi):
+        k = members[t]
+        hsum += stats[k, 3]
+    hm = hsum / count
+    for t in range(lo, hi):
+        k = members[t]
+        x = stats[k, 0]
+        y = stats[k, 1]
+        w = stats[k, 2]
+        h = stats[k, 3]
+        v = fabs(h - hm)
+        dev_sum += v
+        dev_max = dmax(dev_max, v)
+        cx = x + w / 2
+        v = fabs(y - (line[0] * cx + line[1])) + fabs(y + h - (line[2] * cx + line[3]))
+        off_sum += v
+        off_max = dmax(off_max, v)
+        fill_sum += stats[k, 4] / dmax(w * h, 1.0)
+        x0 = x if x < x0 else x0
+        x1 = x + w if x + w > x1 else x1
+        y0 = y if y < y0 else y0
+        y1 = y + h if y + h > y1 else y1
+    feat[0] = count
+    feat[1] = (dev_sum - dev_max) / (count - 1 if count > 1 else 1) / hm
+    feat[2] = (off_sum - off_max) / (count - 1 if count > 1 else 1) / hm
+    feat[3] = fill_sum / count
+    ext[0] = x0
+    ext[1] = x1
+    ext[2] = y0
+    ext[3] = y1
+    ext[4] = hm
+    height = dmax(1.0, ((line[2] - line[0]) * (x0 + x1) + 2 * (line[3] - line[1])) / 2)
+    ax = x0 - pad_x * height
+    bx = x1 + pad_x * height
+    dy = pad_y * height
+    quad[0] = ax
+    quad[1] = line[0] * ax + line[1] - dy
+    quad[2] = bx
+    quad[3] = line[0] * bx + line[1] - dy
+    quad[4] = bx
+    quad[5] = line[2] * bx + line[3] + dy
+    quad[6] = ax
+    quad[7] = line[2] * ax + line[3] + dy
+
+
+def row_geometry(const int[:, ::1] stats, const int[::1] row_of, const double[:, ::1] lines, long long min_chars,
+                 long long max_chars, double pad_x, double pad_y):
+    """The rows of ``find_character_rows``' output with ``min_chars..max_chars`` members, as the localizer
+    uses them: ``(members (M,), counts (R,), lines (R, 4), features (R, 4), extents (R, 5), quads (R, 4, 2))``.
+
+    Rows longest first (ties in row order), members left to right (ties by label), as
+    ``kernels.character_row_table`` orders them; features as ``localize.row_features``; extents (x0, x1,
+    y0, y1, mean height) and quads (padded by ``pad_x``, ``pad_y`` row heights) as ``Localizer._row_quads``.
+    Trusts its arguments (the localizer passes the kernel's own output).
+    """
+    cdef i64 n = stats.shape[0], n_rows = lines.shape[0], k, r, t, i, j, kept = 0, m = 0, key, label, c
+    counts_all = np.zeros(n_rows + 1, np.int64)
+    rank = np.empty(n_rows + 1, np.int64)
+    position = np.full(n_rows + 1, -1, np.int64)
+    cdef i64[::1] cnt = counts_all, rk = rank, pos = position
+    for k in range(n):
+        if row_of[k] >= 0:
+            cnt[row_of[k]] += 1
+    # rows longest first; a stable insertion sort keeps equal rows in the kernel's order
+    for r in range(n_rows):
+        if cnt[r] < min_chars or cnt[r] > max_chars:
+            continue
+        i = kept
+        while i > 0 and cnt[rk[i - 1]] < cnt[r]:
+            rk[i] = rk[i - 1]
+            i -= 1
+        rk[i] = r
+        kept += 1
+    starts = np.zeros(kept + 1, np.int64)
+    cdef i64[::1] st = starts
+    for i in range(kept):
+        pos[rk[i]] = i
+        st[i + 1] = st[i] + cnt[rk[i]]
+    m = st[kept]
+    members = np.empty(m, np.int64)
+    fill = starts[:kept].copy()
+    out_lines = np.empty((kept, 4), np.float64)
+    feats = np.empty((kept, 4), np.float64)
+    exts = np.empty((kept, 5), np.float64)
+    quads = np.empty((kept, 4, 2), np.float64)
+    cdef i64[::1] mem = members, fl = fill
+    cdef double[:, ::1] ol = out_lines, fe = feats, ex = exts
+    cdef double[:, :, ::1] qu = quads
+    with nogil:
+        for k in range(n):  # labels ascending, so each row's slice starts in label order
+            if row_of[k] >= 0 and pos[row_of[k]] >= 0:
+                i = pos[row_of[k]]
+                mem[fl[i]] = k
+                fl[i] += 1
+        for i in range(kept):
+            for j in range(st[i] + 1, st[i + 1]):  # stable insertion sort by box x
+                label = mem[j]
+                key = stats[label, 0]
+                t = j
+                while t > st[i] and stats[mem[t - 1], 0] > key:
+                    mem[t] = mem[t - 1]
+                    t -= 1
+                mem[t] = label
+            for c in range(4):
+                ol[i, c] = lines[rk[i], c]
+            row_shape(stats, &mem[0], st[i], st[i + 1], &ol[i, 0], pad_x, pad_y, &fe[i, 0], &ex[i, 0], &qu[i, 0, 0])
+    return members, np.diff(starts), out_lines, feats, exts, quads

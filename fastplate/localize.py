@@ -15,6 +15,11 @@ import numpy as np
 from . import kernels
 from ._validate import as_image
 
+try:  # the compiled row geometry (one call per threshold instead of some 30 small NumPy calls)
+    from ._segment import row_geometry as _row_geometry
+except ImportError:  # pragma: no cover - without the compiled extensions (the Numba backend)
+    _row_geometry = None
+
 __all__ = ["Candidate", "Localizer", "localize", "quad_box", "box_iou"]
 
 
@@ -174,6 +179,7 @@ class Localizer:
         self.widen_by = float(widen_by)
         self.max_chars = int(max_chars)
         self.max_angle = float(max_angle)
+        self.compiled_rows = True  # False: the NumPy row geometry even where the compiled one is built
 
     # ----------------------------------------------------------------------------------------------
     def pyramid(self, gray: np.ndarray) -> list:
@@ -201,7 +207,8 @@ class Localizer:
 
     def rows_of_level(self, level: np.ndarray):
         """Character rows of one pyramid level, both polarities, as arrays: ``(boxes (M, 4), counts (R,),
-        lines (R, 4), features (R, 4))``, members row after row (see :func:`kernels.character_row_table`)."""
+        lines (R, 4), features (R, 4), extents (R, 5), quads (R, 4, 2))``, members row after row (see
+        :func:`kernels.character_row_table`, :func:`row_features` and :meth:`_row_quads`)."""
         parts = []
         binary = np.empty_like(level)
         labels = np.empty(level.shape, np.int32)
@@ -217,27 +224,40 @@ class Localizer:
             h, w = stats[:, 3], stats[:, 2]
             keep = (h >= 3) & (h <= 1.3 * self.max_char_height) & (w <= 3 * self.max_char_height)
             keep[0] = True  # row 0 is the background
-            stats = stats[keep]
-            members, counts, lines = kernels.character_row_table(
-                stats, min_height=self.min_char_height, max_height=self.max_char_height, max_angle=self.max_angle,
-                min_chars=3)
-            short = counts <= self.max_chars
-            if not short.all():
-                members, counts, lines = members[np.repeat(short, counts)], counts[short], lines[short]
-            boxes = stats[members, :4].astype(np.float64)
-            parts.append((boxes, counts, lines, row_features(boxes, stats[members, 4].astype(np.float64), counts, lines)))
+            parts.append(self._rows(stats[keep]))
         return tuple(np.concatenate(p) for p in zip(*parts))
+
+    def _rows(self, stats):
+        """Rows of 3..max_chars members among ``stats``, with their features, extents and padded quads."""
+        if self.compiled_rows and _row_geometry is not None and kernels._impl.name == "native" and len(stats) > 1:
+            row_of, lines = kernels._impl.find_character_rows(stats, self.min_char_height, self.max_char_height,
+                                                              1.5, 1.2, self.max_angle)
+            members, counts, lines, feats, ext, quads = _row_geometry(stats, row_of, lines, 3, self.max_chars,
+                                                                      self.pad_x, self.pad_y)
+            return stats[members, :4].astype(np.float64), counts, lines, feats, ext, quads
+        # The same in NumPy (the Numba backend, and the reference the compiled path is tested against).
+        members, counts, lines = kernels.character_row_table(
+            stats, min_height=self.min_char_height, max_height=self.max_char_height, max_angle=self.max_angle,
+            min_chars=3)
+        short = counts <= self.max_chars
+        if not short.all():
+            members, counts, lines = members[np.repeat(short, counts)], counts[short], lines[short]
+        boxes = stats[members, :4].astype(np.float64)
+        feats = row_features(boxes, stats[members, 4].astype(np.float64), counts, lines)
+        if not len(counts):
+            return boxes, counts, lines, feats, np.zeros((0, 5)), np.zeros((0, 4, 2))
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        return (boxes, counts, lines, feats, *self._row_quads(boxes, starts, counts, lines))
 
     def __call__(self, image) -> list:
         """Plate candidates of ``image`` ((H, W) gray or (H, W, 3) BGR uint8), best first."""
         gray = as_image(image, "image") if getattr(image, "ndim", 0) == 2 else kernels.to_gray(image)
         quads, feats, members, levels = [], [], [], []
         for level, factor in self.pyramid(gray):
-            boxes, counts, lines, feat = self.rows_of_level(level)
+            boxes, counts, lines, feat, ext, q = self.rows_of_level(level)
             if not len(counts):
                 continue
             starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-            ext, q = self._row_quads(boxes, starts, counts, lines)
             pairs = self._stacked_pairs(ext)
             upper, lower = np.arange(len(q)), np.full(len(q), -1)
             if len(pairs):
