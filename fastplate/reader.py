@@ -104,6 +104,10 @@ class Reader:
         top-1 77.5 -> 79.7%, about 2 ms more per 1280x720 frame. ``()`` turns it off.
     refine_range : (float, float)
         Per-character confidences ``[low, high)`` of readings worth refining.
+    grow_extended : bool
+        A widened candidate that reads more characters than its row is widened once more and read again
+        in the second recognizer call (a row that lost one character at an end often lost two); the longer
+        reading is kept unless it is ``extend_margin`` less sure.
     prefer_extended, extend_margin : bool, float
         When a widened candidate (see :class:`fastplate.localize.Localizer`) reads its row's text plus
         characters at the ends, keep the longer reading unless it is ``extend_margin`` less sure: the row's
@@ -119,7 +123,7 @@ class Reader:
     def __init__(self, country=None, *, recognizer=None, device="auto", top_n=10, min_confidence=0.85, min_length=4,
                  max_length=10, region=None, threads=None, localizer=None, recognizer_threads=None,
                  prefer_extended=True, extend_margin=0.1, min_confidence_unmatched=None,
-                 refine_heights=(0.8, 1.2), refine_range=(0.5, 0.95)):
+                 refine_heights=(0.8, 1.2), refine_range=(0.5, 0.95), grow_extended=True):
         if country is not None and not isinstance(country, str):
             raise TypeError(f"country must be a str or None, got {type(country).__name__}")
         self.country = country.lower() if country else None
@@ -151,6 +155,7 @@ class Reader:
         if len(self.refine_range) != 2 or not self.refine_range[0] < self.refine_range[1]:
             raise ValueError(f"refine_range must be (low, high) with low < high, got {refine_range!r}")
         self.prefer_extended = bool(prefer_extended)
+        self.grow_extended = bool(grow_extended)
         self.extend_margin = float(extend_margin)
         if localizer is None:
             pad_x, pad_y = PADDING.get(self.country, PADDING[None])
@@ -267,27 +272,43 @@ class Reader:
 
         A small plate's row gives a crop whose height is a guess (state names, frames and bumpers above and
         below); a reading that is plausible but unsure (per character in ``refine_range``) often gets sure
-        in a crop of another height. All such crops of all images go to the recognizer in one more call.
+        in a crop of another height. A widened candidate that read more than its row is grown once more
+        (``grow_extended``). All such crops of all images go to the recognizer in one more call.
         """
-        if not self.refine_heights:
-            return
         lo, hi = self.refine_range
-        quads, where = [[] for _ in grays], []
+        quads, where, grown = [[] for _ in grays], [], []
         for i, (cs, rs) in enumerate(zip(cands, readings)):
+            h, w = grays[i].shape
+            if self.grow_extended:
+                for k, (cand, rec) in enumerate(zip(cs, rs)):
+                    # Widening showed more characters than the row: there may be more still beyond.
+                    if cand.widened and 0 <= cand.source < len(rs) and len(rec.text) > len(rs[cand.source].text) \
+                            and len(rec.text) < self.max_length and hasattr(self.localizer, "_widened"):
+                        quad = self.localizer._widened(cand, cand.source).quad
+                        if quad.min() >= -1 and (quad[:, 0] <= w).all() and (quad[:, 1] <= h).all():
+                            grown.append((i, k, len(quads[i])))
+                            quads[i].append(quad)
+            if not self.refine_heights:
+                continue
             for k, (cand, rec) in enumerate(zip(cs, rs)):
                 if cand.widened or not self.min_length <= len(rec.text) <= self.max_length \
                         or not lo <= _per_char(rec.confidence, len(rec.text)) < hi:
                     continue
-                h, w = grays[i].shape
                 for scale in self.refine_heights:
                     quad = _scale_height(cand.quad, scale)
                     if quad.min() < -1 or (quad[:, 0] > w).any() or (quad[:, 1] > h).any():
                         continue  # a crop past the frame's edge reads padding, not more of the plate
                     where.append((i, k, len(quads[i])))
                     quads[i].append(quad)
-        if not where:
+        if not where and not grown:
             return
         again = self._recognize(grays, quads)
+        for i, k, j in grown:
+            rec, old = again[i][j], readings[i][k]
+            if len(rec.text) > len(old.text) and len(rec.text) <= self.max_length and \
+                    _per_char(rec.confidence, len(rec.text)) >= _per_char(old.confidence, len(old.text)) - self.extend_margin:
+                readings[i][k] = rec
+                cands[i][k] = dataclasses.replace(cands[i][k], quad=quads[i][j])
         for i, k, j in where:
             rec = again[i][j]
             if _per_char(rec.confidence, len(rec.text)) > _per_char(readings[i][k].confidence, len(readings[i][k].text)):

@@ -411,3 +411,41 @@ def test_unmatched_confidence_comes_from_the_country_setting():
     assert Reader("eu", recognizer=FakeRecognizer([])).min_confidence_unmatched == 0.95
     assert Reader(None, recognizer=FakeRecognizer([])).min_confidence_unmatched == 0.95
     assert Reader("us", recognizer=FakeRecognizer([]), min_confidence_unmatched=0.97).min_confidence_unmatched == 0.97
+
+
+class _CentresRecognizer:
+    """Reads the characters of "ABC1234" (20 px apart, centres at x = 110..230) whose centre x lies inside a
+    quad's box: a crop that cuts the plate reads only part of it."""
+
+    def recognize_quads_batch(self, jobs):
+        out = []
+        for _, quads in jobs:
+            reads = []
+            for q in quads:
+                x0, _, w, _ = quad_box(q)
+                text = "".join(ch for i, ch in enumerate("ABC1234") if x0 <= 110 + 20 * i <= x0 + w)
+                reads.append(recognition(text, 0.97))
+            out.append(reads)
+        return out
+
+
+@pytest.mark.parametrize("grow", [True, False])
+def test_widened_reading_that_grew_is_grown_once_more(grow):
+    from fastplate.localize import Candidate
+
+    loc = Localizer(widen_by=1.0)
+    boxes = np.array([[140 + 20 * i, 90, 14, 20] for i in range(4)], np.float64)  # the row saw "C123"
+    row = Candidate(np.array([[135.0, 85], [215, 85], [215, 115], [135, 115]]), boxes, 1.0)
+    cands = [row, loc._widened(row, 0)]
+    reader = Reader("us", recognizer=_CentresRecognizer(), localizer=loc, grow_extended=grow, refine_heights=())
+    gray = np.zeros((200, 400), np.uint8)
+    reads = reader._recognize([gray], [[c.quad for c in cands]])
+    assert [r.text for r in reads[0]] == ["C123", "BC1234"]
+    cands, reads = [cands], [reads[0]]
+    reader._refine([gray], cands, reads)
+    if grow:
+        assert reads[0][1].text == "ABC1234"  # read again in a crop grown by one more character height
+        assert quad_box(cands[0][1].quad)[2] > quad_box(loc._widened(row, 0).quad)[2]
+    else:
+        assert reads[0][1].text == "BC1234"
+    assert reads[0][0].text == "C123"  # the row's own reading is left alone
