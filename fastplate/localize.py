@@ -146,7 +146,10 @@ class Localizer:
         Padding around a character row, in row heights, so the quad covers the plate as the recognizer
         expects it (plate edges included).
     max_candidates : int
-        Candidates kept per image, best scored first.
+        Candidates kept per image, best scored first. Busy frames (signs, windows, foliage) hold many
+        plate-like rows that outscore a small plate; measured on the parking stand-in's train split
+        (``tools/parking_set.py``): 12 -> 20 raised top-1 from 79.9 to 80.9% for about 2 ms more per
+        1280x720 frame.
     max_chars : int
         Longer rows are text, not plates.
     max_angle : float
@@ -163,7 +166,7 @@ class Localizer:
     """
 
     def __init__(self, *, max_side=1920, min_char_height=8, max_char_height=36, min_level_side=96, block_size=(11, 7),
-                 contrast=8.0, pad_x=0.5, pad_y=0.3, max_candidates=12, max_chars=12, widen_top=2, widen_by=0.7,
+                 contrast=8.0, pad_x=0.5, pad_y=0.3, max_candidates=20, max_chars=12, widen_top=2, widen_by=0.7,
                  max_angle=20.0):
         self.max_side = int(max_side)
         self.min_char_height = int(min_char_height)
