@@ -1,7 +1,9 @@
 """Recognizer throughput: fastplate (float32 and int8) vs fast-plate-ocr's cct-xs-v1-global, one process.
 
 Run: ``pytest benchmarks/bench_recognizer.py`` (``--benchmark-disable`` for a quick smoke run).
-Each group is one batch size and one ONNX Runtime intra-op thread count; it holds the model run of the
+Each group is one batch size and one thread count (the peer: ONNX Runtime intra-op threads, its own way;
+fastplate: ``Recognizer(threads=N)``, which runs a batch as N parts at once on single-threaded session
+calls); it holds the model run of the
 fastplate float32 and int8 models and of the peer on a prepared batch (the peer's uint8 (N, 64, 128, 3)
 RGB, ours the normalized float32 (N, 1, 32, 128)). One more group times the whole ``recognize`` call on 32
 crops of different sizes (normalization + model + CTC decoding) against the peer's resize + run + argmax.
