@@ -303,7 +303,7 @@ class Recognizer:
         self.providers = self.session.get_providers()
         if self.providers[0] != "CPUExecutionProvider":
             self.workers = 1  # a GPU runs a whole chunk at once; splitting only adds launches
-        self._pool = None
+        self._pool, self._pool_pid = None, None
         self._pool_lock = threading.Lock()
         gpu_wanted = [p for p in requested if (p[0] if isinstance(p, tuple) else p) != "CPUExecutionProvider"]
         missing = [p for p in gpu_wanted if (p[0] if isinstance(p, tuple) else p) not in self.providers]
@@ -392,6 +392,19 @@ class Recognizer:
         return quads
 
     # ------------------------------------------------------------------------------------------- running
+    def _executor(self):
+        """The thread pool for batch parts, made on first use, and again in a forked child process (the
+        parent's worker threads do not exist there, and a pool that waits for them would hang)."""
+        pid = os.getpid()
+        if self._pool_pid != pid:
+            if self._pool_pid is not None:  # forked: forget the parent's pool and its (maybe held) lock
+                self._pool, self._pool_lock = None, threading.Lock()
+            with self._pool_lock:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="fastplate-recognizer")
+                    self._pool_pid = pid
+        return self._pool
+
     def _run_part(self, part):
         return self.session.run([self.output_name], {self.input_name: part})[0]
 
@@ -406,11 +419,7 @@ class Recognizer:
             edges = [n * i // parts for i in range(parts + 1)]
             chunks = [batch[a:b] for a, b in zip(edges, edges[1:])]
             if self.workers > 1:
-                if self._pool is None:
-                    with self._pool_lock:
-                        if self._pool is None:
-                            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="fastplate-recognizer")
-                outs = list(self._pool.map(self._run_part, chunks))
+                outs = list(self._executor().map(self._run_part, chunks))
             else:
                 outs = [self._run_part(c) for c in chunks]
         probs = np.concatenate(outs) if len(outs) > 1 else outs[0]

@@ -326,3 +326,28 @@ def test_reads_rendered_plates(rec):
     images = [synth.render_plate(t, rng, s)[0] for t, s in zip(texts, styles)]
     read = [r.text for r in rec.recognize(images)]
     assert sum(r == t for r, t in zip(read, texts)) >= 3, read
+
+
+_FORK_RECOGNIZER = None
+
+
+def _read_in_child(batch):
+    return [r.text for r in _FORK_RECOGNIZER.recognize(batch)]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork start method")
+def test_forked_child_reads_with_the_parents_recognizer():
+    """A Recognizer made (and used, so its thread pool exists) before a fork still works in the child:
+    archive jobs often build one reader, then fork workers. Without care the child would wait forever
+    for the parent's pool threads."""
+    import multiprocessing
+
+    global _FORK_RECOGNIZER
+    try:
+        _FORK_RECOGNIZER = Recognizer(threads=2)
+    except ModelError as exc:  # pragma: no cover
+        pytest.skip(f"shipped model missing: {exc}")
+    batch = np.full((6, 40, 120), 255, np.uint8)
+    expected = _read_in_child(batch)  # the parent's pool now has worker threads
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply_async(_read_in_child, (batch,)).get(timeout=120) == expected
