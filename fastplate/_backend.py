@@ -20,7 +20,7 @@ from types import SimpleNamespace
 from .errors import DependencyError
 
 KERNEL_NAMES = ("to_gray", "adaptive_threshold", "connected_components", "warp_batch", "quad_matrices",
-                "find_character_rows")
+                "find_character_rows", "row_geometry")
 
 
 def _load_native():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -25,6 +25,7 @@ __all__ = [
     "connected_components",
     "find_character_rows",
     "character_row_table",
+    "RowTable",
     "segment_characters",
     "normalize_batch",
     "quad_to_rect_matrices",
@@ -253,7 +254,7 @@ def find_character_rows(stats, *, min_height=8, max_height=None, max_height_rati
     stats = _check_stats(stats)
     members, counts, lines = character_row_table(stats, min_height=min_height, max_height=max_height,
                                                  max_height_ratio=max_height_ratio, max_gap=max_gap,
-                                                 max_angle=max_angle, min_chars=min_chars)
+                                                 max_angle=max_angle, min_chars=min_chars)[:3]
     rows, start = [], 0
     for count, line in zip(counts.tolist(), lines):
         idx = members[start:start + count]
@@ -274,24 +275,46 @@ def _check_stats(stats):
     return np.ascontiguousarray(stats)
 
 
+class RowTable(NamedTuple):
+    """Rows from :func:`character_row_table`: members row after row (longest row first), each left to right."""
+
+    members: np.ndarray  #: (M,) int64 component labels
+    counts: np.ndarray  #: (R,) int64 members per row
+    lines: np.ndarray  #: (R, 4) float64 top slope, top intercept, bottom slope, bottom intercept
+    features: np.ndarray  #: (R, 4) float64 count, height spread, top/bottom misalignment, fill (scale-free)
+    extents: np.ndarray  #: (R, 5) float64 x0, x1, y0, y1 of the members' boxes, mean height
+    quads: np.ndarray  #: (R, 4, 2) float64 corners of the padded row, clockwise from top-left
+
+
 def character_row_table(stats, *, min_height=8, max_height=None, max_height_ratio=1.5, max_gap=1.2, max_angle=20.0,
-                        min_chars=3):
-    """:func:`find_character_rows` as arrays, for callers that handle many rows at once (the localizer).
+                        min_chars=3, max_chars=None, pad_x=0.0, pad_y=0.0):
+    """:func:`find_character_rows` as arrays, with each row's shape features and padded quad: the form the
+    localizer uses, one kernel call per threshold instead of a Python object per row.
+
+    Parameters
+    ----------
+    stats, min_height, max_height, max_height_ratio, max_gap, max_angle, min_chars
+        As :func:`find_character_rows`.
+    max_chars : int, optional
+        Rows with more members are left out (longer rows are text, not plates).
+    pad_x, pad_y : float
+        Padding of the quads around the rows, in row heights (as :meth:`CharacterRow.quad`).
 
     Returns
     -------
-    members : ndarray, (M,) int64
-        Component labels, row after row (longest row first), each row left to right.
-    counts : ndarray, (R,) int64
-        Members per row.
-    lines : ndarray, (R, 4) float64
-        Top slope, top intercept, bottom slope, bottom intercept of each row.
+    RowTable
+        ``members`` are the component labels, row after row (longest row first, equal ones in the kernel's
+        order), each row left to right (ties by label). ``features`` per row: member count; height spread
+        (mean absolute deviation of the heights); misalignment (mean distance of the box tops and bottoms
+        from the fitted lines); fill (mean blob area over its box area). Spread and misalignment leave out
+        the row's worst member (a sticker, a bolt) and are divided by the mean height.
 
     Example
     -------
     >>> boxes = [[0, 0, 99, 40, 0]] + [[10 + 22 * i, 5, 16, 30, 300] for i in range(4)]
-    >>> character_row_table(np.array(boxes, np.int32))[:2]
-    (array([1, 2, 3, 4]), array([4]))
+    >>> table = character_row_table(np.array(boxes, np.int32))
+    >>> table.members, table.counts, table.features[0, :2]
+    (array([1, 2, 3, 4]), array([4]), array([4., 0.]))
     """
     stats = _check_stats(stats)
     min_height = as_int(min_height, "min_height", minimum=1)
@@ -304,19 +327,13 @@ def character_row_table(stats, *, min_height=8, max_height=None, max_height_rati
     if not 0 <= max_angle < 90:
         raise ValueError(f"max_angle must be in [0, 90) degrees, got {max_angle}")
     min_chars = as_int(min_chars, "min_chars", minimum=1)
+    max_chars = 1 << 30 if max_chars is None else as_int(max_chars, "max_chars", minimum=min_chars)
+    pad_x, pad_y = as_float(pad_x, "pad_x"), as_float(pad_y, "pad_y")
     if stats.shape[0] < 2:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 4))
+        return RowTable(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 4)), np.zeros((0, 4)),
+                        np.zeros((0, 5)), np.zeros((0, 4, 2)))
     row_of, lines = _impl.find_character_rows(stats, min_height, max_height, max_height_ratio, max_gap, max_angle)
-    idx = np.flatnonzero(row_of >= 0)
-    counts = np.bincount(row_of[idx], minlength=len(lines))
-    rank = np.argsort(-counts, kind="stable")  # longest first; equal rows in the kernel's order
-    rank = rank[counts[rank] >= min_chars]
-    position = np.full(len(lines), -1, np.int64)
-    position[rank] = np.arange(len(rank))
-    row = position[row_of[idx]]
-    idx, row = idx[row >= 0], row[row >= 0]
-    members = idx[np.lexsort((stats[idx, 0], row))]  # by row, then x (ties by label: lexsort is stable)
-    return members, counts[rank], lines[rank]
+    return RowTable(*_impl.row_geometry(stats, row_of, lines, min_chars, max_chars, pad_x, pad_y))
 
 
 def segment_characters(plate, *, block_size=None, method="wolf", k=0.3, min_chars=3):

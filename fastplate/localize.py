@@ -15,11 +15,6 @@ import numpy as np
 from . import kernels
 from ._validate import as_image
 
-try:  # the compiled row geometry (one call per threshold instead of some 30 small NumPy calls)
-    from ._segment import row_geometry as _row_geometry
-except ImportError:  # pragma: no cover - without the compiled extensions (the Numba backend)
-    _row_geometry = None
-
 __all__ = ["Candidate", "Localizer", "localize", "quad_box", "box_iou"]
 
 
@@ -76,41 +71,9 @@ def _boxes_iou_matrix(boxes: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
 
 
-def row_features(boxes, area, counts, lines) -> np.ndarray:
-    """Shape features of character rows, all scale-free: ``(R, 4)`` of
-    ``[count, height spread, top/bottom misalignment, fill]``.
-
-    Rows are given as in :func:`fastplate.kernels.character_row_table`: ``boxes`` (M, 4) and ``area`` (M,) of
-    the members row after row, ``counts`` (R,) members per row, ``lines`` (R, 4) the fitted top and bottom.
-    Height spread is the mean absolute deviation of the heights; misalignment the mean distance of the
-    box tops and bottoms from the fitted lines (both without the row's worst member, over the mean height);
-    fill the mean blob area over its box area.
-    """
-    if not len(counts):
-        return np.zeros((0, 4))
-    rid = np.repeat(np.arange(len(counts)), counts)
-    x, y, w, h = boxes.T
-    lines = lines[rid]
-    cx = x + w / 2
-
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-
-    def mean(v):
-        return np.bincount(rid, v, len(counts)) / counts
-
-    def trimmed_mean(v):
-        # without each row's largest value: one stray blob (a sticker, a bolt) does not sink a plate's row
-        return (np.bincount(rid, v, len(counts)) - np.maximum.reduceat(v, starts)) / np.maximum(counts - 1, 1)
-
-    hm = mean(h)
-    spread = trimmed_mean(np.abs(h - hm[rid]))
-    off = np.abs(y - (lines[:, 0] * cx + lines[:, 1])) + np.abs(y + h - (lines[:, 2] * cx + lines[:, 3]))
-    fill = mean(area / np.maximum(w * h, 1.0))
-    return np.stack([counts.astype(np.float64), spread / hm, trimmed_mean(off) / hm, fill], axis=1)
-
-
 def row_score(feats: np.ndarray) -> np.ndarray:
-    """Plate-likeness of rows from :func:`row_features` (N, 4): about 1 for a clean plate row, lower otherwise.
+    """Plate-likeness of rows from their features (N, 4), as :func:`kernels.character_row_table` gives them:
+    about 1 for a clean plate row, lower otherwise.
 
     Plate characters have one height, sit on straight top and bottom lines, fill about half their box,
     and number 5-9 (hand-set margins, not fitted, so they carry over to unseen cameras).
@@ -182,7 +145,6 @@ class Localizer:
         self.widen_by = float(widen_by)
         self.max_chars = int(max_chars)
         self.max_angle = float(max_angle)
-        self.compiled_rows = True  # False: the NumPy row geometry even where the compiled one is built
 
     # ----------------------------------------------------------------------------------------------
     def pyramid(self, gray: np.ndarray) -> list:
@@ -211,7 +173,7 @@ class Localizer:
     def rows_of_level(self, level: np.ndarray):
         """Character rows of one pyramid level, both polarities, as arrays: ``(boxes (M, 4), counts (R,),
         lines (R, 4), features (R, 4), extents (R, 5), quads (R, 4, 2))``, members row after row (see
-        :func:`kernels.character_row_table`, :func:`row_features` and :meth:`_row_quads`)."""
+        :func:`kernels.character_row_table`)."""
         parts = []
         binary = np.empty_like(level)
         labels = np.empty(level.shape, np.int32)
@@ -232,25 +194,10 @@ class Localizer:
 
     def _rows(self, stats):
         """Rows of 3..max_chars members among ``stats``, with their features, extents and padded quads."""
-        if self.compiled_rows and _row_geometry is not None and kernels._impl.name == "native" and len(stats) > 1:
-            row_of, lines = kernels._impl.find_character_rows(stats, self.min_char_height, self.max_char_height,
-                                                              1.5, 1.2, self.max_angle)
-            members, counts, lines, feats, ext, quads = _row_geometry(stats, row_of, lines, 3, self.max_chars,
-                                                                      self.pad_x, self.pad_y)
-            return stats[members, :4].astype(np.float64), counts, lines, feats, ext, quads
-        # The same in NumPy (the Numba backend, and the reference the compiled path is tested against).
-        members, counts, lines = kernels.character_row_table(
-            stats, min_height=self.min_char_height, max_height=self.max_char_height, max_angle=self.max_angle,
-            min_chars=3)
-        short = counts <= self.max_chars
-        if not short.all():
-            members, counts, lines = members[np.repeat(short, counts)], counts[short], lines[short]
-        boxes = stats[members, :4].astype(np.float64)
-        feats = row_features(boxes, stats[members, 4].astype(np.float64), counts, lines)
-        if not len(counts):
-            return boxes, counts, lines, feats, np.zeros((0, 5)), np.zeros((0, 4, 2))
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        return (boxes, counts, lines, feats, *self._row_quads(boxes, starts, counts, lines))
+        t = kernels.character_row_table(stats, min_height=self.min_char_height, max_height=self.max_char_height,
+                                        max_angle=self.max_angle, min_chars=3, max_chars=self.max_chars,
+                                        pad_x=self.pad_x, pad_y=self.pad_y)
+        return stats[t.members, :4].astype(np.float64), t.counts, t.lines, t.features, t.extents, t.quads
 
     def __call__(self, image) -> list:
         """Plate candidates of ``image`` ((H, W) gray or (H, W, 3) BGR uint8), best first."""
@@ -284,27 +231,6 @@ class Localizer:
         return self._merge(np.concatenate(quads), np.concatenate(feats), np.concatenate(members), levels)
 
     # ----------------------------------------------------------------------------------------------
-    def _row_quads(self, boxes, starts, counts, lines):
-        """Row extents ``(R, 5)`` (x0, x1, y0, y1, mean height) and padded quads ``(R, 4, 2)``, as
-        :meth:`CharacterRow.quad` computes them, for all rows at once."""
-        x0 = np.minimum.reduceat(boxes[:, 0], starts)
-        x1 = np.maximum.reduceat(boxes[:, 0] + boxes[:, 2], starts)
-        y0 = np.minimum.reduceat(boxes[:, 1], starts)
-        y1 = np.maximum.reduceat(boxes[:, 1] + boxes[:, 3], starts)
-        hm = np.add.reduceat(boxes[:, 3], starts) / counts
-        ts, ti, bs, bi = lines.T
-        height = np.maximum(1.0, ((bs - ts) * (x0 + x1) + 2 * (bi - ti)) / 2)
-        ax = x0 - self.pad_x * height
-        bx = x1 + self.pad_x * height
-        dy = self.pad_y * height
-        quads = np.stack([
-            np.stack([ax, ts * ax + ti - dy], 1),
-            np.stack([bx, ts * bx + ti - dy], 1),
-            np.stack([bx, bs * bx + bi + dy], 1),
-            np.stack([ax, bs * ax + bi + dy], 1),
-        ], axis=1)
-        return np.stack([x0, x1, y0, y1, hm], 1), quads
-
     @staticmethod
     def _stacked_pairs(ext):
         """Index pairs (upper, lower) of rows stacked like a two-row plate: the lower starts under the upper

@@ -158,3 +158,65 @@ def quad_to_rect_matrices(quads, size):
         raise ValueError(f"quads must be non-degenerate quadrilaterals (no three corners on a line); "
                          f"quad {int(np.flatnonzero(bad)[0])} is not")
     return m
+
+
+# ------------------------------------------------------------------------------------- row geometry
+def character_row_table(stats, row_of, lines, min_chars, max_chars, pad_x, pad_y):
+    """NumPy version of the row_geometry kernel, from find_character_rows' ``(row_of, lines)``:
+    ``(members, counts, lines, features, extents, quads)`` as kernels.character_row_table returns them."""
+    idx = np.flatnonzero(row_of >= 0)
+    counts = np.bincount(row_of[idx], minlength=len(lines))
+    rank = np.argsort(-counts, kind="stable")  # longest first; equal rows in the kernel's order
+    rank = rank[(counts[rank] >= min_chars) & (counts[rank] <= max_chars)]
+    position = np.full(len(lines), -1, np.int64)
+    position[rank] = np.arange(len(rank))
+    row = position[row_of[idx]]
+    idx, row = idx[row >= 0], row[row >= 0]
+    members = idx[np.lexsort((stats[idx, 0], row))]  # by row, then x (ties by label: lexsort is stable)
+    counts, lines = counts[rank], lines[rank].reshape(-1, 4)
+    boxes = stats[members, :4].astype(np.float64)
+    feats = row_features(boxes, stats[members, 4].astype(np.float64), counts, lines)
+    ext, quads = row_quads(boxes, counts, lines, pad_x, pad_y)
+    return members, counts, lines, feats, ext, quads
+
+
+def row_features(boxes, area, counts, lines):
+    """[count, height spread, misalignment, fill] per row; spread and misalignment without each row's
+    largest value and over the mean height."""
+    if not len(counts):
+        return np.zeros((0, 4))
+    rid = np.repeat(np.arange(len(counts)), counts)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    x, y, w, h = boxes.T
+    line = lines[rid]
+    cx = x + w / 2
+
+    def mean(v):
+        return np.bincount(rid, v, len(counts)) / counts
+
+    def trimmed_mean(v):
+        return (np.bincount(rid, v, len(counts)) - np.maximum.reduceat(v, starts)) / np.maximum(counts - 1, 1)
+
+    hm = mean(h)
+    spread = trimmed_mean(np.abs(h - hm[rid]))
+    off = np.abs(y - (line[:, 0] * cx + line[:, 1])) + np.abs(y + h - (line[:, 2] * cx + line[:, 3]))
+    fill = mean(area / np.maximum(w * h, 1.0))
+    return np.stack([counts.astype(np.float64), spread / hm, trimmed_mean(off) / hm, fill], axis=1)
+
+
+def row_quads(boxes, counts, lines, pad_x, pad_y):
+    """Extents (x0, x1, y0, y1, mean height) and quads padded by pad_x/pad_y row heights, per row."""
+    if not len(counts):
+        return np.zeros((0, 5)), np.zeros((0, 4, 2))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    x0 = np.minimum.reduceat(boxes[:, 0], starts)
+    x1 = np.maximum.reduceat(boxes[:, 0] + boxes[:, 2], starts)
+    y0 = np.minimum.reduceat(boxes[:, 1], starts)
+    y1 = np.maximum.reduceat(boxes[:, 1] + boxes[:, 3], starts)
+    hm = np.add.reduceat(boxes[:, 3], starts) / counts
+    ts, ti, bs, bi = lines.T
+    height = np.maximum(1.0, ((bs - ts) * (x0 + x1) + 2 * (bi - ti)) / 2)
+    ax, bx, dy = x0 - pad_x * height, x1 + pad_x * height, pad_y * height
+    quads = np.stack([np.stack([ax, ts * ax + ti - dy], 1), np.stack([bx, ts * bx + ti - dy], 1),
+                      np.stack([bx, bs * bx + bi + dy], 1), np.stack([ax, bs * ax + bi + dy], 1)], axis=1)
+    return np.stack([x0, x1, y0, y1, hm], 1), quads

@@ -43,29 +43,6 @@ def test_localizer_finds_the_plate_in_synthetic_scenes(scenes):
         assert best > 0.5
 
 
-def test_compiled_row_geometry_equals_numpy(scenes):
-    """The localizer's compiled row geometry (one call per threshold) gives the NumPy reference's candidates,
-    to the bit, on the synthetic scenes and on noisy, textured and tilted frames."""
-    pytest.importorskip("fastplate._segment")
-    if fastplate.kernels.backend != "native":
-        pytest.skip("the compiled path runs on the native backend only")
-    rng = np.random.default_rng(5)
-    images = [image for image, _ in scenes]
-    images += [rng.integers(0, 256, (360, 640), dtype=np.uint8),
-               cv2.GaussianBlur(rng.integers(0, 256, (480, 640), dtype=np.uint8), (0, 0), 1.5),
-               cv2.warpAffine(scenes[0][0], cv2.getRotationMatrix2D((320, 240), 12, 1.0), (640, 480))]
-    for options in ({}, {"pad_x": 0.6, "pad_y": 0.6, "max_chars": 8}):
-        fast, slow = Localizer(**options), Localizer(**options)
-        slow.compiled_rows = False
-        for image in images:
-            a, b = fast(image), slow(image)
-            assert len(a) == len(b)
-            for x, y in zip(a, b):
-                np.testing.assert_array_equal(x.quad, y.quad)
-                np.testing.assert_array_equal(x.char_boxes, y.char_boxes)
-                assert (x.score, x.rows, x.widened, x.source) == (y.score, y.rows, y.widened, y.source)
-
-
 @pytest.mark.parametrize("seed", SEEDS)
 def test_read_finds_plate(scenes, seed):
     image, truth = scenes[seed]

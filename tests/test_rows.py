@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import reference
 from fastplate import kernels
 
 DATA = Path(os.environ.get("FASTPLATE_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"))
@@ -286,17 +287,65 @@ def test_row_table_is_find_character_rows_as_arrays(photos):
             stats = cv2.connectedComponentsWithStats(binary, connectivity=8, ltype=cv2.CV_32S)[2]
             for min_chars in (1, 3, 6):
                 rows = kernels.find_character_rows(stats, min_height=9, max_height=36, min_chars=min_chars)
-                members, counts, lines = kernels.character_row_table(stats, min_height=9, max_height=36,
-                                                                     min_chars=min_chars)
-                assert counts.tolist() == [len(r.indices) for r in rows]
-                assert (counts >= min_chars).all()
-                np.testing.assert_array_equal(members, np.concatenate([r.indices for r in rows] or [[]]))
-                np.testing.assert_array_equal(lines, np.array([(*r.top, *r.bottom) for r in rows]).reshape(-1, 4))
+                table = kernels.character_row_table(stats, min_height=9, max_height=36, min_chars=min_chars)
+                assert table.counts.tolist() == [len(r.indices) for r in rows]
+                assert (table.counts >= min_chars).all()
+                np.testing.assert_array_equal(table.members, np.concatenate([r.indices for r in rows] or [[]]))
+                np.testing.assert_array_equal(table.lines,
+                                              np.array([(*r.top, *r.bottom) for r in rows]).reshape(-1, 4))
+                for r, quad in zip(rows, table.quads):
+                    np.testing.assert_allclose(quad, r.quad(), rtol=1e-12, atol=1e-9)
+
+
+def _row_cases(photos):
+    rng = np.random.default_rng(11)
+    cases = []
+    for photo in photos:
+        for mode in (cv2.THRESH_BINARY, cv2.THRESH_BINARY_INV):
+            binary = cv2.adaptiveThreshold(photo, 255, cv2.ADAPTIVE_THRESH_MEAN_C, mode, 11, 8)
+            cases.append(cv2.connectedComponentsWithStats(binary, connectivity=8, ltype=cv2.CV_32S)[2])
+    for _ in range(100):  # random boxes, rows of every length, ties in x
+        n = int(rng.integers(2, 60))
+        stats = np.empty((n, 5), np.int32)
+        stats[:, 0] = rng.integers(0, 200, n) // 4 * 4
+        stats[:, 1] = rng.integers(0, 40, n)
+        stats[:, 2] = rng.integers(4, 20, n)
+        stats[:, 3] = rng.integers(10, 24, n)
+        stats[:, 4] = rng.integers(1, 200, n)
+        cases.append(stats)
+    return cases
+
+
+@pytest.mark.parametrize("limits", [(3, 12, 0.0, 0.0), (1, 4, 0.6, 0.45), (5, 8, 0.5, 0.3)])
+def test_row_table_equals_numpy_reference(backend, photos, limits):
+    """Both backends' row geometry (features, extents, padded quads) equals the NumPy reference bit for bit:
+    the same operations in the same order."""
+    min_chars, max_chars, pad_x, pad_y = limits
+    found = 0
+    for stats in _row_cases(photos):
+        table = kernels.character_row_table(stats, min_height=9, max_height=36, min_chars=min_chars,
+                                            max_chars=max_chars, pad_x=pad_x, pad_y=pad_y)
+        row_of, lines = kernels._impl.find_character_rows(np.ascontiguousarray(stats), 9, 36, 1.5, 1.2, 20.0)
+        want = reference.character_row_table(stats, row_of, lines, min_chars, max_chars, pad_x, pad_y)
+        for got, expected in zip(table, want):
+            np.testing.assert_array_equal(got, expected)
+        assert ((table.counts >= min_chars) & (table.counts <= max_chars)).all()
+        found += len(table.counts)
+    assert found > 0
 
 
 def test_row_table_of_no_components_is_empty():
-    members, counts, lines = kernels.character_row_table(np.zeros((1, 5), np.int32))
-    assert members.shape == (0,) and counts.shape == (0,) and lines.shape == (0, 4)
+    table = kernels.character_row_table(np.zeros((1, 5), np.int32))
+    assert table.members.shape == (0,) and table.counts.shape == (0,) and table.lines.shape == (0, 4)
+    assert table.features.shape == (0, 4) and table.extents.shape == (0, 5) and table.quads.shape == (0, 4, 2)
+
+
+def test_row_table_bad_limits():
+    stats = np.zeros((3, 5), np.int32)
+    with pytest.raises(ValueError, match="max_chars must be >= 3"):
+        kernels.character_row_table(stats, min_chars=3, max_chars=2)
+    with pytest.raises(TypeError, match="pad_x"):
+        kernels.character_row_table(stats, pad_x="wide")
 
 
 # -------------------------------------------------------------------------------------------- bad input

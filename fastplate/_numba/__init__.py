@@ -7,8 +7,9 @@ import numba  # noqa: F401  (ImportError here means: pip install 'fastplate[numb
 
 from .color import to_gray
 from .components import connected_components
-from .rows import find_character_rows
+from .rows import find_character_rows, row_geometry
 from .threshold import adaptive_threshold
 from .warp import quad_matrices, warp_batch
 
-__all__ = ["to_gray", "adaptive_threshold", "connected_components", "warp_batch", "quad_matrices", "find_character_rows"]
+__all__ = ["to_gray", "adaptive_threshold", "connected_components", "warp_batch", "quad_matrices", "find_character_rows",
+           "row_geometry"]

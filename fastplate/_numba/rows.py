@@ -414,3 +414,119 @@ def find_character_rows(stats, min_height, max_height, max_height_ratio, max_gap
     Same contract and output as the Cython kernel (see fastplate/_backend.py).
     """
     return _kernel(stats, min_height, max_height, max_height_ratio, max_gap, max_angle)
+
+
+# ------------------------------------------------------------------------------------------ row geometry
+@numba.njit(cache=True, nogil=True)
+def _row_shape(stats, members, lo, hi, line, pad_x, pad_y, feat, ext, quad):
+    """Features, extent and padded quad of one row (as ``row_shape`` in _segment.pyx, operation for operation)."""
+    count = hi - lo
+    hsum = 0.0
+    for t in range(lo, hi):
+        hsum += stats[members[t], 3]
+    hm = hsum / count
+    dev_sum = 0.0
+    dev_max = -np.inf
+    off_sum = 0.0
+    off_max = -np.inf
+    fill_sum = 0.0
+    x0 = np.inf
+    x1 = -np.inf
+    y0 = np.inf
+    y1 = -np.inf
+    for t in range(lo, hi):
+        k = members[t]
+        x = float(stats[k, 0])
+        y = float(stats[k, 1])
+        w = float(stats[k, 2])
+        h = float(stats[k, 3])
+        v = abs(h - hm)
+        dev_sum += v
+        dev_max = max(dev_max, v)
+        cx = x + w / 2
+        v = abs(y - (line[0] * cx + line[1])) + abs(y + h - (line[2] * cx + line[3]))
+        off_sum += v
+        off_max = max(off_max, v)
+        fill_sum += stats[k, 4] / max(w * h, 1.0)
+        x0 = min(x0, x)
+        x1 = max(x1, x + w)
+        y0 = min(y0, y)
+        y1 = max(y1, y + h)
+    rest = count - 1 if count > 1 else 1
+    feat[0] = count
+    feat[1] = (dev_sum - dev_max) / rest / hm
+    feat[2] = (off_sum - off_max) / rest / hm
+    feat[3] = fill_sum / count
+    ext[0] = x0
+    ext[1] = x1
+    ext[2] = y0
+    ext[3] = y1
+    ext[4] = hm
+    height = max(1.0, ((line[2] - line[0]) * (x0 + x1) + 2 * (line[3] - line[1])) / 2)
+    ax = x0 - pad_x * height
+    bx = x1 + pad_x * height
+    dy = pad_y * height
+    quad[0, 0] = ax
+    quad[0, 1] = line[0] * ax + line[1] - dy
+    quad[1, 0] = bx
+    quad[1, 1] = line[0] * bx + line[1] - dy
+    quad[2, 0] = bx
+    quad[2, 1] = line[2] * bx + line[3] + dy
+    quad[3, 0] = ax
+    quad[3, 1] = line[2] * ax + line[3] + dy
+
+
+@numba.njit(cache=True, nogil=True)
+def _geometry_kernel(stats, row_of, lines, min_chars, max_chars, pad_x, pad_y):
+    n = stats.shape[0]
+    n_rows = lines.shape[0]
+    cnt = np.zeros(n_rows + 1, np.int64)
+    rank = np.empty(n_rows + 1, np.int64)
+    pos = np.full(n_rows + 1, -1, np.int64)
+    for k in range(n):
+        if row_of[k] >= 0:
+            cnt[row_of[k]] += 1
+    kept = 0
+    for r in range(n_rows):  # longest first; a stable insertion sort keeps equal rows in the kernel's order
+        if cnt[r] < min_chars or cnt[r] > max_chars:
+            continue
+        i = kept
+        while i > 0 and cnt[rank[i - 1]] < cnt[r]:
+            rank[i] = rank[i - 1]
+            i -= 1
+        rank[i] = r
+        kept += 1
+    starts = np.zeros(kept + 1, np.int64)
+    for i in range(kept):
+        pos[rank[i]] = i
+        starts[i + 1] = starts[i] + cnt[rank[i]]
+    members = np.empty(starts[kept], np.int64)
+    fill = starts[:kept].copy()
+    out_lines = np.empty((kept, 4), np.float64)
+    feats = np.empty((kept, 4), np.float64)
+    exts = np.empty((kept, 5), np.float64)
+    quads = np.empty((kept, 4, 2), np.float64)
+    for k in range(n):  # labels ascending, so each row's slice starts in label order
+        if row_of[k] >= 0 and pos[row_of[k]] >= 0:
+            i = pos[row_of[k]]
+            members[fill[i]] = k
+            fill[i] += 1
+    for i in range(kept):
+        for j in range(starts[i] + 1, starts[i + 1]):  # stable insertion sort by box x
+            label = members[j]
+            key = stats[label, 0]
+            t = j
+            while t > starts[i] and stats[members[t - 1], 0] > key:
+                members[t] = members[t - 1]
+                t -= 1
+            members[t] = label
+        for c in range(4):
+            out_lines[i, c] = lines[rank[i], c]
+        _row_shape(stats, members, starts[i], starts[i + 1], out_lines[i], pad_x, pad_y, feats[i], exts[i], quads[i])
+    return members, np.diff(starts), out_lines, feats, exts, quads
+
+
+def row_geometry(stats, row_of, lines, min_chars, max_chars, pad_x, pad_y):
+    """Twin of ``fastplate._segment.row_geometry``: rows of ``min_chars..max_chars`` members with their
+    features, extents and padded quads (see there)."""
+    return _geometry_kernel(stats, row_of, lines, int(min_chars), int(max_chars), float(pad_x), float(pad_y))
