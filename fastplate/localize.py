@@ -267,10 +267,11 @@ class Localizer:
                 break
         # Widen the best few, and any other clean row (several plates in one frame), at most 2 * widen_top.
         wide = [i for i, c in enumerate(out) if i < self.widen_top or c.score >= 1.0][:2 * self.widen_top]
-        return out + [self._widened(out[i], i) for i in wide]
+        return out + [self.widen(out[i], i) for i in wide]
 
-    def _widened(self, cand, index):
-        """``cand`` grown sideways along its top and bottom edges by ``widen_by`` character heights."""
+    def widen(self, cand, index):
+        """``cand`` grown sideways along its top and bottom edges by ``widen_by`` character heights, as a
+        widened Candidate whose ``source`` is ``index`` (the reader grows a widened one again with it)."""
         q = cand.quad
         grow = self.widen_by * float(np.median(cand.char_boxes[:, 3]))
         top = (q[1] - q[0]) / max(np.hypot(*(q[1] - q[0])), 1e-9)

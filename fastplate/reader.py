@@ -283,8 +283,8 @@ class Reader:
                 for k, (cand, rec) in enumerate(zip(cs, rs)):
                     # Widening showed more characters than the row: there may be more still beyond.
                     if cand.widened and 0 <= cand.source < len(rs) and len(rec.text) > len(rs[cand.source].text) \
-                            and len(rec.text) < self.max_length and hasattr(self.localizer, "_widened"):
-                        quad = self.localizer._widened(cand, cand.source).quad
+                            and len(rec.text) < self.max_length and hasattr(self.localizer, "widen"):
+                        quad = self.localizer.widen(cand, cand.source).quad
                         if quad.min() >= -1 and (quad[:, 0] <= w).all() and (quad[:, 1] <= h).all():
                             grown.append((i, k, len(quads[i])))
                             quads[i].append(quad)

@@ -116,7 +116,7 @@ def ctc_decode(probs, alphabet, blank, top_n=5, max_swaps=4):
     'AB'
     """
     probs = np.asarray(probs, dtype=np.float32)
-    if probs.ndim != 2:
+    if probs.ndim != 2 or probs.shape[1] != len(alphabet) + 1:
         raise ValueError(f"probs must have shape (T, {len(alphabet) + 1}), got {probs.shape}")
     return ctc_decode_batch(probs[None], alphabet, blank, top_n, max_swaps)[0]
 

@@ -413,7 +413,7 @@ def test_widened_reading_that_grew_is_grown_once_more(grow):
     loc = Localizer(widen_by=1.0)
     boxes = np.array([[140 + 20 * i, 90, 14, 20] for i in range(4)], np.float64)  # the row saw "C123"
     row = Candidate(np.array([[135.0, 85], [215, 85], [215, 115], [135, 115]]), boxes, 1.0)
-    cands = [row, loc._widened(row, 0)]
+    cands = [row, loc.widen(row, 0)]
     reader = Reader("us", recognizer=_CentresRecognizer(), localizer=loc, grow_extended=grow, refine_heights=())
     gray = np.zeros((200, 400), np.uint8)
     reads = reader._recognize([gray], [[c.quad for c in cands]])
@@ -422,7 +422,7 @@ def test_widened_reading_that_grew_is_grown_once_more(grow):
     reader._refine([gray], cands, reads)
     if grow:
         assert reads[0][1].text == "ABC1234"  # read again in a crop grown by one more character height
-        assert quad_box(cands[0][1].quad)[2] > quad_box(loc._widened(row, 0).quad)[2]
+        assert quad_box(cands[0][1].quad)[2] > quad_box(loc.widen(row, 0).quad)[2]
     else:
         assert reads[0][1].text == "BC1234"
     assert reads[0][0].text == "C123"  # the row's own reading is left alone
