@@ -413,7 +413,7 @@ def normalize_batch(image, quads, size=(32, 128), *, scale=1.0 / 255.0, threads=
     Example
     -------
     >>> img = np.full((20, 60), 255, np.uint8)
-    >>> normalize_batch(img, [[0, 0], [59, 0], [59, 19], [0, 19]], (8, 24)).max()
+    >>> float(normalize_batch(img, [[0, 0], [59, 0], [59, 19], [0, 19]], (8, 24)).max())
     1.0
     """
     image = as_image(image, "image", ndims=(2, 3), channels=(1, 3, 4))
