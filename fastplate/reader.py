@@ -115,9 +115,10 @@ class Reader:
 
     Example
     -------
-    >>> reader = Reader("eu")                                    # doctest: +SKIP
-    >>> [p.text for p in reader.read("car.jpg")]                 # doctest: +SKIP
-    ['RK755AJ']
+    >>> from fastplate.samples import sample_path               # a scene drawn by our own code
+    >>> reader = Reader("eu")
+    >>> [p.text for p in reader.read(sample_path())]            # a path, bytes, or a BGR/gray array
+    ['KL482TM']
     """
 
     def __init__(self, country=None, *, recognizer=None, device="auto", top_n=10, min_confidence=0.85, min_length=4,

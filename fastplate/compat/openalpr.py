@@ -84,9 +84,11 @@ class Alpr:
 
     Example
     -------
-    >>> with Alpr("eu") as alpr:                                  # doctest: +SKIP
-    ...     results = alpr.recognize_file("car.jpg")
+    >>> from fastplate.samples import sample_path
+    >>> with Alpr("eu") as alpr:
+    ...     results = alpr.recognize_file(str(sample_path()))
     ...     print(results["results"][0]["plate"])
+    KL482TM
     """
 
     def __init__(self, country, config_file=None, runtime_dir=None, **reader_options):
