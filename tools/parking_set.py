@@ -17,6 +17,7 @@ metric (IoU > 0.4 and top-1 text, strict and O/0 folded, false results per image
 
     python tools/parking_set.py --split val                       # score the val stand-in
     python tools/parking_set.py --split train --show-errors       # tune on this one
+    python tools/parking_set.py --split train --set min_confidence_unmatched=0.95 --loc max_candidates=12
     python tools/parking_set.py --split val --negatives           # plate-free 1280x720 frames: false results
     python tools/parking_set.py --split val --write /tmp/parking-val && fastplate eval /tmp/parking-val --country us
 """
@@ -217,6 +218,8 @@ def main(argv=None):
     parser.add_argument("--show-errors", action="store_true")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a Reader option, e.g. --set agree_floor=0.7 (the value is a Python literal)")
+    parser.add_argument("--loc", action="append", default=[], metavar="NAME=VALUE",
+                        help="a Localizer option, e.g. --loc max_candidates=12 (a Python literal)")
     args = parser.parse_args(argv)
     frames = generate(args.split, passes=args.passes, seed=args.seed, negatives=args.negatives)
     if args.limit:
@@ -229,6 +232,13 @@ def main(argv=None):
     import ast
 
     options = {k: ast.literal_eval(v) for k, v in (o.split("=", 1) for o in args.set)}
+    if args.loc:
+        from fastplate.localize import Localizer
+        from fastplate.reader import PADDING
+
+        pad_x, pad_y = PADDING.get(args.country or None, PADDING[None])
+        loc = {"pad_x": pad_x, "pad_y": pad_y, **{k: ast.literal_eval(v) for k, v in (o.split("=", 1) for o in args.loc)}}
+        options["localizer"] = Localizer(**loc)
     reader = Reader(args.country or None, threads=1, recognizer_threads=1, **options)
     evaluate(frames, reader, show_errors=args.show_errors, recall=not args.negatives)
     return 0
