@@ -123,6 +123,17 @@ def _contrast(src, out, block, method, k, flip):
         _wide_contrast(src, out, block, method, k, flip)
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _contrast_terms(p, s, q, d32, offset32, k, c, dd):
+    """A, A^2 and B'^2 V of one pixel (see _narrow_contrast), in contrast_row's double operations."""
+    s32, q32 = np.int32(s), np.int32(q)
+    big_d = s32 - offset32
+    a = float(np.int32(p) * d32 - s32) + k * float(big_d)
+    b = c * float(big_d)
+    v = dd * float(q32) - float(s32) * float(s32)
+    return a, a * a, (b * b) * v
+
+
 @numba.njit(cache=True, nogil=True)
 def _narrow_contrast(src, out, block, method, k, flip):
     """block <= 181: p > T decided over exact integers, as in csrc/threshold.cpp (see there):
@@ -156,24 +167,15 @@ def _narrow_contrast(src, out, block, method, k, flip):
         dst = out[y]
         # int32 (exact: s < 2^24, q < 2^31), whose conversions to double vectorize where int64 ones do not;
         # bitwise & and | on the comparisons keep the loops branch-free.
+        # The sign of k is tested once per row, not per pixel (the native KPositive template).
         if k >= 0.0:
             for x in range(w):
-                s32, q32 = np.int32(s[x]), np.int32(q[x])
-                big_d = s32 - offset32
-                a = float(np.int32(row[x]) * d32 - s32) + k * float(big_d)
-                b = c * float(big_d)
-                v = dd * float(q32) - float(s32) * float(s32)
-                hit = (a > 0.0) & (a * a > (b * b) * v)
-                dst[x] = np.uint8(255 * hit) ^ flip
+                a, aa, bbv = _contrast_terms(row[x], s[x], q[x], d32, offset32, k, c, dd)
+                dst[x] = np.uint8(255 * ((a > 0.0) & (aa > bbv))) ^ flip
         else:
             for x in range(w):
-                s32, q32 = np.int32(s[x]), np.int32(q[x])
-                big_d = s32 - offset32
-                a = float(np.int32(row[x]) * d32 - s32) + k * float(big_d)
-                b = c * float(big_d)
-                v = dd * float(q32) - float(s32) * float(s32)
-                hit = (a > 0.0) | ((b * b) * v > a * a)
-                dst[x] = np.uint8(255 * hit) ^ flip
+                a, aa, bbv = _contrast_terms(row[x], s[x], q[x], d32, offset32, k, c, dd)
+                dst[x] = np.uint8(255 * ((a > 0.0) | (bbv > aa))) ^ flip
 
 
 @numba.njit(cache=True, nogil=True)
