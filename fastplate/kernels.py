@@ -251,7 +251,6 @@ def find_character_rows(stats, *, min_height=8, max_height=None, max_height_rati
     >>> [r.indices.tolist() for r in find_character_rows(np.array(boxes, np.int32))]
     [[1, 2, 3, 4]]
     """
-    stats = _check_stats(stats)
     members, counts, lines = character_row_table(stats, min_height=min_height, max_height=max_height,
                                                  max_height_ratio=max_height_ratio, max_gap=max_gap,
                                                  max_angle=max_angle, min_chars=min_chars)[:3]

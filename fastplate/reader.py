@@ -51,6 +51,12 @@ def _scale_height(quad, scale) -> np.ndarray:
     return mid + (q - mid) * scale
 
 
+def _inside(quad, w, h) -> bool:
+    """Whether ``quad`` lies within a w x h frame (a pixel of slack): a crop past the frame's edge reads
+    padding, not more of the plate."""
+    return quad.min() >= -1 and (quad[:, 0] <= w).all() and (quad[:, 1] <= h).all()
+
+
 def _span_boxes(quad: np.ndarray, spans: np.ndarray) -> list:
     """Boxes (x, y, w, h) of characters whose spans are fractions of the quad's width."""
     tl, tr, br, bl = quad
@@ -286,7 +292,7 @@ class Reader:
                     if cand.widened and 0 <= cand.source < len(rs) and len(rec.text) > len(rs[cand.source].text) \
                             and len(rec.text) < self.max_length and hasattr(self.localizer, "widen"):
                         quad = self.localizer.widen(cand, cand.source).quad
-                        if quad.min() >= -1 and (quad[:, 0] <= w).all() and (quad[:, 1] <= h).all():
+                        if _inside(quad, w, h):
                             grown.append((i, k, len(quads[i])))
                             quads[i].append(quad)
             if not self.refine_heights:
@@ -297,8 +303,8 @@ class Reader:
                     continue
                 for scale in self.refine_heights:
                     quad = _scale_height(cand.quad, scale)
-                    if quad.min() < -1 or (quad[:, 0] > w).any() or (quad[:, 1] > h).any():
-                        continue  # a crop past the frame's edge reads padding, not more of the plate
+                    if not _inside(quad, w, h):
+                        continue
                     where.append((i, k, len(quads[i])))
                     quads[i].append(quad)
         if not where and not grown:

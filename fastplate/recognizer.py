@@ -149,7 +149,7 @@ def ctc_decode_batch(probs, alphabet, blank, top_n=5, max_swaps=4):
     keep = best[starts] != blank
     peak = order[starts][keep]
     chars = best[peak]
-    confs = step_prob[peak]
+    conf32 = step_prob[peak]
     item = starts[keep] // t_steps
     centres = (starts[keep] + ends[keep]) / 2.0 - item * t_steps
     # Runner-up class of every emitted character, at its peak step (blank: the character dropped).
@@ -158,9 +158,8 @@ def ctc_decode_batch(probs, alphabet, blank, top_n=5, max_swaps=4):
     alt = rows.argmax(1)
     alt_prob = rows[np.arange(len(peak)), alt]
     bounds = np.searchsorted(item, np.arange(n + 1))
-    chars, confs, centres = chars.tolist(), confs.tolist(), centres.tolist()
+    chars, confs, centres = chars.tolist(), conf32.tolist(), centres.tolist()
     alt, alt_prob = alt.tolist(), alt_prob.tolist()
-    conf32 = step_prob[peak]
     out = []
     for b in range(n):
         s, e = bounds[b], bounds[b + 1]
