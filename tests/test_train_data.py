@@ -73,3 +73,25 @@ def test_evaluate_shrink_maps_the_plate_to_small_width():
     tiny = data.Sample(image, (100, 100, 50, 20), "ABC123", "us-crops", "x.jpg")
     same, q2 = evaluate.shrink(tiny, quad)
     assert same is image and q2 is quad
+
+
+@pytest.mark.parametrize("small_plates, lowest", [(False, 150), (True, 70)])
+def test_degrade_keeps_real_plates_above_their_floor(monkeypatch, small_plates, lowest):
+    """A real 300 px plate keeps half its width, or shrinks to parking-camera sizes (>= 0.1 w + 40 px) with
+    ``small_plates`` (the fine-tuning recipe)."""
+    widths = []
+    resize = synth.cv2.resize
+
+    def spy(image, size, *args, **kwargs):
+        widths.append(size[0])
+        return resize(image, size, *args, **kwargs)
+
+    monkeypatch.setattr(synth.cv2, "resize", spy)
+    rng = np.random.default_rng(0)
+    crop = np.tile(np.uint8([0, 255]), (64, 128))
+    for _ in range(300):
+        out = synth.degrade(crop, rng, (32, 128), source_width=300, small_plates=small_plates)
+        assert out.shape == (32, 128) and out.dtype == np.uint8
+    camera = [w for w in widths if w != 128]  # the final resize to the model input is 128 wide
+    assert min(camera) >= lowest
+    assert min(camera) < lowest + 15  # and the floor is reached: the range really goes that low

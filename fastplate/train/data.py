@@ -106,13 +106,17 @@ def load_set(name, split=None, data_dir=None, context=1.0, color=False):
     return out
 
 
-def augment_real(sample, rng, out_size=(32, 128)):
-    """A localizer-like, camera-degraded (h, w) uint8 crop of a real plate."""
+def augment_real(sample, rng, out_size=(32, 128), small_plates=False):
+    """A localizer-like, camera-degraded (h, w) uint8 crop of a real plate.
+
+    ``small_plates``: the fine-tuning recipe (``train --small-plates``): crops up to 25% loose (not 20%) and
+    shifted up to 6% (not 5%), and large plates may shrink to parking-camera sizes (see :func:`degrade`).
+    """
     r = rng.random()
-    grow = (-0.05, 0.2) if r < 0.85 else (0.0, 0.05)
-    quad = crop_quad(sample.box, rng, grow=grow, shift=0.05, tilt=rng.uniform(0.0, 0.06))
+    grow = ((-0.05, 0.25) if small_plates else (-0.05, 0.2)) if r < 0.85 else (0.0, 0.05)
+    quad = crop_quad(sample.box, rng, grow=grow, shift=0.06 if small_plates else 0.05, tilt=rng.uniform(0.0, 0.06))
     crop = warp_quad(sample.image, quad, (out_size[0] * 2, out_size[1] * 2))
-    return degrade(crop, rng, out_size, source_width=sample.box[2])
+    return degrade(crop, rng, out_size, source_width=sample.box[2], small_plates=small_plates)
 
 
 def eval_quads(sample, rng, loose):

@@ -360,17 +360,25 @@ def _lighting(img, rng):
     return img
 
 
-def degrade(gray, rng, out_size=(32, 128), source_width=None):
+def degrade(gray, rng, out_size=(32, 128), source_width=None, small_plates=False):
     """Camera degradations on a gray crop, then resize to ``out_size`` (h, w) like normalize_batch does.
 
     Low resolution (down to ~60x20), blur, noise, JPEG, occasional inversion. ``source_width``: the width
     in pixels the plate really had (real crops); the crop is never made much blurrier than that allows,
-    since an already small real plate degraded again becomes unreadable and its label noise.
+    since an already small real plate degraded again becomes unreadable and its label noise: it keeps at
+    least half its width, or with ``small_plates`` at least ``min(w / 2, 0.1 w + 40)`` px, so large real
+    plates may also shrink to parking-camera sizes (a 300 px plate down to 70 px).
     """
     h, w = gray.shape
     top = 200 if source_width is None else source_width
     if rng.random() < 0.7 and top > 70:  # resolution of the plate in the camera image
-        lw = int(rng.uniform(max(60, 0.5 * top) if source_width else 60, top))
+        if source_width is None:
+            low = 60
+        elif small_plates:
+            low = max(60, min(0.5 * top, 0.1 * top + 40))
+        else:
+            low = max(60, 0.5 * top)
+        lw = int(rng.uniform(low, top))
         lh = max(12, int(lw * h / w * rng.uniform(0.9, 1.1)))
         gray = cv2.resize(gray, (lw, lh), interpolation=cv2.INTER_AREA)
     if rng.random() < (0.5 if source_width is None else 0.25):

@@ -5,6 +5,7 @@ AdamW with a cosine schedule over the wall-clock budget, an EMA of the weights (
 exported). Checkpoints: ``OUT/last.pt`` every few minutes, ``OUT/best.pt`` on the best mean validation exact
 match. ``--resume`` continues from ``OUT/last.pt`` with the same schedule end. ``--init CKPT`` starts a new run
 (fresh optimizer and schedule) from the EMA weights of another run's checkpoint: fine-tuning.
+The shipped model's whole recipe (base run, fine-tuning run, weight average, export) is ``recipe.py``.
 """
 from __future__ import annotations
 
@@ -31,8 +32,9 @@ REAL_WEIGHTS = {"us-crops": 0.35, "br-crops": 0.3, "scenes-eu": 0.15, "scenes-br
 class Batches(torch.utils.data.IterableDataset):
     """Endless batches of (uint8 (B, 32, 128), labels) mixing real and synthetic plates."""
 
-    def __init__(self, batch_size, real_fraction, seed):
+    def __init__(self, batch_size, real_fraction, seed, small_plates=False):
         self.batch_size, self.real_fraction, self.seed = batch_size, real_fraction, seed
+        self.small_plates = small_plates
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
@@ -48,7 +50,7 @@ class Batches(torch.utils.data.IterableDataset):
                 if rng.random() < self.real_fraction:
                     bucket = real[names[rng.choice(len(names), p=p)]]
                     s = bucket[rng.integers(len(bucket))]
-                    images[i] = realdata.augment_real(s, rng, INPUT_SIZE)
+                    images[i] = realdata.augment_real(s, rng, INPUT_SIZE, self.small_plates)
                     labels.append(s.label)
                 else:
                     images[i], label = synth_sample(rng, INPUT_SIZE)
@@ -120,6 +122,8 @@ def main(argv=None):
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--checkpoint-minutes", type=float, default=4.0)
+    ap.add_argument("--small-plates", action="store_true",
+                    help="real crops looser and shrunk to parking-camera sizes (the fine-tuning recipe)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -148,7 +152,7 @@ def main(argv=None):
           f"{sum(p.numel() for p in model.parameters())} parameters", flush=True)
 
     val = load_val()
-    loader = torch.utils.data.DataLoader(Batches(args.batch_size, args.real_fraction, args.seed + step),
+    loader = torch.utils.data.DataLoader(Batches(args.batch_size, args.real_fraction, args.seed + step, args.small_plates),
                                          batch_size=None, num_workers=args.workers,
                                          prefetch_factor=4 if args.workers > 0 else None,
                                          persistent_workers=args.workers > 0)

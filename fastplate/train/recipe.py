@@ -1,0 +1,53 @@
+"""The shipped recognizer's whole recipe in one command: ``python -m fastplate.train.recipe --runs runs``.
+
+1. base run: ``train --out RUNS/rec --minutes 115 --threads 1`` (synthetic plates and real train crops);
+2. fine-tuning run: ``train --init RUNS/rec/last.pt --out RUNS/ft --lr 1e-3 --minutes 120 --threads 2
+   --small-plates`` (real crops looser and shrunk to parking-camera sizes);
+3. ``soup RUNS/rec/last.pt RUNS/ft/last.pt --out RUNS/soup.pt``: the uniform average of the two;
+4. ``export RUNS/soup.pt``: writes ``fastplate/models/recognizer{,.int8}.onnx`` and ``recognizer.json``.
+
+The last checkpoint of each run is used, never the best-validated one, so the validation splits choose
+nothing. Resumable: run the same command again after an interruption; a finished stage leaves
+``RUNS/<stage>/done`` and is skipped, an unfinished run continues from its ``last.pt`` with its schedule.
+Budgets are wall-clock minutes (the schedule spans them), so a faster machine sees more samples.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+
+from . import export, soup, train
+
+
+def _run_stage(out, argv):
+    """Run one training stage to its end unless ``out/done`` says it finished."""
+    marker = os.path.join(out, "done")
+    if os.path.exists(marker):
+        print(f"{out}: done, skipped", flush=True)
+        return
+    if os.path.exists(os.path.join(out, "last.pt")):
+        argv = [a for i, a in enumerate(argv) if a != "--minutes" and (i == 0 or argv[i - 1] != "--minutes")]
+        argv += ["--resume"]
+    print("python -m fastplate.train.train " + " ".join(argv), flush=True)
+    train.main(argv)
+    open(marker, "w").close()
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", default="runs", help="folder for the checkpoints (default runs)")
+    ap.add_argument("--base-minutes", type=float, default=115.0)
+    ap.add_argument("--finetune-minutes", type=float, default=120.0)
+    ap.add_argument("--models", default=None, help="where to export (default: the package's models folder)")
+    args = ap.parse_args(argv)
+    rec, ft = os.path.join(args.runs, "rec"), os.path.join(args.runs, "ft")
+    _run_stage(rec, ["--out", rec, "--minutes", str(args.base_minutes), "--threads", "1"])
+    _run_stage(ft, ["--init", os.path.join(rec, "last.pt"), "--out", ft, "--lr", "1e-3",
+                    "--minutes", str(args.finetune_minutes), "--threads", "2", "--small-plates"])
+    soup_path = os.path.join(args.runs, "soup.pt")
+    soup.main([os.path.join(rec, "last.pt"), os.path.join(ft, "last.pt"), "--out", soup_path])
+    export.main([soup_path] + (["--out", args.models] if args.models else []))
+
+
+if __name__ == "__main__":
+    main()
