@@ -4,8 +4,11 @@ It reads a candidate quad as the true plate text when the quad's box overlaps a 
 IoU > 0.4, and as low-confidence noise otherwise, so reader tests exercise localization, verification,
 NMS and result assembly without the trained model.
 """
+import hashlib
+
 import numpy as np
 
+from fastplate.images import load_gray
 from fastplate.localize import box_iou, quad_box
 from fastplate.types import Recognition
 
@@ -19,17 +22,27 @@ def recognition(text, confidence, alternatives=()):
     return Recognition(text, score, np.full(n, confidence, np.float32), spans, cands)
 
 
+def _key(gray):
+    return gray.shape, hashlib.sha1(np.ascontiguousarray(gray).tobytes()).hexdigest()
+
+
 class FakeRecognizer:
-    def __init__(self, truths, confidence=0.93):
-        # truths: one [(text, quad), ...] list per image, or a single list used for every image
+    """``truths``: one ``[(text, quad), ...]`` list for every image, or one such list per image of
+    ``images`` (the reader may split a batch into runs, each its own call: images are told apart by
+    their pixels, not by their place in a call)."""
+
+    def __init__(self, truths, confidence=0.93, images=None):
         self.truths = truths
         self.confidence = confidence
         self.calls = 0
         self.crops = 0
+        self.keys = None if images is None else {_key(load_gray(im)): k for k, im in enumerate(images)}
 
-    def _truth(self, i):
+    def _truth(self, i, image):
         if self.truths and isinstance(self.truths[0], tuple):
             return self.truths
+        if self.keys is not None:
+            return self.truths[self.keys[_key(image)]]
         return self.truths[i]
 
     def _read(self, quad, truth):
@@ -44,5 +57,5 @@ class FakeRecognizer:
         for i, (image, quads) in enumerate(jobs):
             assert image.ndim == 2 and image.dtype == np.uint8
             self.crops += len(quads)
-            out.append([self._read(q, self._truth(i)) for q in quads])
+            out.append([self._read(q, self._truth(i, image)) for q in quads])
         return out

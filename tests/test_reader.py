@@ -74,28 +74,41 @@ def test_plate_is_frozen(scenes):
         p.text = "X"
 
 
-def test_read_batch_makes_one_recognizer_call(scenes):
-    fake = FakeRecognizer([t for _, t in scenes], confidence=0.97)  # sure readings: no refinement call
-    reader = Reader(recognizer=fake, threads=2)
-    results = reader.read_batch([im for im, _ in scenes])
+def _fake(scenes, **kw):
+    return FakeRecognizer([t for _, t in scenes], images=[im for im, _ in scenes], **kw)
+
+
+@pytest.mark.parametrize("threads, calls", [(1, 1), (2, 2), (4, 4), (8, 6)])
+def test_read_batch_makes_one_recognizer_call_per_thread(scenes, threads, calls):
+    # On the CPU each thread reads a run of consecutive images, with one call for the whole run.
+    fake = _fake(scenes, confidence=0.97)  # sure readings: no refinement call
+    results = Reader(recognizer=fake, threads=threads).read_batch([im for im, _ in scenes])
+    assert fake.calls == calls
+    assert [[p.text for p in ps] for ps in results] == [[t[0][0]] for _, t in scenes]
+
+
+def test_read_batch_on_a_gpu_makes_one_recognizer_call(scenes):
+    fake = _fake(scenes, confidence=0.97)
+    fake.providers = ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    results = Reader(recognizer=fake, threads=2).read_batch([im for im, _ in scenes])
     assert fake.calls == 1
     assert [[p.text for p in ps] for ps in results] == [[t[0][0]] for _, t in scenes]
 
 
 def test_read_batch_refines_unsure_readings_in_one_more_call(scenes):
     # 0.93 per character is plausible but unsure: all images' refinement crops go in one second call
-    fake = FakeRecognizer([t for _, t in scenes], confidence=0.93)
-    results = Reader(recognizer=fake, threads=2, refine_range=(0.5, 0.95)).read_batch([im for im, _ in scenes])
+    fake = _fake(scenes, confidence=0.93)
+    results = Reader(recognizer=fake, threads=1, refine_range=(0.5, 0.95)).read_batch([im for im, _ in scenes])
     assert fake.calls == 2
     assert [[p.text for p in ps] for ps in results] == [[t[0][0]] for _, t in scenes]
 
 
 def test_read_batch_threads_do_not_change_results(scenes):
     images = [im for im, _ in scenes]
-    truths = [t for _, t in scenes]
-    one = Reader(recognizer=FakeRecognizer(truths), threads=1).read_batch(images)
-    two = Reader(recognizer=FakeRecognizer(truths), threads=2).read_batch(images)
-    assert one == two
+    one = Reader(recognizer=_fake(scenes), threads=1).read_batch(images)
+    for threads in (2, 3, 16):
+        assert Reader(recognizer=_fake(scenes), threads=threads).read_batch(images) == one
+    assert [[p.text for p in ps] for ps in one] == [[t[0][0]] for _, t in scenes]
 
 
 def test_read_batch_empty_and_generator(scenes):
