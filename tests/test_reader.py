@@ -439,3 +439,43 @@ def test_widened_reading_that_grew_is_grown_once_more(grow):
     else:
         assert reads[0][1].text == "BC1234"
     assert reads[0][0].text == "C123"  # the row's own reading is left alone
+
+
+class _OneRow:
+    """A localizer that finds one short row: the left group of a plate whose groups stand apart."""
+
+    def __call__(self, gray):
+        from fastplate.localize import Candidate
+
+        quad = np.array([[100.0, 80.0], [160.0, 80.0], [160.0, 120.0], [100.0, 120.0]])
+        return [Candidate(quad, np.array([[105.0, 88, 14, 24], [123, 88, 14, 24], [141, 88, 14, 24]]), 1.0)]
+
+
+class _ReadsByWidth:
+    """Reads the whole plate in crops at least 130 px wide, only its first group in narrower ones."""
+
+    def __init__(self):
+        self.widths = []
+
+    def recognize_quads_batch(self, jobs):
+        out = []
+        for _, quads in jobs:
+            widths = [float(q[1][0] - q[0][0]) for q in quads]
+            self.widths.append(widths)
+            out.append([recognition("ABC1234" if w >= 130 else "ABC", 0.97) for w in widths])
+        return out
+
+
+def test_short_rows_are_read_again_stretched_to_a_plate():
+    image = np.zeros((200, 400), np.uint8)
+    rec = _ReadsByWidth()
+    plates = Reader("br", recognizer=rec, localizer=_OneRow(), threads=1).read(image)
+    assert [p.text for p in plates] == ["ABC1234"]
+    # Stretched along the row to Brazil's plate aspect (3.08, 15% loose) times the 40 px height: both ends.
+    assert rec.widths[0] == [60.0]
+    assert rec.widths[1] == pytest.approx([1.15 * 3.08 * 40] * 2)
+    assert plates[0].box[2] == pytest.approx(1.15 * 3.08 * 40, abs=1)
+    # Off, the row's own reading does not fit a Brazilian pattern: nothing is reported.
+    assert Reader("br", recognizer=_ReadsByWidth(), localizer=_OneRow(), threads=1, stretch_short=0).read(image) == []
+    with pytest.raises(ValueError, match="stretch_short"):
+        Reader("br", recognizer=rec, stretch_short=-1)
