@@ -1,8 +1,9 @@
 """The end-to-end plate reader: image -> plate candidates (our kernels) -> one batched recognizer call -> plates.
 
 Candidates come from :mod:`fastplate.localize`. All candidates of an image, or of a run of images
-(:meth:`Reader.read_arrays`), are read by the recognizer in one batch; a candidate becomes a plate when its reading is confident and plausible (length,
-country pattern), and overlapping plates are reduced to the best one (NMS on the quads' boxes).
+(:meth:`Reader.read_arrays`), are read by the recognizer in one batch; a candidate becomes a plate when its
+reading is confident and plausible (length, country pattern), and overlapping plates are reduced to the best
+one (NMS on the quads' boxes).
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ __all__ = ["Reader"]
 PADDING = {"eu": (0.6, 0.25), "br": (0.45, 0.5), "us": (0.6, 0.6), None: (0.6, 0.45)}
 # Width / height of a plate (EU 520x110 mm, Brazil 400x130 mm, US 12x6 in); None: in between.
 PLATE_ASPECT = {"eu": 4.7, "br": 3.08, "us": 2.0, None: 3.0}
-STRETCH_LOOSE = 1.15
+STRETCH_LOOSE = 1.15  # stretched crops overshoot the aspect by this: a loose crop reads, a cut one does not
 
 
 def _per_char(confidence, length) -> float:
