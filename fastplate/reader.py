@@ -131,7 +131,7 @@ class Reader:
         A widened candidate that reads more characters than its row is widened once more and read again
         in the second recognizer call (a row that lost one character at an end often lost two); the longer
         reading is kept unless it is ``extend_margin`` less sure.
-    stretch_short : int
+    stretch_short : int, optional
         A one-row candidate that reads 2 to ``stretch_short`` characters, at least ``refine_range[0]`` sure
         per character, may be one group of a plate whose groups stand apart (``094 NKC``, ``ODC-9387``):
         the row finder stops at the gap. It is read again in the second recognizer call, stretched along
@@ -139,7 +139,10 @@ class Reader:
         once keeping its left end and once its right end; a longer reading is kept as for
         ``grow_extended``. ``0`` turns it off. Chosen on the train split of the US parking stand-in
         (``tools/parking_set.py``; top-1 / detection): off 84.2 / 93.9%, 3 characters 84.8 / 94.4%, 4: 85.2 /
-        94.5%, 5: 85.6 / 94.7%, 6: 85.7 / 94.6%; false results 0.069-0.070 per frame throughout.
+        94.5%, 5: 85.6 / 94.7%, 6: 85.7 / 94.6%; false results 0.069-0.070 per frame throughout. Default
+        (None): 5, or where every plate must fit a pattern (``require_template``, Brazil), one less than the
+        shortest pattern (6 for Brazil's 7 characters): a shorter reading can never be reported there, so
+        reading it stretched costs two crops and cannot lose a plate.
     prefer_extended, extend_margin : bool, float
         When a widened candidate (see :class:`fastplate.localize.Localizer`) reads its row's text plus
         characters at the ends, keep the longer reading unless it is ``extend_margin`` less sure: the row's
@@ -156,7 +159,7 @@ class Reader:
     def __init__(self, country=None, *, recognizer=None, device="auto", top_n=10, min_confidence=0.85, min_length=4,
                  max_length=10, region=None, threads=None, localizer=None, recognizer_threads=None,
                  prefer_extended=True, extend_margin=0.1, min_confidence_unmatched=None,
-                 refine_heights=(0.8, 1.2), refine_range=(0.5, 0.95), grow_extended=True, stretch_short=5):
+                 refine_heights=(0.8, 1.2), refine_range=(0.5, 0.95), grow_extended=True, stretch_short=None):
         if country is not None and not isinstance(country, str):
             raise TypeError(f"country must be a str or None, got {type(country).__name__}")
         self.country = country.lower() if country else None
@@ -189,8 +192,12 @@ class Reader:
             raise ValueError(f"refine_range must be (low, high) with low < high, got {refine_range!r}")
         self.prefer_extended = bool(prefer_extended)
         self.grow_extended = bool(grow_extended)
+        if stretch_short is None:
+            # 5; where every plate fits a pattern (Brazil), any reading shorter than the shortest pattern.
+            lengths = [n for by_len in self.formats.regions.values() for n in by_len]
+            stretch_short = max(5, min(lengths) - 1) if self.formats.require_template and lengths else 5
         if isinstance(stretch_short, bool) or not isinstance(stretch_short, int) or stretch_short < 0:
-            raise ValueError(f"stretch_short must be an int >= 0, got {stretch_short!r}")
+            raise ValueError(f"stretch_short must be an int >= 0 or None, got {stretch_short!r}")
         self.stretch_short = stretch_short
         self.aspect = PLATE_ASPECT.get(self.country, PLATE_ASPECT[None])
         self.extend_margin = float(extend_margin)
@@ -371,15 +378,16 @@ class Reader:
         if not where and not grown:
             return
         again = self._recognize(grays, quads)
+        # Heights first: a grown or stretched crop that reads more competes with the surest of the row's own.
+        for i, k, j in where:
+            rec = again[i][j]
+            if _per_char(rec.confidence, len(rec.text)) > _per_char(readings[i][k].confidence, len(readings[i][k].text)):
+                readings[i][k] = rec
+                cands[i][k] = dataclasses.replace(cands[i][k], quad=quads[i][j])
         for i, k, j in grown:
             rec, old = again[i][j], readings[i][k]
             if len(rec.text) > len(old.text) and len(rec.text) <= self.max_length and \
                     _per_char(rec.confidence, len(rec.text)) >= _per_char(old.confidence, len(old.text)) - self.extend_margin:
-                readings[i][k] = rec
-                cands[i][k] = dataclasses.replace(cands[i][k], quad=quads[i][j])
-        for i, k, j in where:
-            rec = again[i][j]
-            if _per_char(rec.confidence, len(rec.text)) > _per_char(readings[i][k].confidence, len(readings[i][k].text)):
                 readings[i][k] = rec
                 cands[i][k] = dataclasses.replace(cands[i][k], quad=quads[i][j])
 

@@ -479,3 +479,6 @@ def test_short_rows_are_read_again_stretched_to_a_plate():
     assert Reader("br", recognizer=_ReadsByWidth(), localizer=_OneRow(), threads=1, stretch_short=0).read(image) == []
     with pytest.raises(ValueError, match="stretch_short"):
         Reader("br", recognizer=rec, stretch_short=-1)
+    # Default: 5 characters; in Brazil, where every plate has 7, anything shorter.
+    assert Reader("us", recognizer=rec).stretch_short == Reader(None, recognizer=rec).stretch_short == 5
+    assert Reader("br", recognizer=rec).stretch_short == 6
