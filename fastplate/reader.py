@@ -296,9 +296,13 @@ class Reader:
     def _read_run(self, grays, threads):
         """:meth:`read_arrays` of decoded ``grays``, localized on ``threads`` threads, one recognizer call."""
 
+        # One large image on several threads: its pyramid levels and polarities share them (below about
+        # half a megapixel the threads cost more than they save).
+        split = threads > 1 and len(grays) == 1 and grays[0].size >= 500_000 and isinstance(self.localizer, Localizer)
+
         def locate(gray):
             t = time.perf_counter()
-            cands = self.localizer(gray)
+            cands = self.localizer(gray, threads=threads) if split else self.localizer(gray)
             return cands, time.perf_counter() - t
 
         found = kernels.map_images(locate, grays, threads=threads)

@@ -43,6 +43,16 @@ def test_localizer_finds_the_plate_in_synthetic_scenes(scenes):
         assert best > 0.5
 
 
+def test_localizer_threads_give_the_same_candidates(scenes):
+    loc = Localizer()
+    for image, _ in scenes:
+        one, two = loc(image), loc(image, threads=2)
+        assert len(one) == len(two) > 0
+        for a, b in zip(one, two):
+            assert np.array_equal(a.quad, b.quad) and np.array_equal(a.char_boxes, b.char_boxes)
+            assert (a.score, a.rows, a.widened, a.source) == (b.score, b.rows, b.widened, b.source)
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_read_finds_plate(scenes, seed):
     image, truth = scenes[seed]
