@@ -12,7 +12,7 @@ summary (benchmarks/conftest.py) prints the time ratios:
   that figure is quoted, not measured here.
 - ``kernels-2-threads``: what two threads can give on this machine at all: the GIL-free threshold and
   labelling of the same 8 frames (``map_images``) on one thread and on two. On the shared 2-vCPU
-  development VM this ceiling itself varied from 1.36x to 1.65x between runs, so read the reader's ratio
+  development VM this ceiling itself varied from 1.18x to 1.65x between runs, so read the reader's ratio
   next to it.
 """
 import os
