@@ -71,6 +71,11 @@ def _boxes_iou_matrix(boxes: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
 
 
+def _join(light, dark):
+    """The row arrays of both polarities of a level, light characters' rows first."""
+    return tuple(np.concatenate(p) for p in zip(light, dark))
+
+
 def row_score(feats: np.ndarray) -> np.ndarray:
     """Plate-likeness of rows from their features (N, 4), as :func:`kernels.character_row_table` gives them:
     about 1 for a clean plate row, lower otherwise.
@@ -174,8 +179,7 @@ class Localizer:
         """Character rows of one pyramid level, both polarities, as arrays: ``(boxes (M, 4), counts (R,),
         lines (R, 4), features (R, 4), extents (R, 5), quads (R, 4, 2))``, members row after row (see
         :func:`kernels.character_row_table`)."""
-        parts = [self._polarity_rows(level, invert) for invert in (False, True)]
-        return tuple(np.concatenate(p) for p in zip(*parts))
+        return _join(self._polarity_rows(level, False), self._polarity_rows(level, True))
 
     def _polarity_rows(self, level, invert):
         """:meth:`rows_of_level` for light (``invert=False``) or dark characters only."""
@@ -214,7 +218,7 @@ class Localizer:
         done = kernels.map_images(lambda job: self._polarity_rows(*job), jobs, threads=threads)
         quads, feats, members, levels = [], [], [], []
         for k, (level, factor) in enumerate(pyramid):
-            boxes, counts, lines, feat, ext, q = (np.concatenate(p) for p in zip(done[2 * k], done[2 * k + 1]))
+            boxes, counts, lines, feat, ext, q = _join(done[2 * k], done[2 * k + 1])  # as rows_of_level
             if not len(counts):
                 continue
             starts = np.concatenate([[0], np.cumsum(counts)[:-1]])

@@ -340,45 +340,35 @@ class Reader:
         A small plate's row gives a crop whose height is a guess (state names, frames and bumpers above and
         below); a reading that is plausible but unsure (per character in ``refine_range``) often gets sure
         in a crop of another height. A widened candidate that read more than its row is grown once more
-        (``grow_extended``). All such crops of all images go to the recognizer in one more call.
+        (``grow_extended``), and a short reading is read stretched to a plate's width (``stretch_short``).
+        All such crops of all images go to the recognizer in one more call.
         """
         lo, hi = self.refine_range
+        can_widen = self.grow_extended and hasattr(self.localizer, "widen")
         quads, where, grown = [[] for _ in grays], [], []
-        for i, (cs, rs) in enumerate(zip(cands, readings)):
+
+        def add(to, i, k, quad):
             h, w = grays[i].shape
-            if self.grow_extended:
-                for k, (cand, rec) in enumerate(zip(cs, rs)):
+            if _inside(quad, w, h):  # a crop past the frame's edge reads padding, not more of the plate
+                to.append((i, k, len(quads[i])))
+                quads[i].append(quad)
+
+        for i, (cs, rs) in enumerate(zip(cands, readings)):
+            for k, (cand, rec) in enumerate(zip(cs, rs)):
+                n, conf = len(rec.text), _per_char(rec.confidence, len(rec.text))
+                if cand.widened:
                     # Widening showed more characters than the row: there may be more still beyond.
-                    if cand.widened and 0 <= cand.source < len(rs) and len(rec.text) > len(rs[cand.source].text) \
-                            and len(rec.text) < self.max_length and hasattr(self.localizer, "widen"):
-                        quad = self.localizer.widen(cand, cand.source).quad
-                        if _inside(quad, w, h):
-                            grown.append((i, k, len(quads[i])))
-                            quads[i].append(quad)
-            for k, (cand, rec) in enumerate(zip(cs, rs)):
-                # A short reading of a one-row candidate (2..stretch_short characters, sure enough to be text):
-                # the row may be one group of a plate whose groups stand apart ("094 NKC", "ODC-9387").
-                # Read the candidate stretched to a whole plate's width, keeping either end.
-                if cand.widened or cand.rows != 1 or not 2 <= len(rec.text) <= self.stretch_short \
-                        or _per_char(rec.confidence, len(rec.text)) < lo:
+                    if can_widen and 0 <= cand.source < len(rs) and len(rs[cand.source].text) < n < self.max_length:
+                        add(grown, i, k, self.localizer.widen(cand, cand.source).quad)
                     continue
-                for side in (1, -1):
-                    quad = _stretch(cand.quad, self.aspect, side)
-                    if _inside(quad, w, h):
-                        grown.append((i, k, len(quads[i])))
-                        quads[i].append(quad)
-            if not self.refine_heights:
-                continue
-            for k, (cand, rec) in enumerate(zip(cs, rs)):
-                if cand.widened or not self.min_length <= len(rec.text) <= self.max_length \
-                        or not lo <= _per_char(rec.confidence, len(rec.text)) < hi:
-                    continue
-                for scale in self.refine_heights:
-                    quad = _scale_height(cand.quad, scale)
-                    if not _inside(quad, w, h):
-                        continue
-                    where.append((i, k, len(quads[i])))
-                    quads[i].append(quad)
+                # A short one-row reading, sure enough to be text, may be one group of a plate whose groups
+                # stand apart ("094 NKC", "ODC-9387"): read it stretched to a whole plate, keeping either end.
+                if cand.rows == 1 and 2 <= n <= self.stretch_short and conf >= lo:
+                    for side in (1, -1):
+                        add(grown, i, k, _stretch(cand.quad, self.aspect, side))
+                if self.min_length <= n <= self.max_length and lo <= conf < hi:
+                    for scale in self.refine_heights:
+                        add(where, i, k, _scale_height(cand.quad, scale))
         if not where and not grown:
             return
         again = self._recognize(grays, quads)
