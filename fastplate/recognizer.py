@@ -336,6 +336,8 @@ class Recognizer:
         h, w = crop.shape[:2]
         if h == 0 or w == 0:
             raise ValueError(f"{name} is empty (shape {crop.shape})")
+        if h < 2 or w < 2:
+            raise ValueError(f"{name} is {h}x{w} px: a crop needs at least 2 px per side")
         if h > MAX_CROP_SIDE or w > MAX_CROP_SIDE:
             raise ValueError(f"{name} is {h}x{w} px, more than {MAX_CROP_SIDE} px per side: pass a plate crop, or "
                              "the whole image with recognize_quads()")
@@ -460,7 +462,7 @@ class Recognizer:
         TypeError
             Not an ndarray / list of them, or not uint8.
         ValueError
-            Zero-size crops, crops larger than 8192 px per side, wrong number of dims/channels.
+            Zero-size crops, crops under 2 px per side, crops larger than 8192 px per side, wrong number of dims/channels.
         """
         single = False
         if isinstance(crops, np.ndarray):
