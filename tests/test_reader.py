@@ -333,13 +333,17 @@ def test_text_that_fits_no_pattern_needs_more_confidence(scenes):
 
 class _CutOffReader:
     """Reads the plate with its first character cut off in the row's crop, and whole (less sure) in the
-    widened crop, as happens when that character touches the plate border."""
+    widened crop, as happens when that character touches the plate border. ``squeezed``: the other way
+    round, whole in the row's crop and without its first character in the widened one (``row``, ``wide``:
+    their per-character confidences)."""
 
-    def __init__(self, truth):
-        self.truth = truth
+    def __init__(self, truth, squeezed=False, row=0.99, wide=0.9):
+        self.truth, self.squeezed, self.row, self.wide = truth, squeezed, row, wide
 
     def recognize_quads_batch(self, jobs):
         out = []
+        text = self.truth[0][0]
+        row_text, wide_text = (text, text[1:]) if self.squeezed else (text[1:], text)
         for _, quads in jobs:
             box = quad_box(self.truth[0][1])
             on = [q for q in quads if box_iou(quad_box(q), box) > 0.3]
@@ -349,9 +353,9 @@ class _CutOffReader:
                 if box_iou(quad_box(q), box) <= 0.3:
                     row.append(recognition("X1", 0.1))
                 elif np.ptp(q[:, 0]) > 1.1 * narrowest:
-                    row.append(recognition(self.truth[0][0], 0.9))
+                    row.append(recognition(wide_text, self.wide))
                 else:
-                    row.append(recognition(self.truth[0][0][1:], 0.99))
+                    row.append(recognition(row_text, self.row))
             out.append(row)
         return out
 
@@ -361,6 +365,17 @@ def test_widened_candidate_recovers_a_cut_off_character(scenes):
     assert [p.text for p in Reader(recognizer=_CutOffReader(truth)).read(image)] == [truth[0][0]]
     cut = Reader(recognizer=_CutOffReader(truth), prefer_extended=False).read(image)
     assert [p.text for p in cut] == [truth[0][0][1:]]
+
+
+@pytest.mark.parametrize("row, wide, kept", [(0.99, 0.995, "row"), (0.97, 0.995, "widened")])
+def test_widened_reading_that_lost_an_end_character_loses_to_its_row(scenes, row, wide, kept):
+    """A widened crop squeezes the characters; when it reads the row's text less its first character, the
+    row's reading is kept unless the widened one is more than SQUEEZE_MARGIN surer per character."""
+    image, truth = scenes[2]
+    reader = Reader(recognizer=_CutOffReader(truth, squeezed=True, row=row, wide=wide),
+                    refine_heights=(), grow_extended=False)
+    text = truth[0][0]
+    assert [p.text for p in reader.read(image)] == [text if kept == "row" else text[1:]]
 
 
 class _SureInTallerCrops(FakeRecognizer):
