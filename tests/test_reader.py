@@ -337,8 +337,8 @@ class _CutOffReader:
     round, whole in the row's crop and without its first character in the widened one (``row``, ``wide``:
     their per-character confidences)."""
 
-    def __init__(self, truth, squeezed=False, row=0.99, wide=0.9):
-        self.truth, self.squeezed, self.row, self.wide = truth, squeezed, row, wide
+    def __init__(self, truth, squeezed=False, row=0.99, wide=0.93, added=None):
+        self.truth, self.squeezed, self.row, self.wide, self.added = truth, squeezed, row, wide, added
 
     def recognize_quads_batch(self, jobs):
         out = []
@@ -353,7 +353,14 @@ class _CutOffReader:
                 if box_iou(quad_box(q), box) <= 0.3:
                     row.append(recognition("X1", 0.1))
                 elif np.ptp(q[:, 0]) > 1.1 * narrowest:
-                    row.append(recognition(wide_text, self.wide))
+                    rec = recognition(wide_text, self.wide)
+                    if self.added is not None:  # the first character's own confidence
+                        conf = rec.char_confidences.copy()
+                        conf[0] = self.added
+                        score = float(np.prod(conf))
+                        rec = dataclasses.replace(rec, confidence=score, char_confidences=conf,
+                                                  candidates=((wide_text, score),))
+                    row.append(rec)
                 else:
                     row.append(recognition(row_text, self.row))
             out.append(row)
@@ -365,6 +372,9 @@ def test_widened_candidate_recovers_a_cut_off_character(scenes):
     assert [p.text for p in Reader(recognizer=_CutOffReader(truth)).read(image)] == [truth[0][0]]
     cut = Reader(recognizer=_CutOffReader(truth), prefer_extended=False).read(image)
     assert [p.text for p in cut] == [truth[0][0][1:]]
+    # the added character itself is unsure: the frame or a bolt at the row's end, not a character
+    unsure = Reader(recognizer=_CutOffReader(truth, wide=0.99, added=0.8), refine_heights=(), grow_extended=False)
+    assert [p.text for p in unsure.read(image)] == [truth[0][0][1:]]
 
 
 @pytest.mark.parametrize("row, wide, kept", [(0.99, 0.995, "row"), (0.97, 0.995, "widened")])
