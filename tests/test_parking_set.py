@@ -46,3 +46,20 @@ def test_written_frames_read_back_as_a_benchmark_folder(tmp_path):
     assert [p.name for p, _ in items] == [f"{n}.jpg" for n, _, _, _ in frames]
     assert [[(tuple(int(v) for v in box), t) for box, t in labels] for _, labels in items] == \
         [labels for _, _, _, labels in frames]
+
+
+def test_a_candidate_model_is_scored_with_model(capsys, monkeypatch):
+    import fastplate
+
+    used = []
+    real = fastplate.Recognizer
+
+    def spy(model=None, **kw):
+        used.append(model)
+        return real(model, **kw)
+
+    monkeypatch.setattr(fastplate, "Recognizer", spy)
+    shipped = str(ROOT / "fastplate" / "models" / "recognizer.onnx")
+    assert parking_set.main(["--split", "train", "--limit", "1", "--model", shipped]) == 0
+    assert used == [shipped]
+    assert "detection (IoU > 0.4)" in capsys.readouterr().out

@@ -19,6 +19,7 @@ metric (IoU > 0.4 and top-1 text, strict and O/0 folded, false results per image
     python tools/parking_set.py --split train --show-errors       # tune on this one
     python tools/parking_set.py --split train --set min_confidence_unmatched=0.95 --loc max_candidates=12
     python tools/parking_set.py --split val --negatives           # plate-free 1280x720 frames: false results
+    python tools/parking_set.py --split val --model /tmp/m/recognizer.onnx   # a candidate recognizer
     python tools/parking_set.py --split val --write /tmp/parking-val && fastplate eval /tmp/parking-val --country us
 """
 from __future__ import annotations
@@ -155,8 +156,10 @@ def write(folder, frames):
             "".join(f"{name}.jpg\t{x}\t{y}\t{w}\t{h}\t{text}\n" for (x, y, w, h), text in labels))
 
 
-def evaluate(frames, reader, *, show_errors=False, recall=True, out=sys.stdout):
-    """Score ``reader`` on frames from :func:`generate` like ``fastplate eval``; returns the summary dict."""
+def evaluate(frames, reader, *, show_errors=False, recall=True, out=None):
+    """Score ``reader`` on frames from :func:`generate` like ``fastplate eval``; returns the summary dict
+    (printed to ``out``, default ``sys.stdout`` at call time)."""
+    out = sys.stdout if out is None else out
     from fastplate.cli import score_image
     from fastplate.localize import box_iou
 
@@ -216,6 +219,8 @@ def main(argv=None):
     parser.add_argument("--write", metavar="DIR", help="write the frames to DIR instead of scoring them")
     parser.add_argument("--country", default="us")
     parser.add_argument("--show-errors", action="store_true")
+    parser.add_argument("--model", default=None, metavar="ONNX",
+                        help="a recognizer model to score instead of the shipped one (e.g. an exported candidate)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a Reader option, e.g. --set agree_floor=0.7 (the value is a Python literal)")
     parser.add_argument("--loc", action="append", default=[], metavar="NAME=VALUE",
@@ -239,6 +244,10 @@ def main(argv=None):
         pad_x, pad_y = PADDING.get(args.country or None, PADDING[None])
         loc = {"pad_x": pad_x, "pad_y": pad_y, **{k: ast.literal_eval(v) for k, v in (o.split("=", 1) for o in args.loc)}}
         options["localizer"] = Localizer(**loc)
+    if args.model:
+        from fastplate import Recognizer
+
+        options["recognizer"] = Recognizer(args.model, threads=1, top_n=options.get("top_n", 10))
     reader = Reader(args.country or None, threads=1, recognizer_threads=1, **options)
     evaluate(frames, reader, show_errors=args.show_errors, recall=not args.negatives)
     return 0
