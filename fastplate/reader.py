@@ -478,7 +478,10 @@ class Reader:
             quad=tuple((float(px), float(py)) for px, py in quad),
             box=box,
             chars=chars,
-            candidates=tuple((t, float(c)) for t, c, _ in ranked),
+            # The reading first, then the alternatives surest first (per character, as OpenALPR lists them;
+            # the recognizer's own order is by whole-string probability, which favours short strings).
+            candidates=((text, float(conf)),) + tuple(sorted(((t, float(c)) for t, c, _ in ranked[1:]),
+                                                          key=lambda tc: -tc[1])),
             region=match.region,
             matches_template=bool(match.matches_template),
         )

@@ -517,3 +517,24 @@ def test_short_rows_are_read_again_stretched_to_a_plate():
     # Default: 5 characters; in Brazil, where every plate has 7, anything shorter.
     assert Reader("us", recognizer=rec).stretch_short == Reader(None, recognizer=rec).stretch_short == 5
     assert Reader("br", recognizer=rec).stretch_short == 6
+
+
+def test_candidates_list_the_reading_then_alternatives_surest_first(scenes):
+    """Alternatives come from the recognizer by whole-string probability (which favours short strings);
+    a Plate lists them by per-character confidence, as OpenALPR does, after the reading itself."""
+    image, truth = scenes[0]
+    text, quad = truth[0]
+
+    class Alternatives(FakeRecognizer):
+        def _read(self, q, t):
+            rec = super()._read(q, t)
+            if rec.text != text:
+                return rec
+            # whole-string order: text[:-1] (0.6 ** (n-1)) before text + text[-1] (0.68 ** (n+1))
+            return recognition(text, 0.99, alternatives=((text[:-1], 0.6), (text + text[-1], 0.68)))
+
+    plate, = Reader(recognizer=Alternatives(truth), refine_heights=(), stretch_short=0).read(image)
+    assert plate.text == text and plate.candidates[0] == (text, plate.confidence)
+    assert [t for t, _ in plate.candidates[1:]] == [text + text[-1], text[:-1]]
+    confs = [c for _, c in plate.candidates[1:]]
+    assert confs == sorted(confs, reverse=True)
