@@ -26,14 +26,14 @@ __all__ = ["Reader"]
 # taller around their characters by country (EU strip, US state names). Measured on plate geometry.
 PADDING = {"eu": (0.6, 0.25), "br": (0.45, 0.5), "us": (0.6, 0.6), None: (0.6, 0.45)}
 # Width / height of a plate (EU 520x110 mm, Brazil 400x130 mm, US 12x6 in); None: in between.
-# A widened crop whose reading lost an end character of its row's reading loses to the row's reading unless
-# it is this much surer per character (chosen on the US parking stand-in's train split; see Reader).
-SQUEEZE_MARGIN = 0.01
-# ... and a widened crop's reading that adds characters to its row's reading wins only if each added character
-# is at least this sure: a plate's frame, bolts or emblems at the row's ends read as unsure characters.
-EXTEND_MIN_CONFIDENCE = 0.9
 PLATE_ASPECT = {"eu": 4.7, "br": 3.08, "us": 2.0, None: 3.0}
 STRETCH_LOOSE = 1.15  # stretched crops overshoot the aspect by this: a loose crop reads, a cut one does not
+# A widened crop's reading that adds characters to its row's reading wins only if each added character is at
+# least this sure: a plate's frame, bolts or emblems at the row's ends read as unsure characters.
+EXTEND_MIN_CONFIDENCE = 0.9
+# A widened crop whose reading lost an end character of its row's reading loses to the row's reading unless
+# it is this much surer per character. Both chosen on the US parking stand-in's train split (see Reader).
+SQUEEZE_MARGIN = 0.01
 
 
 def _added_confidence(rec, text, inner) -> float:
@@ -166,10 +166,10 @@ class Reader:
         ``EXTEND_MIN_CONFIDENCE`` (0.9) sure: a frame, bolt or emblem at the row's end reads as an unsure
         character (2C058 read Q2C058). On the stand-in's train split, top-1 for 0 / 0.7 / 0.8 / 0.9 / 0.95 /
         0.99: 86.1 / 86.4 / 86.4 / 86.6 / 86.7 / 86.6%; 0.9 was taken from the plateau's low side, since the
-        recognizer is surer on the plates it was trained on than it will be on unseen ones. The other way round, when the widened crop
-        (whose characters are squeezed) reads the row's text less an end character, the row's reading is kept
-        unless the widened one is more than ``SQUEEZE_MARGIN`` (0.01) surer per character, whether or not the
-        shorter text fits a pattern. On the US parking stand-in's train split that rule took top-1 from 85.7
+        recognizer is surer on the plates it was trained on than it will be on unseen ones. The other way
+        round, when the widened crop (whose characters are squeezed) reads the row's text less an end
+        character, the row's reading is kept unless the widened one is more than ``SQUEEZE_MARGIN`` (0.01)
+        surer per character, whether or not the shorter text fits a pattern. On the US parking stand-in's train split that rule took top-1 from 85.7
         to 86.1% (6 plates fixed, such as CURE4HD read URE4HD, and 1 lost); detection and false results
         unchanged.
 
@@ -430,7 +430,7 @@ class Reader:
             plates[i] = [conf + (0.05 if match.matches_template else 0.0), cand, rec, ranked]
         if self.prefer_extended:
             for i, entry in plates.items():
-                source = plates.get(entry[1].source) if entry[1].widened else None
+                source = plates.get(entry[1].source)  # only widened candidates have one (else -1)
                 if source is None:
                     continue
                 text, row_text = entry[3][0][0], source[3][0][0]
