@@ -175,14 +175,10 @@ class Localizer:
         kernels.adaptive_threshold(level, block, c, method="mean", invert=invert, out=binary)
         return kernels.connected_components(binary, 8, order="opencv", out=labels)[2]
 
-    def rows_of_level(self, level: np.ndarray):
-        """Character rows of one pyramid level, both polarities, as arrays: ``(boxes (M, 4), counts (R,),
-        lines (R, 4), features (R, 4), extents (R, 5), quads (R, 4, 2))``, members row after row (see
-        :func:`kernels.character_row_table`)."""
-        return _join(self._polarity_rows(level, False), self._polarity_rows(level, True))
-
     def _polarity_rows(self, level, invert):
-        """:meth:`rows_of_level` for light (``invert=False``) or dark characters only."""
+        """Character rows of one pyramid level, light (``invert=False``) or dark characters, as arrays:
+        ``(boxes (M, 4), counts (R,), lines (R, 4), features (R, 4), extents (R, 5), quads (R, 4, 2))``,
+        members row after row (see :func:`kernels.character_row_table`); :func:`_join` joins two polarities."""
         binary = np.empty_like(level)
         labels = np.empty(level.shape, np.int32)
         # The window must fit in the level (tiny images): the largest odd size up to the level's short side.
@@ -218,7 +214,7 @@ class Localizer:
         done = kernels.map_images(lambda job: self._polarity_rows(*job), jobs, threads=threads)
         quads, feats, members, levels = [], [], [], []
         for k, (level, factor) in enumerate(pyramid):
-            boxes, counts, lines, feat, ext, q = _join(done[2 * k], done[2 * k + 1])  # as rows_of_level
+            boxes, counts, lines, feat, ext, q = _join(done[2 * k], done[2 * k + 1])
             if not len(counts):
                 continue
             starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
