@@ -38,9 +38,27 @@ def test_localizer_finds_the_plate_in_synthetic_scenes(scenes):
     loc = Localizer()
     for image, truth in scenes:
         cands = loc(image)
-        assert 0 < len(cands) <= loc.max_candidates
+        assert 0 < len([c for c in cands if not c.widened]) <= 2 * loc.max_candidates
         best = max(box_iou(c.box, quad_box(truth[0][1])) for c in cands)
         assert best > 0.5
+
+
+def test_localizer_keeps_clean_rows_beyond_max_candidates():
+    # A frame of many character rows: the best max_candidates, then only clean rows, at most twice as many.
+    img = np.full((400, 900), 200, np.uint8)
+    for k in range(12):
+        x, y = 20 + 440 * (k % 2), 40 + 60 * (k // 2)
+        cv2.putText(img, "AB%04d" % (1000 + 37 * k), (x, y), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 0, 3)
+    every = [c for c in Localizer(max_candidates=100)(img) if not c.widened]
+    assert len(every) >= 12
+    for cap in (2, 7):  # 2: four rows, all clean; 7: the twelve clean rows, not the 13th (a worse row)
+        rows = [c for c in Localizer(max_candidates=cap)(img) if not c.widened]
+        assert [c.score for c in rows] == [c.score for c in every[:len(rows)]]  # best first, none skipped
+        assert cap <= len(rows) <= 2 * cap
+        assert all(c.score >= 0.8 for c in rows[cap:])
+        assert len(rows) == min(2 * cap, sum(1 for i, c in enumerate(every) if i < cap or c.score >= 0.8))
+    strict = [c for c in Localizer(max_candidates=3, extra_score=99)(img) if not c.widened]
+    assert len(strict) == 3
 
 
 def test_localizer_threads_give_the_same_candidates(scenes):
