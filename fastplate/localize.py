@@ -71,9 +71,9 @@ def _boxes_iou_matrix(boxes: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
 
 
-def _join(light, dark):
-    """The row arrays of both polarities of a level, light characters' rows first."""
-    return tuple(np.concatenate(p) for p in zip(light, dark))
+def _join(parts):
+    """The row arrays of a level's threshold jobs joined (light characters' rows first)."""
+    return tuple(np.concatenate(p) for p in zip(*parts))
 
 
 def row_score(feats: np.ndarray) -> np.ndarray:
@@ -110,6 +110,15 @@ class Localizer:
         each pyramid level sees characters of 8-36 px with thin strokes).
     contrast : float
         Gray levels a character must differ from its neighbourhood mean.
+    split_contrast : float or None
+        The full-resolution level is thresholded for dark characters a second time with this stricter
+        contrast. Small plates' blurred characters merge with each other and with the plate's frame at
+        ``contrast``, and come apart at a higher one. A low ``contrast`` is still needed for dim photos:
+        ``contrast=16`` alone lost plates of the scenes such as scenes-br's PJD2685 (brightest pixel 81).
+        Measured on the US parking stand-in's train split: plates with a candidate 98.0 -> 99.5%, detection
+        94.9 -> 96.8%, top-1 86.9 -> 88.4%, for 0.4 more candidates per frame (light characters at 16 found
+        no more plates); scenes-eu and scenes-br train splits: same detection, one EU plate's O/0 differs.
+        None: off.
     pad_x, pad_y : float
         Padding around a character row, in row heights, so the quad covers the plate as the recognizer
         expects it (plate edges included).
@@ -137,7 +146,7 @@ class Localizer:
 
     def __init__(self, *, max_side=1920, min_char_height=8, max_char_height=36, min_level_side=96, block_size=(11, 7),
                  contrast=8.0, pad_x=0.5, pad_y=0.3, max_candidates=20, max_chars=12, widen_top=2, widen_by=0.7,
-                 max_angle=20.0, extra_score=0.8):
+                 max_angle=20.0, extra_score=0.8, split_contrast=16.0):
         self.max_side = int(max_side)
         self.min_char_height = int(min_char_height)
         self.max_char_height = int(max_char_height)
@@ -145,6 +154,7 @@ class Localizer:
         light, dark = (block_size, block_size) if np.ndim(block_size) == 0 else block_size
         self.block_size = (int(light) | 1, int(dark) | 1)
         self.contrast = float(contrast)
+        self.split_contrast = None if split_contrast is None else float(split_contrast)
         self.pad_x = float(pad_x)
         self.pad_y = float(pad_y)
         self.max_candidates = int(max_candidates)
@@ -178,17 +188,18 @@ class Localizer:
         kernels.adaptive_threshold(level, block, c, method="mean", invert=invert, out=binary)
         return kernels.connected_components(binary, 8, order="opencv", out=labels)[2]
 
-    def _polarity_rows(self, level, invert):
-        """Character rows of one pyramid level, light (``invert=False``) or dark characters, as arrays:
+    def _polarity_rows(self, level, invert, contrast):
+        """Character rows of one pyramid level, light (``invert=False``) or dark characters that differ from
+        their neighbourhood by ``contrast`` gray levels, as arrays:
         ``(boxes (M, 4), counts (R,), lines (R, 4), features (R, 4), extents (R, 5), quads (R, 4, 2))``,
-        members row after row (see :func:`kernels.character_row_table`); :func:`_join` joins two polarities."""
+        members row after row (see :func:`kernels.character_row_table`); :func:`_join` joins a level's jobs."""
         binary = np.empty_like(level)
         labels = np.empty(level.shape, np.int32)
         # The window must fit in the level (tiny images): the largest odd size up to the level's short side.
         fit = min(level.shape) - 1 + min(level.shape) % 2
         block = max(3, min(self.block_size[int(invert)], fit))
         # Light characters: pixel > mean + contrast; dark characters: pixel <= mean - contrast.
-        c = self.contrast if invert else -self.contrast
+        c = contrast if invert else -contrast
         stats = self.component_stats(level, block, c, invert, binary, labels)
         # Specks under 3 px and blobs far larger than a character cannot be (pieces of) characters;
         # dropping them first makes grouping several times cheaper on textured frames.
@@ -213,11 +224,14 @@ class Localizer:
         gray = as_image(image, "image") if getattr(image, "ndim", 0) == 2 else kernels.to_gray(image)
         pyramid = self.pyramid(gray)
         # Largest level first, so two threads share the big ones.
-        jobs = [(level, invert) for level, _ in pyramid for invert in (False, True)]
-        done = kernels.map_images(lambda job: self._polarity_rows(*job), jobs, threads=threads)
+        jobs = [[(level, False, self.contrast), (level, True, self.contrast)] for level, _ in pyramid]
+        if self.split_contrast is not None:
+            jobs[0].append((pyramid[0][0], True, self.split_contrast))
+        done = kernels.map_images(lambda job: self._polarity_rows(*job), [j for js in jobs for j in js], threads=threads)
+        ends = np.cumsum([len(js) for js in jobs])
         quads, feats, members, levels = [], [], [], []
         for k, (level, factor) in enumerate(pyramid):
-            boxes, counts, lines, feat, ext, q = _join(done[2 * k], done[2 * k + 1])
+            boxes, counts, lines, feat, ext, q = _join(done[ends[k] - len(jobs[k]):ends[k]])
             if not len(counts):
                 continue
             starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
