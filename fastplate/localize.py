@@ -116,9 +116,11 @@ class Localizer:
         ``contrast``, and come apart at a higher one. A low ``contrast`` is still needed for dim photos:
         ``contrast=16`` alone lost plates of the scenes such as scenes-br's PJD2685 (brightest pixel 81).
         Measured on the US parking stand-in's train split: plates with a candidate 98.0 -> 99.5%, detection
-        94.9 -> 96.8%, top-1 86.9 -> 88.4%, for 0.4 more candidates per frame (light characters at 16 found
-        no more plates); scenes-eu and scenes-br train splits: same detection, one EU plate's O/0 differs.
-        None: off.
+        94.9 -> 96.8%, top-1 86.9 -> 88.4% (light characters at 16 found no more plates); scenes-eu and
+        scenes-br train splits: same detection, one EU plate's O/0 differs. The cost, one more threshold job
+        and 0.4-1.6 more candidates per image: reading took 5% longer on the stand-in's 1280x720 frames and
+        17-23% longer on the scenes' photos (where the full-resolution level is most of the pyramid's
+        pixels). None: off.
     pad_x, pad_y : float
         Padding around a character row, in row heights, so the quad covers the plate as the recognizer
         expects it (plate edges included).
