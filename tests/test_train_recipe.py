@@ -1,0 +1,72 @@
+"""The one-command recipe of the shipped recognizer: its stages run in order, chain their checkpoints,
+resume after an interruption, and export what the last stage made."""
+import os
+
+import pytest
+
+pytest.importorskip("torch")
+recipe = pytest.importorskip("fastplate.train.recipe")
+
+
+def _arg(argv, name):
+    return argv[argv.index(name) + 1] if name in argv else None
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """Fake training, averaging and export: each records its call and writes the file it would make."""
+    log = []
+
+    def train(argv):
+        log.append(("train", list(argv)))
+        out = _arg(argv, "--out")
+        init = _arg(argv, "--init")
+        assert init is None or os.path.exists(init), f"{out} starts from {init}, which no stage made"
+        os.makedirs(out, exist_ok=True)
+        open(os.path.join(out, "last.pt"), "w").close()
+
+    def soup(argv):
+        log.append(("soup", list(argv)))
+        assert all(os.path.exists(p) for p in argv[:argv.index("--out")])
+        open(_arg(argv, "--out"), "w").close()
+
+    def export(argv):
+        log.append(("export", list(argv)))
+
+    monkeypatch.setattr(recipe.train, "main", train)
+    monkeypatch.setattr(recipe.soup, "main", soup)
+    monkeypatch.setattr(recipe.export, "main", export)
+    return log
+
+
+def test_stages_chain_and_the_last_product_is_exported(tmp_path, calls):
+    runs = str(tmp_path / "runs")
+    recipe.main(["--runs", runs, "--models", str(tmp_path / "models")])
+    trains = [argv for kind, argv in calls if kind == "train"]
+    assert len(trains) >= 2
+    assert _arg(trains[0], "--init") is None  # the base run starts from scratch
+    made = []
+    for kind, argv in calls:
+        if kind == "train":
+            made.append(os.path.join(_arg(argv, "--out"), "last.pt"))
+        elif kind == "soup":
+            made.append(_arg(argv, "--out"))
+    kind, argv = calls[-1]
+    assert kind == "export" and argv[0] == made[-1]  # what the last stage made is what ships
+    assert _arg(argv, "--out") == str(tmp_path / "models")
+    assert all("--resume" not in argv for argv in trains)
+    assert all(os.path.exists(os.path.join(_arg(argv, "--out"), "done")) for argv in trains)
+
+
+def test_a_second_run_resumes_unfinished_stages_and_skips_done_ones(tmp_path, calls):
+    runs = str(tmp_path / "runs")
+    recipe.main(["--runs", runs])
+    first = [argv for kind, argv in calls if kind == "train"]
+    # Interrupt the last training stage: its checkpoint is there, its "done" marker is not.
+    os.remove(os.path.join(_arg(first[-1], "--out"), "done"))
+    calls.clear()
+    recipe.main(["--runs", runs])
+    again = [argv for kind, argv in calls if kind == "train"]
+    assert len(again) == 1 and _arg(again[0], "--out") == _arg(first[-1], "--out")
+    assert "--resume" in again[0] and "--minutes" not in again[0]  # the run keeps its own schedule
+    assert calls[-1][0] == "export"
