@@ -118,9 +118,10 @@ class Localizer:
         Measured on the US parking stand-in's train split: plates with a candidate 98.0 -> 99.5%, detection
         94.9 -> 96.8%, top-1 86.9 -> 88.4% (light characters at 16 found no more plates); scenes-eu and
         scenes-br train splits: same detection, one EU plate's O/0 differs. The cost, one more threshold job
-        and 0.4-1.6 more candidates per image: reading took 5% longer on the stand-in's 1280x720 frames and
-        17-23% longer on the scenes' photos (where the full-resolution level is most of the pyramid's
-        pixels). None: off.
+        and 0.4-1.6 more candidates per image, falls on photos whose full-resolution level is most of the
+        pyramid's pixels: with ``max_candidates`` 16 and the clean rows, against neither change (idle
+        machine, interleaved), reading took 13% longer on scenes-eu, 11% on scenes-br, and 4% less on the
+        stand-in's 1280x720 frames. None: off.
     pad_x, pad_y : float
         Padding around a character row, in row heights, so the quad covers the plate as the recognizer
         expects it (plate edges included).
