@@ -121,7 +121,7 @@ class Localizer:
         and 0.4-1.6 more candidates per image, falls on photos whose full-resolution level is most of the
         pyramid's pixels: with ``max_candidates`` 16 and the clean rows, against neither change (idle
         machine, interleaved), reading took 13% longer on scenes-eu, 11% on scenes-br, and 4% less on the
-        stand-in's 1280x720 frames. None: off.
+        stand-in's 1280x720 frames. None, or not above ``contrast``: off.
     pad_x, pad_y : float
         Padding around a character row, in row heights, so the quad covers the plate as the recognizer
         expects it (plate edges included).
@@ -231,7 +231,7 @@ class Localizer:
         pyramid = self.pyramid(gray)
         # Largest level first, so two threads share the big ones.
         jobs = [[(level, False, self.contrast), (level, True, self.contrast)] for level, _ in pyramid]
-        if self.split_contrast is not None:
+        if self.split_contrast is not None and self.split_contrast > self.contrast:
             jobs[0].append((pyramid[0][0], True, self.split_contrast))
         done = kernels.map_images(lambda job: self._polarity_rows(*job), [j for js in jobs for j in js], threads=threads)
         ends = np.cumsum([len(js) for js in jobs])

@@ -61,6 +61,26 @@ def test_localizer_keeps_clean_rows_beyond_max_candidates():
     assert len(strict) == 3
 
 
+def test_localizer_split_contrast_separates_touching_characters():
+    # Six dark characters (gray 40, 10x24 px, 3 px apart) on a plate of 190, each joined to the next by a
+    # 4-px bridge of gray 60, as blur joins small characters: within 16 gray levels of the 7x7 window's
+    # mean there, so contrast 8 keeps the bridges (one blob, no row) and contrast 16 drops them.
+    img = np.full((100, 300), 190, np.uint8)
+    for k in range(6):
+        x = 40 + 13 * k
+        img[38:62, x:x + 10] = 40
+        if k < 5:
+            img[48:52, x + 10:x + 13] = 60
+    plain = Localizer(split_contrast=None)(img)
+    split = Localizer(split_contrast=16)(img)
+    assert not any(len(c.char_boxes) >= 6 for c in plain)
+    assert any(len(c.char_boxes) == 6 for c in split)
+    # Off when not stricter than the base contrast: the same candidates as None.
+    same = Localizer(contrast=20, split_contrast=16)(img)
+    base = Localizer(contrast=20, split_contrast=None)(img)
+    assert [c.score for c in same] == [c.score for c in base]
+
+
 def test_localizer_threads_give_the_same_candidates(scenes):
     loc = Localizer()
     for image, _ in scenes:
