@@ -233,11 +233,11 @@ class Localizer:
         jobs = [[(level, False, self.contrast), (level, True, self.contrast)] for level, _ in pyramid]
         if self.split_contrast is not None and self.split_contrast > self.contrast:
             jobs[0].append((pyramid[0][0], True, self.split_contrast))
-        done = kernels.map_images(lambda job: self._polarity_rows(*job), [j for js in jobs for j in js], threads=threads)
-        ends = np.cumsum([len(js) for js in jobs])
+        done = iter(kernels.map_images(lambda job: self._polarity_rows(*job), [j for js in jobs for j in js],
+                                       threads=threads))
         quads, feats, members, levels = [], [], [], []
         for k, (level, factor) in enumerate(pyramid):
-            boxes, counts, lines, feat, ext, q = _join(done[ends[k] - len(jobs[k]):ends[k]])
+            boxes, counts, lines, feat, ext, q = _join([next(done) for _ in jobs[k]])
             if not len(counts):
                 continue
             starts = np.concatenate([[0], np.cumsum(counts)[:-1]])

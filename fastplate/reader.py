@@ -169,9 +169,9 @@ class Reader:
         recognizer is surer on the plates it was trained on than it will be on unseen ones. The other way
         round, when the widened crop (whose characters are squeezed) reads the row's text less an end
         character, the row's reading is kept unless the widened one is more than ``SQUEEZE_MARGIN`` (0.01)
-        surer per character, whether or not the shorter text fits a pattern. On the US parking stand-in's train split that rule took top-1 from 85.7
-        to 86.1% (6 plates fixed, such as CURE4HD read URE4HD, and 1 lost); detection and false results
-        unchanged.
+        surer per character, whether or not the shorter text fits a pattern. On the US parking stand-in's
+        train split that rule took top-1 from 85.7 to 86.1% (6 plates fixed, such as CURE4HD read URE4HD,
+        and 1 lost); detection and false results unchanged.
 
     Example
     -------
