@@ -95,3 +95,58 @@ def test_degrade_keeps_real_plates_above_their_floor(monkeypatch, small_plates, 
     camera = [w for w in widths if w != 128]  # the final resize to the model input is 128 wide
     assert min(camera) >= lowest
     assert min(camera) < lowest + 15  # and the floor is reached: the range really goes that low
+
+
+def _bars_plate(label, char_w, gap, height, shade, pad=10):
+    """A light plate with one dark bar per character, as a Sample with the plate's box."""
+    width = pad * 2 + len(label) * char_w + (len(label) - 1) * gap
+    image = np.full((height + 2 * pad, width), 210, np.uint8)
+    for i in range(len(label)):
+        x = pad + i * (char_w + gap)
+        image[pad + 2:pad + height - 2, x:x + char_w] = shade
+    return data.Sample(image, (pad, pad, width - 2 * pad, height), label, "us-crops", label)
+
+
+def test_char_cuts_fall_in_the_gaps_and_refuse_wrong_counts():
+    a = _bars_plate("ABC123", 8, 6, 30, 40)
+    cuts = data.char_cuts([a, data.Sample(a.image, a.box, "ABC1234", "us-crops", "x")])
+    assert cuts[1] is None  # 6 characters found, 7 in the label: no cut is trusted
+    x = np.asarray(cuts[0]) * a.box[2]  # in box pixels
+    assert x.shape == (5,)
+    gaps = np.array([(i + 1) * 8 + i * 6 for i in range(5)])  # each gap starts after a bar
+    assert ((x > gaps - 1) & (x < gaps + 7)).all()
+
+
+def test_splice_joins_two_plates_between_characters():
+    a = _bars_plate("ABC123", 8, 6, 30, 40)
+    b = _bars_plate("XYZ789", 16, 12, 60, 90)  # twice the size, lighter characters
+    ca, cb = data.char_cuts([a, b])
+    seen = set()
+    for seed in range(40):
+        s = data.splice(a, ca, b, cb, np.random.default_rng(seed))
+        if s is None:
+            continue
+        k = sum(c in a.label for c in s.label)  # the labels share no character
+        assert 1 <= k <= 5 and s.label == a.label[:k] + b.label[len(b.label) - len(s.label) + k:]
+        assert 4 <= len(s.label) <= 8 and not data.is_val(s.label)
+        x, y, w, h = s.box
+        assert h == a.box[3] and 0 <= y and y + h <= s.image.shape[0] and x + w <= s.image.shape[1]
+        box = s.image[y + 3:y + h - 3, x:x + w]
+        dark = (box < 128).any(axis=0)
+        runs = np.flatnonzero(np.diff(np.r_[0, dark.astype(int), 0]) == 1)
+        assert len(runs) == len(s.label)  # every character whole, none cut in half
+        right = s.image[y + 3:y + h - 3, x + w - 4]
+        assert abs(int(right.min()) - 40) < 25  # b's characters took a's darkness
+        seen.add(len(s.label))
+    assert seen and 6 in seen  # same-length plates are mostly cut at the same place
+
+
+def test_splice_never_makes_a_validation_text():
+    a, b = _bars_plate("ABC123", 8, 6, 30, 40), _bars_plate("XYZ789", 8, 6, 30, 40)
+    ca, cb = data.char_cuts([a, b])
+    joined = [data.splice(a, ca, b, cb, np.random.default_rng(seed)) for seed in range(200)]
+    labels = {s.label for s in joined if s is not None}
+    assert labels and not any(data.is_val(t) for t in labels)
+    all_joins = {a.label[:k] + b.label[kb:] for k in range(1, 6) for kb in range(1, 6)
+                 if 4 <= k + 6 - kb <= 8}
+    assert any(data.is_val(t) for t in all_joins)  # the rule had something to refuse

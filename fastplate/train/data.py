@@ -129,3 +129,79 @@ def eval_quads(sample, rng, loose):
     cy = y + (h - 1) / 2 + rng.uniform(-0.05, 0.05) * h
     hw, hh = w * (1 + g[0]) / 2, h * (1 + g[1]) / 2
     return np.array([[cx - hw, cy - hh], [cx + hw, cy - hh], [cx + hw, cy + hh], [cx - hw, cy + hh]], np.float64)
+
+
+def char_cuts(samples, height=48):
+    """Where to cut each sample's plate between characters, found by our character segmentation.
+
+    The tight box is scaled to ``height`` px and segmented (:func:`fastplate.kernels.segment_characters`).
+    Returns one entry per sample: a float array of ``len(label) - 1`` cut positions (fractions of the box
+    width; cut ``k - 1`` lies in the gap between characters ``k - 1`` and ``k``), or None unless exactly one
+    row of exactly ``len(label)`` characters was found (then the gaps are not trusted).
+    """
+    from .. import kernels
+    out = []
+    for s in samples:
+        x, y, w, h = s.box
+        crop = s.image[y:y + h, x:x + w]
+        if crop.size == 0:
+            out.append(None)
+            continue
+        scale = height / h
+        crop = cv2.resize(crop, (max(1, round(w * scale)), height), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        rows = kernels.segment_characters(crop)
+        if len(rows) != 1 or len(rows[0].boxes) != len(s.label):
+            out.append(None)
+            continue
+        b = np.asarray(rows[0].boxes, np.float64)
+        right, left = b[:-1, 0] + b[:-1, 2], b[1:, 0]
+        out.append((right + left) / 2 / crop.shape[1])
+    return out
+
+
+def splice(a, cuts_a, b, cuts_b, rng, min_len=4, max_len=8):
+    """A new training plate: the left part of real plate ``a`` joined to the right part of real plate ``b``.
+
+    Both are cut between characters (``cuts_*`` from :func:`char_cuts`); ``b`` is scaled to ``a``'s plate
+    height and its brightness and contrast matched to ``a``'s. The model then sees real character images in
+    text it cannot have memorized. Two plates of the same length are usually cut at the same place, which
+    keeps their layout (letters where letters go). Returns a :class:`Sample` with the joined label, or None
+    when no cut gives a length in ``[min_len, max_len]`` or the label would be a validation plate's text.
+    """
+    na, nb = len(a.label), len(b.label)
+    k = int(rng.integers(1, na))
+    if na == nb and rng.random() < 0.7:
+        kb = k
+    else:
+        lo, hi = max(1, nb + k - max_len), min(nb - 1, nb + k - min_len)
+        if lo > hi:
+            return None
+        kb = int(rng.integers(lo, hi + 1))
+    label = a.label[:k] + b.label[kb:]
+    if is_val(label):
+        return None
+    xa, ya, wa, ha = a.box
+    xb, yb, wb, hb = b.box
+    s = ha / hb
+    bimg = cv2.resize(b.image, (max(1, round(b.image.shape[1] * s)), max(1, round(b.image.shape[0] * s))),
+                      interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+    xb, yb, wb = xb * s, int(round(yb * s)), wb * s
+    cut_a = int(round(xa + wa * cuts_a[k - 1]))
+    cut_b = int(round(xb + wb * cuts_b[kb - 1]))
+    top = min(ya, yb)
+    bottom = max(0, min(a.image.shape[0] - ya - ha, bimg.shape[0] - yb - ha))
+    left = a.image[ya - top:ya + ha + bottom, :cut_a].astype(np.float32)
+    right = bimg[yb - top:yb + ha + bottom, cut_b:].astype(np.float32)
+    if left.shape[0] != right.shape[0] or left.shape[1] < 2 or right.shape[1] < 2:
+        return None
+    box_a = a.image[ya:ya + ha, xa:xa + wa]
+    box_b = bimg[yb:yb + ha, int(xb):int(xb + wb)]
+    if box_a.size == 0 or box_b.size == 0:
+        return None
+    gain = (box_a.std() + 1.0) / (box_b.std() + 1.0)
+    right = (right - box_b.mean()) * gain + box_a.mean()
+    image = np.clip(np.hstack([left, right]), 0, 255).astype(np.uint8)
+    width = (cut_a - xa) + int(round(xb + wb)) - cut_b
+    if width < 4:
+        return None
+    return Sample(np.ascontiguousarray(image), (xa, top, width, ha), label, a.set_name, f"{a.file}+{b.file}")
