@@ -576,3 +576,24 @@ def test_candidates_list_the_reading_then_alternatives_surest_first(scenes):
     assert [t for t, _ in plate.candidates[1:]] == [text + text[-1], text[:-1]]
     confs = [c for _, c in plate.candidates[1:]]
     assert confs == sorted(confs, reverse=True)
+
+
+def test_localizer_keeps_small_plates_of_4k_frames():
+    # A 1280x720 scene with a small plate (characters ~12 px high), placed in a 3840x2160 frame: at the
+    # default max_side the frame is searched whole and the plate found; halving it (1920) halves the
+    # characters below min_char_height, and the plate is lost.
+    image, truth = synthetic_scene(3, size=(720, 1280))
+    quad = truth[0][1]
+    height = np.ptp(quad[:, 1])
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    scale = 24.0 / height  # plate ~24 px high: characters ~12-16 px
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    frame = np.full((2160, 3840), 90, np.uint8)
+    frame[1000:1000 + small.shape[0], 2000:2000 + small.shape[1]] = small
+    where = quad * scale + [2000, 1000]
+
+    def found(loc):
+        return max((box_iou(c.box, quad_box(where)) for c in loc(frame)), default=0.0) > 0.5
+
+    assert found(Localizer())
+    assert not found(Localizer(max_side=1920))
