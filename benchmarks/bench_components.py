@@ -1,7 +1,8 @@
 """connected_components vs cv2.connectedComponentsWithStats, single-threaded, on a binarized 1920x1080 photo.
 
 Run: ``pytest benchmarks/bench_components.py`` (``--benchmark-disable`` for a quick smoke run).
-Each group holds ours (native and Numba) and OpenCV for one polarity and connectivity; the last test
+Each group holds ours (native and Numba; native-stats is ``component_stats``, the same statistics without
+the label image) and OpenCV for one polarity and connectivity; the last test
 prints time ratios against OpenCV (target: native <= 1.0x, Numba within 3x of native).
 """
 import os
@@ -59,7 +60,7 @@ CASES = [(polarity, connectivity) for polarity in ("dark-on-light", "light-on-da
 
 
 @pytest.mark.parametrize("polarity, connectivity", CASES)
-@pytest.mark.parametrize("implementation", ["opencv", "native", "numba"])
+@pytest.mark.parametrize("implementation", ["opencv", "native", "numba", "native-stats"])
 def test_connected_components(benchmark, binaries, polarity, connectivity, implementation):
     binary = binaries[polarity]
     group = f"connected_components-{connectivity}-{polarity}-1920x1080"
@@ -69,14 +70,19 @@ def test_connected_components(benchmark, binaries, polarity, connectivity, imple
     else:
         previous = kernels.backend
         try:
-            kernels.use_backend(implementation)
+            kernels.use_backend(implementation.split("-")[0])
         except ImportError as exc:
             pytest.skip(f"{implementation} backend unavailable: {exc}")
         try:
             out = np.empty(binary.shape, np.int32)
-            kernels.connected_components(binary, connectivity, order="opencv", out=out)  # JIT warm-up
-            n = run(benchmark, group, implementation, lambda: kernels.connected_components(binary, connectivity, order="opencv",
-                                                                                          out=out))[0]
+            if implementation.endswith("-stats"):  # component_stats: the same statistics, no label image
+                def call():
+                    return kernels.component_stats(binary, connectivity, order="opencv")
+            else:
+                def call():
+                    return kernels.connected_components(binary, connectivity, order="opencv", out=out)
+            call()  # JIT warm-up
+            n = run(benchmark, group, implementation, call)[0]
         finally:
             kernels.use_backend(previous)
     # The timed call must do the same work as OpenCV's.
@@ -89,7 +95,7 @@ def test_print_ratios(capsys):
     for (group, implementation), seconds in sorted(TIMES.items()):
         baseline = TIMES.get((group, "opencv"))
         if implementation != "opencv" and baseline:
-            lines.append(f"{group:48s} {implementation:7s} {seconds * 1e3:7.2f} ms  "
+            lines.append(f"{group:48s} {implementation:12s} {seconds * 1e3:7.2f} ms  "
                          f"{seconds / baseline:5.2f}x cv2.connectedComponentsWithStats ({baseline * 1e3:.2f} ms)")
     with capsys.disabled():
         print("\n" + ("\n".join(lines) if lines else "connected_components: no timings (benchmarks disabled)"))

@@ -28,7 +28,7 @@ from fastplate.samples import synthetic_scene
 class OpenCVLocalizer(Localizer):
     """The same localization with OpenCV doing the per-pixel work."""
 
-    def component_stats(self, level, block, c, invert, binary, labels):
+    def component_stats(self, level, block, c, invert, binary):
         binary = cv2.adaptiveThreshold(level, 255, cv2.ADAPTIVE_THRESH_MEAN_C,
                                        cv2.THRESH_BINARY_INV if invert else cv2.THRESH_BINARY, block, c)
         return cv2.connectedComponentsWithStats(binary, connectivity=8, ltype=cv2.CV_32S)[2]

@@ -175,13 +175,15 @@ void label_components(const uint8_t* binary, int32_t* labels, int h, int w, int 
         bottom(size_t(n), INT_MIN);
     std::vector<int64_t> area(size_t(n), 0), sum_x(size_t(n), 0), sum_y(size_t(n), 0);
     for (int y = 0; y < h; ++y) {
-        int32_t* out = labels + size_t(y) * w;
+        int32_t* out = labels ? labels + size_t(y) * w : nullptr;
         int x = 0;
         for (int32_t i = runs.row_begin[y]; i < runs.row_begin[y + 1]; ++i) {
             const int32_t s = runs.start[i], e = runs.end[i], label = root_label[parent[i]];
             const int64_t len = e - s;
-            std::fill(out + x, out + s, 0);
-            std::fill(out + s, out + e, label);
+            if (out) {
+                std::fill(out + x, out + s, 0);
+                std::fill(out + s, out + e, label);
+            }
             x = e;
             left[label] = std::min(left[label], s);
             right[label] = std::max(right[label], e - 1);
@@ -191,7 +193,7 @@ void label_components(const uint8_t* binary, int32_t* labels, int h, int w, int 
             sum_x[label] += (int64_t(s) + e - 1) * len / 2;
             sum_y[label] += int64_t(y) * len;
         }
-        std::fill(out + x, out + w, 0);
+        if (out) std::fill(out + x, out + w, 0);
         // Background (label 0): its box from the leftmost/rightmost zero pixel of each row.
         const int32_t r0 = runs.row_begin[y], r1 = runs.row_begin[y + 1];
         int64_t fg = 0;
@@ -240,10 +242,13 @@ void register_components(py::module_& m) {
     // itself runs with the GIL released.
     m.def(
         "connected_components",
-        [](carray<uint8_t> binary, carray<int32_t> labels, int connectivity, bool opencv_order) {
+        [](carray<uint8_t> binary, py::object labels, int connectivity, bool opencv_order) {
             const int h = int(binary.shape(0)), w = int(binary.shape(1));
             const uint8_t* src = binary.data();
-            int32_t* dst = labels.mutable_data();
+            // None: statistics only, no label image written (the localizer needs only the statistics).
+            carray<int32_t> out;
+            if (!labels.is_none()) out = labels.cast<carray<int32_t>>();
+            int32_t* dst = labels.is_none() ? nullptr : out.mutable_data();
             Result res;
             {
                 py::gil_scoped_release release;
@@ -256,6 +261,6 @@ void register_components(py::module_& m) {
             return py::make_tuple(res.n, stats, centroids);
         },
         py::arg("binary"), py::arg("labels"), py::arg("connectivity"), py::arg("opencv_order") = true,
-        "Label binary (H, W) uint8 into labels (H, W) int32; return (n, stats (n, 5) int32, centroids (n, 2)"
-        " float64). Trusts its arguments: call fastplate.kernels.connected_components.");
+        "Label binary (H, W) uint8 into labels (H, W) int32 (None: statistics only); return (n, stats (n, 5)"
+        " int32, centroids (n, 2) float64). Trusts its arguments: call fastplate.kernels.connected_components.");
 }

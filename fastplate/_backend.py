@@ -5,7 +5,7 @@ Both backends export the same kernel names with the same signatures (see ``fastp
 
 - ``to_gray(src(H,W,C) u8, out(H,W) u8)``
 - ``adaptive_threshold(src(H,W) u8, out(H,W) u8, block_size, c, method, k, invert)``
-- ``connected_components(binary(H,W) u8, labels(H,W) i32, connectivity, opencv_order=True) -> (n, stats(n,5) i32, centroids(n,2) f64)``
+- ``connected_components(binary(H,W) u8, labels(H,W) i32 or None, connectivity, opencv_order=True) -> (n, stats(n,5) i32, centroids(n,2) f64)``
 - ``warp_batch(src(H,W,C) u8, matrices(N,3,3) f64, out(N,C,h,w) f32, scale, n_threads)``
 - ``quad_matrices(quads(N,4,2) f64, out(N,3,3) f64, h, w) -> first degenerate quad or -1``
 - ``find_character_rows(stats(n,5) i32, min_height, max_height, max_height_ratio, max_gap, max_angle) -> (row_of(n,) i32, lines(R,4) f64)``

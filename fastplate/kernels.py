@@ -23,6 +23,7 @@ __all__ = [
     "to_gray",
     "adaptive_threshold",
     "connected_components",
+    "component_stats",
     "find_character_rows",
     "character_row_table",
     "RowTable",
@@ -165,14 +166,36 @@ def connected_components(binary, connectivity=8, *, order="raster", out=None):
     >>> n, labels, stats, _ = connected_components(np.eye(3, dtype=np.uint8), 4); n
     4
     """
+    binary = _check_components(binary, connectivity, order)
+    out = check_out(out, "out", binary.shape, np.int32)
+    n, stats, centroids = _impl.connected_components(binary, out, int(connectivity), order == "opencv")
+    return int(n), out, stats, centroids
+
+
+def component_stats(binary, connectivity=8, *, order="raster"):
+    """:func:`connected_components` without the label image: ``(n, stats, centroids)``.
+
+    For callers that need only each component's box, area and centroid (the localizer): the native
+    kernel then writes no (H, W) int32 label image, which took about half its time on binarized
+    1920x1080 photos (``benchmarks/bench_components.py``).
+
+    Example
+    -------
+    >>> n, stats, _ = component_stats(np.eye(3, dtype=np.uint8), 4); stats[1:, 4].tolist()
+    [1, 1, 1]
+    """
+    binary = _check_components(binary, connectivity, order)
+    n, stats, centroids = _impl.connected_components(binary, None, int(connectivity), order == "opencv")
+    return int(n), stats, centroids
+
+
+def _check_components(binary, connectivity, order):
     binary = as_image(binary, "binary")
     if isinstance(connectivity, bool) or connectivity not in (4, 8):
         raise ValueError(f"connectivity must be 4 or 8, got {connectivity!r}")
     if order not in ("raster", "opencv"):
         raise ValueError(f"order must be 'raster' or 'opencv', got {order!r}")
-    out = check_out(out, "out", binary.shape, np.int32)
-    n, stats, centroids = _impl.connected_components(binary, out, int(connectivity), order == "opencv")
-    return int(n), out, stats, centroids
+    return binary
 
 
 # -------------------------------------------------------------------------------------- character rows

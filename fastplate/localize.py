@@ -192,11 +192,11 @@ class Localizer:
             levels.append((level, w / size[0]))
         return levels
 
-    def component_stats(self, level, block, c, invert, binary, labels):
-        """Threshold ``level`` (mean, ``block``, ``c``) into ``binary`` and label it into ``labels``; returns the
-        components' stats. The one place the per-pixel kernels run (benchmarks swap in OpenCV here)."""
+    def component_stats(self, level, block, c, invert, binary):
+        """Threshold ``level`` (mean, ``block``, ``c``) into ``binary`` and return its components' stats. The
+        one place the per-pixel kernels run (benchmarks swap in OpenCV here)."""
         kernels.adaptive_threshold(level, block, c, method="mean", invert=invert, out=binary)
-        return kernels.connected_components(binary, 8, order="opencv", out=labels)[2]
+        return kernels.component_stats(binary, 8, order="opencv")[1]
 
     def _polarity_rows(self, level, invert, contrast):
         """Character rows of one pyramid level, light (``invert=False``) or dark characters that differ from
@@ -204,13 +204,12 @@ class Localizer:
         ``(boxes (M, 4), counts (R,), lines (R, 4), features (R, 4), extents (R, 5), quads (R, 4, 2))``,
         members row after row (see :func:`kernels.character_row_table`); :func:`_join` joins a level's jobs."""
         binary = np.empty_like(level)
-        labels = np.empty(level.shape, np.int32)
         # The window must fit in the level (tiny images): the largest odd size up to the level's short side.
         fit = min(level.shape) - 1 + min(level.shape) % 2
         block = max(3, min(self.block_size[int(invert)], fit))
         # Light characters: pixel > mean + contrast; dark characters: pixel <= mean - contrast.
         c = contrast if invert else -contrast
-        stats = self.component_stats(level, block, c, invert, binary, labels)
+        stats = self.component_stats(level, block, c, invert, binary)
         # Specks under 3 px and blobs far larger than a character cannot be (pieces of) characters;
         # dropping them first makes grouping several times cheaper on textured frames.
         h, w = stats[:, 3], stats[:, 2]

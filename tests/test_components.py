@@ -161,6 +161,30 @@ def test_native_equals_numba(photos, rng, connectivity):
         assert_same(native, numba)
 
 
+@pytest.mark.parametrize("connectivity", CONNECTIVITIES)
+@pytest.mark.parametrize("order", ["raster", "opencv"])
+def test_component_stats_are_connected_components_without_labels(backend, photos, rng, connectivity, order):
+    images = [binarized(photos[0], False), binarized(photos[-1], True), *special_images().values()]
+    images += [((rng.random((57, 83)) < d) * 255).astype(np.uint8) for d in (0.3, 0.6)]
+    for img in images:
+        n, _, stats, centroids = kernels.connected_components(img, connectivity, order=order)
+        m, stats_only, centroids_only = kernels.component_stats(img, connectivity, order=order)
+        assert n == m
+        np.testing.assert_array_equal(stats_only, stats)
+        np.testing.assert_array_equal(centroids_only, centroids)
+
+
+def test_component_stats_bad_input(backend):
+    with pytest.raises(TypeError, match="binary must have dtype uint8"):
+        kernels.component_stats(np.zeros((4, 4), np.int32))
+    with pytest.raises(ValueError, match="binary must not be empty"):
+        kernels.component_stats(np.zeros((0, 4), np.uint8))
+    with pytest.raises(ValueError, match="connectivity must be 4 or 8"):
+        kernels.component_stats(np.zeros((4, 4), np.uint8), 6)
+    with pytest.raises(ValueError, match="order must be"):
+        kernels.component_stats(np.zeros((4, 4), np.uint8), order="OpenCV")
+
+
 def test_out_is_filled_and_returned(backend):
     binary = special_images()["diagonal"]
     out = np.full(binary.shape, -7, np.int32)

@@ -157,7 +157,10 @@ def _kernel(binary, labels, connectivity, opencv_order):
 def connected_components(binary, labels, connectivity, opencv_order=True):
     """Label ``binary`` (H, W) uint8 into ``labels`` (H, W) int32; return ``(n, stats, centroids)``.
 
-    Same contract and output as the native kernel (see fastplate/_backend.py).
+    Same contract and output as the native kernel (see fastplate/_backend.py). ``labels`` None: statistics
+    only (here the labels go to a scratch array).
     """
+    if labels is None:
+        labels = np.empty(binary.shape, np.int32)
     n, stats, centroids = _kernel(binary, labels, connectivity, bool(opencv_order))
     return int(n), stats, centroids
