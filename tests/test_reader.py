@@ -453,6 +453,36 @@ def test_unsure_reading_is_refined_in_a_taller_crop(scenes):
     assert fake.calls == 1
 
 
+class _OtherReadingInTallerCrops(FakeRecognizer):
+    """Reads the plate at 0.9 per character in a crop; in one 1.2x as tall, ``self.taller(text)`` at
+    ``self.sure`` per character."""
+
+    def _read(self, quad, truth):
+        rec = super()._read(quad, truth)
+        if rec.text == "X1":
+            return rec
+        height = np.ptp(quad[:, 1])
+        self.heights.append(height)
+        if height > 1.1 * min(self.heights):
+            return recognition(self.taller(rec.text), self.sure)
+        return recognition(rec.text, 0.9)
+
+
+@pytest.mark.parametrize("taller, sure, kept", [
+    (lambda t: t[1:], 0.905, "full"),  # lost its first character, hardly surer: the full reading stays
+    (lambda t: t[:2] + t[3:], 0.905, "full"),  # lost a middle character (a doubled letter's twin), the same
+    (lambda t: t[1:], 0.93, "taller"),  # much surer without it: the shorter reading wins
+    (lambda t: "Q" + t[1:], 0.905, "taller"),  # another character, as long: surer wins, no margin
+])
+def test_refined_reading_that_dropped_a_character_needs_a_margin(scenes, taller, sure, kept):
+    image, truth = scenes[0]
+    fake = _OtherReadingInTallerCrops(truth)
+    fake.heights, fake.taller, fake.sure = [], taller, sure
+    plates = Reader(recognizer=fake, refine_heights=(1.2,)).read(image)
+    full = truth[0][0]
+    assert [p.text for p in plates] == [full if kept == "full" else taller(full)]
+
+
 def test_scale_height_keeps_the_middle_line():
     from fastplate.reader import _scale_height
 
