@@ -426,36 +426,13 @@ def test_widened_reading_that_lost_an_end_character_loses_to_its_row(scenes, row
     assert [p.text for p in reader.read(image)] == [text if kept == "row" else text[1:]]
 
 
-class _SureInTallerCrops(FakeRecognizer):
-    """Reads the plate unsure (0.7 per character) in a crop, sure (0.97) in one 1.2x as tall."""
+class _TallerCrops(FakeRecognizer):
+    """Reads the plate at ``base`` per character in a crop; in one 1.2x as tall, ``taller(text)`` at ``sure``
+    per character (default: unsure, 0.7, in a crop and sure, 0.97, of the same text in a taller one)."""
 
-    def _read(self, quad, truth):
-        rec = super()._read(quad, truth)
-        if rec.text == "X1":
-            return rec
-        height = np.ptp(quad[:, 1])
-        self.heights.append(height)
-        return recognition(rec.text, 0.97 if height > 1.1 * min(self.heights) else 0.7)
-
-
-def test_unsure_reading_is_refined_in_a_taller_crop(scenes):
-    image, truth = scenes[0]
-    fake = _SureInTallerCrops(truth)
-    fake.heights = []
-    plates = Reader(recognizer=fake, refine_heights=(0.8, 1.2)).read(image)
-    assert [p.text for p in plates] == [truth[0][0]] and plates[0].confidence == pytest.approx(0.97)
-    assert fake.calls == 2
-    # the plate's quad is the crop that was read: 1.2x as tall as a candidate's
-    assert np.ptp(np.array(plates[0].quad)[:, 1]) > 1.1 * min(fake.heights)
-    fake = _SureInTallerCrops(truth)
-    fake.heights = []
-    assert Reader(recognizer=fake, refine_heights=()).read(image) == []  # 0.7 < min_confidence
-    assert fake.calls == 1
-
-
-class _OtherReadingInTallerCrops(FakeRecognizer):
-    """Reads the plate at 0.9 per character in a crop; in one 1.2x as tall, ``self.taller(text)`` at
-    ``self.sure`` per character."""
+    def __init__(self, truths, base=0.7, sure=0.97, taller=lambda text: text):
+        super().__init__(truths)
+        self.base, self.sure, self.taller, self.heights = base, sure, taller, []
 
     def _read(self, quad, truth):
         rec = super()._read(quad, truth)
@@ -465,7 +442,20 @@ class _OtherReadingInTallerCrops(FakeRecognizer):
         self.heights.append(height)
         if height > 1.1 * min(self.heights):
             return recognition(self.taller(rec.text), self.sure)
-        return recognition(rec.text, 0.9)
+        return recognition(rec.text, self.base)
+
+
+def test_unsure_reading_is_refined_in_a_taller_crop(scenes):
+    image, truth = scenes[0]
+    fake = _TallerCrops(truth)
+    plates = Reader(recognizer=fake, refine_heights=(0.8, 1.2)).read(image)
+    assert [p.text for p in plates] == [truth[0][0]] and plates[0].confidence == pytest.approx(0.97)
+    assert fake.calls == 2
+    # the plate's quad is the crop that was read: 1.2x as tall as a candidate's
+    assert np.ptp(np.array(plates[0].quad)[:, 1]) > 1.1 * min(fake.heights)
+    fake = _TallerCrops(truth)
+    assert Reader(recognizer=fake, refine_heights=()).read(image) == []  # 0.7 < min_confidence
+    assert fake.calls == 1
 
 
 @pytest.mark.parametrize("taller, sure, kept", [
@@ -476,8 +466,7 @@ class _OtherReadingInTallerCrops(FakeRecognizer):
 ])
 def test_refined_reading_that_dropped_a_character_needs_a_margin(scenes, taller, sure, kept):
     image, truth = scenes[0]
-    fake = _OtherReadingInTallerCrops(truth)
-    fake.heights, fake.taller, fake.sure = [], taller, sure
+    fake = _TallerCrops(truth, base=0.9, sure=sure, taller=taller)
     plates = Reader(recognizer=fake, refine_heights=(1.2,)).read(image)
     full = truth[0][0]
     assert [p.text for p in plates] == [full if kept == "full" else taller(full)]
