@@ -150,3 +150,25 @@ def test_splice_never_makes_a_validation_text():
     all_joins = {a.label[:k] + b.label[kb:] for k in range(1, 6) for kb in range(1, 6)
                  if 4 <= k + 6 - kb <= 8}
     assert any(data.is_val(t) for t in all_joins)  # the rule had something to refuse
+
+
+def test_reader_quads_are_the_readers_crops_of_the_plate():
+    from fastplate.localize import box_iou, quad_box
+    from fastplate.samples import synthetic_scene
+
+    image, truth = synthetic_scene(2, size=(720, 1280))
+    gray = np.ascontiguousarray(image[:, :, 1])
+    x, y, w, h = (int(round(v)) for v in quad_box(truth[0][1]))
+    plate = data.Sample(gray, (x, y, w, h), truth[0][0], "scenes-eu", "scene")
+    blank = data.Sample(np.full((200, 300), 128, np.uint8), (100, 80, 90, 30), "AB123", "scenes-eu", "blank")
+    found, none = data.reader_quads([plate, blank], "eu")
+    assert found.dtype == np.float32 and found.shape[1:] == (4, 2) and len(found) >= 3
+    assert len(found) % 3 == 0  # each candidate also at the two refine heights
+    assert none.shape == (0, 4, 2)
+    assert max(box_iou(quad_box(q), (x, y, w, h)) for q in found) > 0.4
+    crop = data.augment_real(plate, np.random.default_rng(0), (32, 128), quads=found)
+    assert crop.shape == (32, 128) and crop.dtype == np.uint8
+    # without quads (a plate the localizer missed) the crop is the grown box, as before
+    a = data.augment_real(blank, np.random.default_rng(3), (32, 128), quads=none)
+    b = data.augment_real(blank, np.random.default_rng(3), (32, 128))
+    np.testing.assert_array_equal(a, b)

@@ -106,17 +106,56 @@ def load_set(name, split=None, data_dir=None, context=1.0, color=False):
     return out
 
 
-def augment_real(sample, rng, out_size=(32, 128), small_plates=False):
+def augment_real(sample, rng, out_size=(32, 128), small_plates=False, quads=None):
     """A localizer-like, camera-degraded (h, w) uint8 crop of a real plate.
 
     ``small_plates``: the fine-tuning recipe (``train --small-plates``): crops up to 25% loose (not 20%) and
     shifted up to 6% (not 5%), and large plates may shrink to parking-camera sizes (see :func:`degrade`).
+    ``quads``: crop one of these (the reader's own crops of this plate, :func:`reader_quads`), its corners
+    jittered by up to 2% of its size, instead of a grown and shifted box.
     """
+    if quads is not None and len(quads):
+        quad = quads[rng.integers(len(quads))].astype(np.float32)
+        size = np.ptp(quad, axis=0)
+        quad = quad + rng.uniform(-0.02, 0.02, (4, 2)).astype(np.float32) * size
+        crop = warp_quad(sample.image, quad, (out_size[0] * 2, out_size[1] * 2))
+        return degrade(crop, rng, out_size, source_width=sample.box[2], small_plates=small_plates)
     r = rng.random()
     grow = ((-0.05, 0.25) if small_plates else (-0.05, 0.2)) if r < 0.85 else (0.0, 0.05)
     quad = crop_quad(sample.box, rng, grow=grow, shift=0.06 if small_plates else 0.05, tilt=rng.uniform(0.0, 0.06))
     crop = warp_quad(sample.image, quad, (out_size[0] * 2, out_size[1] * 2))
     return degrade(crop, rng, out_size, source_width=sample.box[2], small_plates=small_plates)
+
+
+# The reader's country for each set (its localizer padding).
+SET_COUNTRY = {"us-crops": "us", "br-crops": "br", "scenes-eu": "eu", "scenes-br": "br"}
+
+
+def reader_quads(samples, country, min_iou=0.4, plate_width=100):
+    """The crops our reader takes of each sample's plate, to train the recognizer on them.
+
+    The reader's localizer (with ``country``'s padding) runs on each sample's image, shrunk so the plate is at
+    most ``plate_width`` px wide; its candidates whose box overlaps the labelled box with IoU above ``min_iou``
+    (rows, two-row pairs, widened rows) are kept, in the image's own pixels, each
+    also at the heights the reader re-reads unsure plates at (``Reader.refine_heights``). Returns one float32
+    (k, 4, 2) array per sample; k is 0 where the localizer missed the plate.
+    """
+    from ..localize import Localizer, box_iou, quad_box
+    from ..reader import PADDING, Reader, _scale_height
+
+    pad_x, pad_y = PADDING[country]
+    localizer = Localizer(pad_x=pad_x, pad_y=pad_y)
+    heights = (1.0,) + tuple(Reader.__init__.__kwdefaults__["refine_heights"])
+    out = []
+    for s in samples:
+        # At a parking camera's plate size: the crops' geometry is what the reader gives small plates, and
+        # tight crops (us-crops) leave no pyramid level with their large characters in range.
+        scale = min(1.0, plate_width / s.box[2])
+        image = cv2.resize(s.image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else s.image
+        box = quad_box((eval_quads(s, None, False) + 0.5) * scale - 0.5)
+        quads = [(c.quad + 0.5) / scale - 0.5 for c in localizer(image) if box_iou(c.box, box) > min_iou]
+        out.append(np.array([_scale_height(q, k) for q in quads for k in heights], np.float32).reshape(-1, 4, 2))
+    return out
 
 
 def eval_quads(sample, rng, loose):

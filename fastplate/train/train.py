@@ -32,9 +32,9 @@ REAL_WEIGHTS = {"us-crops": 0.35, "br-crops": 0.3, "scenes-eu": 0.15, "scenes-br
 class Batches(torch.utils.data.IterableDataset):
     """Endless batches of (uint8 (B, 32, 128), labels) mixing real and synthetic plates."""
 
-    def __init__(self, batch_size, real_fraction, seed, small_plates=False, splice=0.0):
+    def __init__(self, batch_size, real_fraction, seed, small_plates=False, splice=0.0, reader_crops=0.0):
         self.batch_size, self.real_fraction, self.seed = batch_size, real_fraction, seed
-        self.small_plates, self.splice = small_plates, splice
+        self.small_plates, self.splice, self.reader_crops = small_plates, splice, reader_crops
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
@@ -42,6 +42,7 @@ class Batches(torch.utils.data.IterableDataset):
         real = {s: realdata.load_set(s, "train") for s in REAL_WEIGHTS}
         cuts = {s: realdata.char_cuts(real[s]) for s in real} if self.splice else {}
         cuttable = {s: np.flatnonzero([c is not None for c in cuts[s]]) for s in cuts}
+        quads = {s: realdata.reader_quads(real[s], realdata.SET_COUNTRY[s]) for s in real} if self.reader_crops else {}
         names = list(REAL_WEIGHTS)
         p = np.array([REAL_WEIGHTS[s] for s in names])
         p /= p.sum()
@@ -52,12 +53,15 @@ class Batches(torch.utils.data.IterableDataset):
                 if rng.random() < self.real_fraction:
                     name = names[rng.choice(len(names), p=p)]
                     bucket = real[name]
-                    s = bucket[rng.integers(len(bucket))]
+                    k = int(rng.integers(len(bucket)))
+                    s, crops = bucket[k], None
                     if self.splice and len(cuttable[name]) >= 2 and rng.random() < self.splice:
                         # two real plates of this set joined between characters (None: no valid join)
                         i_a, i_b = rng.choice(cuttable[name], 2, replace=False)
                         s = realdata.splice(bucket[i_a], cuts[name][i_a], bucket[i_b], cuts[name][i_b], rng) or s
-                    images[i] = realdata.augment_real(s, rng, INPUT_SIZE, self.small_plates)
+                    elif self.reader_crops and rng.random() < self.reader_crops:
+                        crops = quads[name][k]  # the reader's own crops of this plate
+                    images[i] = realdata.augment_real(s, rng, INPUT_SIZE, self.small_plates, crops)
                     labels.append(s.label)
                 else:
                     images[i], label = synth_sample(rng, INPUT_SIZE)
@@ -131,6 +135,8 @@ def main(argv=None):
     ap.add_argument("--checkpoint-minutes", type=float, default=4.0)
     ap.add_argument("--splice", type=float, default=0.0,
                     help="fraction of real samples made of two real plates joined between characters (data.splice)")
+    ap.add_argument("--reader-crops", type=float, default=0.0,
+                    help="fraction of real samples cropped as the reader crops them (data.reader_quads)")
     ap.add_argument("--small-plates", action="store_true",
                     help="real crops looser and shrunk to parking-camera sizes (the fine-tuning recipe)")
     args = ap.parse_args(argv)
@@ -162,7 +168,7 @@ def main(argv=None):
 
     val = load_val()
     loader = torch.utils.data.DataLoader(Batches(args.batch_size, args.real_fraction, args.seed + step, args.small_plates,
-                                                 args.splice),
+                                                 args.splice, args.reader_crops),
                                          batch_size=None, num_workers=args.workers,
                                          prefetch_factor=4 if args.workers > 0 else None,
                                          persistent_workers=args.workers > 0)
