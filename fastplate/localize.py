@@ -106,7 +106,13 @@ class Localizer:
         Character heights searched at each pyramid level, in level pixels. Levels halve the image, so
         consecutive levels overlap when ``max_char_height >= 2 * min_char_height``.
     min_level_side : int
-        Pyramid levels stop when the shorter side would fall below this.
+        Pyramid levels stop when the shorter side would fall below this. Small images need levels down to
+        32 px when their plate fills them (close-ups, tight plate photos: characters of half the image's
+        height): ``Reader("us").read`` of every third us-crops train image (320x160 px) read 9.1% of them
+        right at 96, 50.8% at 48 and 86.3% at 32. In 1280x720 frames the two extra levels (90x160, 45x80)
+        add 0.5 candidates per frame; on the US parking stand-in's train split top-1 went 88.5 -> 88.4%
+        and false results 0.071 -> 0.074 per frame (0.087 -> 0.095 on plate-free frames); the scenes'
+        train splits read the same.
     block_size : int or (int, int)
         Adaptive-threshold windows (odd, in level pixels) for light and for dark characters. Small windows
         follow uneven light and keep characters apart from each other and from a tight plate border
@@ -154,7 +160,7 @@ class Localizer:
     []
     """
 
-    def __init__(self, *, max_side=4096, min_char_height=8, max_char_height=36, min_level_side=96, block_size=(11, 7),
+    def __init__(self, *, max_side=4096, min_char_height=8, max_char_height=36, min_level_side=32, block_size=(11, 7),
                  contrast=8.0, pad_x=0.5, pad_y=0.3, max_candidates=16, max_chars=12, widen_top=2, widen_by=0.7,
                  max_angle=20.0, extra_score=0.8, split_contrast=16.0):
         self.max_side = int(max_side)

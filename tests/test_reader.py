@@ -71,8 +71,9 @@ def test_localizer_split_contrast_separates_touching_characters():
         img[38:62, x:x + 10] = 40
         if k < 5:
             img[48:52, x + 10:x + 13] = 60
-    plain = Localizer(split_contrast=None)(img)
-    split = Localizer(split_contrast=16)(img)
+    # Full resolution only (min_level_side): at half resolution the bridges average away on their own.
+    plain = Localizer(split_contrast=None, min_level_side=96)(img)
+    split = Localizer(split_contrast=16, min_level_side=96)(img)
     assert not any(len(c.char_boxes) >= 6 for c in plain)
     assert any(len(c.char_boxes) == 6 for c in split)
     # Off when not stricter than the base contrast: the same candidates as None.
@@ -616,3 +617,18 @@ def test_localizer_keeps_small_plates_of_4k_frames():
 
     assert found(Localizer())
     assert not found(Localizer(max_side=1920))
+
+
+def test_localizer_finds_a_plate_that_fills_a_small_image():
+    # A close-up: the plate of a synthetic scene cut out and scaled so it fills a 320x160 image (characters
+    # about half its height). Only pyramid levels down to ~40 px bring such characters into range.
+    image, truth = synthetic_scene(4)
+    x, y, w, h = (int(round(v)) for v in quad_box(truth[0][1]))
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)[max(0, y - h // 4):y + h + h // 4, max(0, x - w // 10):x + w + w // 10]
+    close = cv2.resize(gray, (320, 160), interpolation=cv2.INTER_CUBIC)
+
+    def found(loc):
+        return any(box_iou(c.box, (0, 0, 320, 160)) > 0.4 for c in loc(close))
+
+    assert found(Localizer())
+    assert not found(Localizer(min_level_side=96))
