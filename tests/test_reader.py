@@ -624,7 +624,8 @@ def test_localizer_finds_a_plate_that_fills_a_small_image():
     # about half its height). Only pyramid levels down to ~40 px bring such characters into range.
     image, truth = synthetic_scene(4)
     x, y, w, h = (int(round(v)) for v in quad_box(truth[0][1]))
-    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)[max(0, y - h // 4):y + h + h // 4, max(0, x - w // 10):x + w + w // 10]
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    gray = gray[max(0, y - h // 4):y + h + h // 4, max(0, x - w // 10):x + w + w // 10]
     close = cv2.resize(gray, (320, 160), interpolation=cv2.INTER_CUBIC)
 
     def found(loc):

@@ -134,11 +134,11 @@ SET_COUNTRY = {"us-crops": "us", "br-crops": "br", "scenes-eu": "eu", "scenes-br
 def reader_quads(samples, country, min_iou=0.4, plate_width=100):
     """The crops our reader takes of each sample's plate, to train the recognizer on them.
 
-    The reader's localizer (with ``country``'s padding) runs on each sample's image, shrunk so the plate is at
-    most ``plate_width`` px wide; its candidates whose box overlaps the labelled box with IoU above ``min_iou``
-    (rows, two-row pairs, widened rows) are kept, in the image's own pixels, each
-    also at the heights the reader re-reads unsure plates at (``Reader.refine_heights``). Returns one float32
-    (k, 4, 2) array per sample; k is 0 where the localizer missed the plate.
+    The reader's localizer (with ``country``'s padding) runs on each sample's image, shrunk so the plate is
+    at most ``plate_width`` px wide. Its candidates whose box overlaps the labelled box with IoU above
+    ``min_iou`` (rows, two-row pairs, widened rows) are kept, in the image's own pixels, each also at the
+    heights the reader re-reads unsure plates at (``Reader.refine_heights``). Returns one float32 (k, 4, 2)
+    array per sample; k is 0 where the localizer missed the plate.
     """
     from ..localize import Localizer, box_iou, quad_box
     from ..reader import PADDING, Reader, _scale_height
@@ -151,7 +151,7 @@ def reader_quads(samples, country, min_iou=0.4, plate_width=100):
         # At a parking camera's plate size: the crops' geometry is what the reader gives small plates, and
         # tight crops (us-crops) leave no pyramid level with their large characters in range.
         scale = min(1.0, plate_width / s.box[2])
-        image = cv2.resize(s.image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else s.image
+        image = s.image if scale >= 1 else cv2.resize(s.image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         box = quad_box((eval_quads(s, None, False) + 0.5) * scale - 0.5)
         quads = [(c.quad + 0.5) / scale - 0.5 for c in localizer(image) if box_iou(c.box, box) > min_iou]
         out.append(np.array([_scale_height(q, k) for q in quads for k in heights], np.float32).reshape(-1, 4, 2))
@@ -187,7 +187,8 @@ def char_cuts(samples, height=48):
             out.append(None)
             continue
         scale = height / h
-        crop = cv2.resize(crop, (max(1, round(w * scale)), height), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        crop = cv2.resize(crop, (max(1, round(w * scale)), height),
+                          interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
         rows = kernels.segment_characters(crop)
         if len(rows) != 1 or len(rows[0].boxes) != len(s.label):
             out.append(None)
