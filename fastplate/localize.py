@@ -100,7 +100,8 @@ class Localizer:
         Frames whose longer side exceeds this are downscaled first. 4096 keeps 4K frames (3840x2160,
         4096x2160) whole, so their small plates keep their characters' pixels: 60x20 px plates in 4K frames
         (9 tiled 1280x720 frames of the parking stand-in's train split) were read 67 times in 77 at 4096,
-        60 at 1920, for 168 against 126 ms per frame (the candidate cap bounds the recognizer's share).
+        60 at 1920, for 103 against 62 ms per frame on an idle core (the candidate cap bounds the
+        recognizer's share).
         Lower it for speed where plates are large.
     min_char_height, max_char_height : int
         Character heights searched at each pyramid level, in level pixels. Levels halve the image, so
