@@ -247,8 +247,11 @@ void register_components(py::module_& m) {
             const uint8_t* src = binary.data();
             // None: statistics only, no label image written (the localizer needs only the statistics).
             carray<int32_t> out;
-            if (!labels.is_none()) out = labels.cast<carray<int32_t>>();
-            int32_t* dst = labels.is_none() ? nullptr : out.mutable_data();
+            int32_t* dst = nullptr;
+            if (!labels.is_none()) {
+                out = labels.cast<carray<int32_t>>();
+                dst = out.mutable_data();
+            }
             Result res;
             {
                 py::gil_scoped_release release;

@@ -35,6 +35,8 @@ EXTEND_MIN_CONFIDENCE = 0.9
 # it is this much surer per character; so does a refined crop's reading that lost any character. Both chosen
 # on the US parking stand-in's train split (see Reader).
 SQUEEZE_MARGIN = 0.01
+# Heights (times a candidate's) at which unsure readings are read again (``Reader(refine_heights=...)``).
+REFINE_HEIGHTS = (0.8, 1.2)
 
 
 def _added_confidence(rec, text, inner) -> float:
@@ -195,7 +197,7 @@ class Reader:
     def __init__(self, country=None, *, recognizer=None, device="auto", top_n=10, min_confidence=0.85, min_length=4,
                  max_length=10, region=None, threads=None, localizer=None, recognizer_threads=None,
                  prefer_extended=True, extend_margin=0.1, min_confidence_unmatched=None,
-                 refine_heights=(0.8, 1.2), refine_range=(0.5, 0.95), grow_extended=True, stretch_short=None):
+                 refine_heights=REFINE_HEIGHTS, refine_range=(0.5, 0.95), grow_extended=True, stretch_short=None):
         if country is not None and not isinstance(country, str):
             raise TypeError(f"country must be a str or None, got {type(country).__name__}")
         self.country = country.lower() if country else None

@@ -116,13 +116,12 @@ def augment_real(sample, rng, out_size=(32, 128), small_plates=False, quads=None
     """
     if quads is not None and len(quads):
         quad = quads[rng.integers(len(quads))].astype(np.float32)
-        size = np.ptp(quad, axis=0)
-        quad = quad + rng.uniform(-0.02, 0.02, (4, 2)).astype(np.float32) * size
-        crop = warp_quad(sample.image, quad, (out_size[0] * 2, out_size[1] * 2))
-        return degrade(crop, rng, out_size, source_width=sample.box[2], small_plates=small_plates)
-    r = rng.random()
-    grow = ((-0.05, 0.25) if small_plates else (-0.05, 0.2)) if r < 0.85 else (0.0, 0.05)
-    quad = crop_quad(sample.box, rng, grow=grow, shift=0.06 if small_plates else 0.05, tilt=rng.uniform(0.0, 0.06))
+        quad = quad + rng.uniform(-0.02, 0.02, (4, 2)).astype(np.float32) * np.ptp(quad, axis=0)
+    else:
+        r = rng.random()
+        grow = ((-0.05, 0.25) if small_plates else (-0.05, 0.2)) if r < 0.85 else (0.0, 0.05)
+        quad = crop_quad(sample.box, rng, grow=grow, shift=0.06 if small_plates else 0.05,
+                         tilt=rng.uniform(0.0, 0.06))
     crop = warp_quad(sample.image, quad, (out_size[0] * 2, out_size[1] * 2))
     return degrade(crop, rng, out_size, source_width=sample.box[2], small_plates=small_plates)
 
@@ -141,11 +140,11 @@ def reader_quads(samples, country, min_iou=0.4, plate_width=100):
     array per sample; k is 0 where the localizer missed the plate.
     """
     from ..localize import Localizer, box_iou, quad_box
-    from ..reader import PADDING, Reader, _scale_height
+    from ..reader import PADDING, REFINE_HEIGHTS, _scale_height
 
     pad_x, pad_y = PADDING[country]
     localizer = Localizer(pad_x=pad_x, pad_y=pad_y)
-    heights = (1.0,) + tuple(Reader.__init__.__kwdefaults__["refine_heights"])
+    heights = (1.0,) + REFINE_HEIGHTS
     out = []
     for s in samples:
         # At a parking camera's plate size: the crops' geometry is what the reader gives small plates, and
