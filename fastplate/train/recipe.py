@@ -4,7 +4,11 @@
 2. fine-tuning run: ``train --init RUNS/rec/last.pt --out RUNS/ft --lr 1e-3 --minutes 120 --threads 2
    --small-plates`` (real crops looser and shrunk to parking-camera sizes);
 3. ``soup RUNS/rec/last.pt RUNS/ft/last.pt --out RUNS/soup.pt``: the uniform average of the two;
-4. ``export RUNS/soup.pt``: writes ``fastplate/models/recognizer{,.int8}.onnx`` and ``recognizer.json``.
+4. two more fine-tuning runs from that average, with two seeds: ``train --init RUNS/soup.pt --out
+   RUNS/ft6 --lr 5e-4 --minutes 115 --threads 1 --small-plates --reader-crops 0.5 --seed 6`` and the same
+   with ``--out RUNS/ft6b --seed 7`` (half the real crops cut as our reader cuts them);
+5. ``soup RUNS/soup.pt RUNS/ft6/last.pt RUNS/ft6b/last.pt --out RUNS/soup7.pt``;
+6. ``export RUNS/soup7.pt``: writes ``fastplate/models/recognizer{,.int8}.onnx`` and ``recognizer.json``.
 
 The last checkpoint of each run is used, never the best-validated one, so the validation splits choose
 nothing. Resumable: run the same command again after an interruption; a finished stage leaves
@@ -38,6 +42,7 @@ def main(argv=None):
     ap.add_argument("--runs", default="runs", help="folder for the checkpoints (default runs)")
     ap.add_argument("--base-minutes", type=float, default=115.0)
     ap.add_argument("--finetune-minutes", type=float, default=120.0)
+    ap.add_argument("--second-minutes", type=float, default=115.0, help="each of the two later fine-tuning runs")
     ap.add_argument("--models", default=None, help="where to export (default: the package's models folder)")
     args = ap.parse_args(argv)
     rec, ft = os.path.join(args.runs, "rec"), os.path.join(args.runs, "ft")
@@ -46,7 +51,15 @@ def main(argv=None):
                     "--minutes", str(args.finetune_minutes), "--threads", "2", "--small-plates"])
     soup_path = os.path.join(args.runs, "soup.pt")
     soup.main([os.path.join(rec, "last.pt"), os.path.join(ft, "last.pt"), "--out", soup_path])
-    export.main([soup_path] + (["--out", args.models] if args.models else []))
+    second = []
+    for name, seed in (("ft6", 6), ("ft6b", 7)):
+        out = os.path.join(args.runs, name)
+        _run_stage(out, ["--init", soup_path, "--out", out, "--lr", "5e-4", "--minutes", str(args.second_minutes),
+                         "--threads", "1", "--small-plates", "--reader-crops", "0.5", "--seed", str(seed)])
+        second.append(os.path.join(out, "last.pt"))
+    final = os.path.join(args.runs, "soup7.pt")
+    soup.main([soup_path, *second, "--out", final])
+    export.main([final] + (["--out", args.models] if args.models else []))
 
 
 if __name__ == "__main__":
