@@ -69,7 +69,7 @@ def _make_reader(args, threads=None, recognizer_threads=None):
         recognizer = Recognizer(args.model, device=args.device, threads=recognizer_threads, top_n=args.top_n)
     options = {} if args.min_confidence is None else {"min_confidence": args.min_confidence}
     return Reader(args.country, recognizer=recognizer, top_n=args.top_n, device=args.device, threads=threads,
-                  recognizer_threads=recognizer_threads, **options)
+                  recognizer_threads=recognizer_threads, gate=getattr(args, "gate", True), **options)
 
 
 def _country(value):
@@ -329,6 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--model", default=None, help="recognizer ONNX file (default: the shipped model)")
         p.add_argument("--min-confidence", type=float, default=None,
                        help="report readings at least this sure (0-1; default: the Reader's)")
+        p.add_argument("--no-gate", dest="gate", action="store_false",
+                       help="read every plate candidate (no candidate gate; slower)")
 
     p = sub.add_parser("read", help="read the plates in images or folders of images")
     p.add_argument("images", nargs="*", metavar="IMAGE_OR_DIR")

@@ -154,6 +154,10 @@ class Localizer:
         The ``widen_top`` best candidates (and other clean rows, at most ``2 * widen_top`` in all) are also
         returned grown by ``widen_by`` character heights on each side: a character merged with the plate
         border is the most common miss, and the recognizer decides which of the two reads better.
+    gate : callable, optional
+        ``gate(gray, quads) -> mask``: which of the candidates (after the cap, before widening) to keep, such
+        as a :class:`fastplate.gate.CandidateGate` (the Reader's default localizer has the shipped one).
+        None: keep all.
 
     Example
     -------
@@ -163,7 +167,10 @@ class Localizer:
 
     def __init__(self, *, max_side=4096, min_char_height=8, max_char_height=36, min_level_side=32, block_size=(11, 7),
                  contrast=8.0, pad_x=0.5, pad_y=0.3, max_candidates=16, max_chars=12, widen_top=2, widen_by=0.7,
-                 max_angle=20.0, extra_score=0.8, split_contrast=16.0):
+                 max_angle=20.0, extra_score=0.8, split_contrast=16.0, gate=None):
+        if gate is not None and not callable(gate):
+            raise TypeError(f"gate must be callable (gray, quads) -> mask, or None; got {type(gate).__name__}")
+        self.gate = gate
         self.max_side = int(max_side)
         self.min_char_height = int(min_char_height)
         self.max_char_height = int(max_char_height)
@@ -271,7 +278,15 @@ class Localizer:
             levels.append((boxes, starts, counts, factor))
         if not quads:
             return []
-        return self._merge(np.concatenate(quads), np.concatenate(feats), np.concatenate(members), levels)
+        out = self._merge(np.concatenate(quads), np.concatenate(feats), np.concatenate(members), levels)
+        if self.gate is not None and out:
+            keep = np.asarray(self.gate(gray, np.stack([c.quad for c in out])), dtype=bool).reshape(-1)
+            if keep.shape != (len(out),):
+                raise ValueError(f"gate returned {keep.shape[0]} decisions for {len(out)} candidates")
+            out = [c for c, k in zip(out, keep) if k]
+        # Widen the best few, and any other clean row (several plates in one frame), at most 2 * widen_top.
+        wide = [i for i, c in enumerate(out) if i < self.widen_top or c.score >= 1.0][:2 * self.widen_top]
+        return out + [self.widen(out[i], i) for i in wide]
 
     # ----------------------------------------------------------------------------------------------
     @staticmethod
@@ -308,9 +323,7 @@ class Localizer:
             rows = (upper,) if lower < 0 else (upper, lower)
             chars = np.concatenate([boxes[starts[r]:starts[r] + counts[r]] for r in rows]) * factor
             out.append(Candidate(quads[i], chars, float(score[i]), len(rows)))
-        # Widen the best few, and any other clean row (several plates in one frame), at most 2 * widen_top.
-        wide = [i for i, c in enumerate(out) if i < self.widen_top or c.score >= 1.0][:2 * self.widen_top]
-        return out + [self.widen(out[i], i) for i in wide]
+        return out
 
     def widen(self, cand, index):
         """``cand`` grown sideways along its top and bottom edges by ``widen_by`` character heights, as a

@@ -141,7 +141,11 @@ class Reader:
     threads : int, optional
         Threads for decoding and reading the images of :meth:`read_batch` (default: all cores).
     localizer : Localizer, optional
-        A configured :class:`fastplate.localize.Localizer`.
+        A configured :class:`fastplate.localize.Localizer` (it keeps its own ``gate``; see below).
+    gate : bool or callable
+        The default localizer's candidate gate: True, the shipped :class:`fastplate.gate.CandidateGate`
+        (candidates that do not look like text are not read); False, none (every candidate is read, as
+        before the gate); or a callable ``gate(gray, quads) -> mask``.
     recognizer_threads : int, optional
         Intra-op threads of the default recognizer (ONNX Runtime's default when None).
     refine_heights : sequence of float
@@ -197,7 +201,8 @@ class Reader:
     def __init__(self, country=None, *, recognizer=None, device="auto", top_n=10, min_confidence=0.85, min_length=4,
                  max_length=10, region=None, threads=None, localizer=None, recognizer_threads=None,
                  prefer_extended=True, extend_margin=0.1, min_confidence_unmatched=None,
-                 refine_heights=REFINE_HEIGHTS, refine_range=(0.5, 0.95), grow_extended=True, stretch_short=None):
+                 refine_heights=REFINE_HEIGHTS, refine_range=(0.5, 0.95), grow_extended=True, stretch_short=None,
+                 gate=True):
         if country is not None and not isinstance(country, str):
             raise TypeError(f"country must be a str or None, got {type(country).__name__}")
         self.country = country.lower() if country else None
@@ -241,7 +246,13 @@ class Reader:
         self.extend_margin = float(extend_margin)
         if localizer is None:
             pad_x, pad_y = PADDING.get(self.country, PADDING[None])
-            localizer = Localizer(pad_x=pad_x, pad_y=pad_y)
+            if gate is True:
+                from .gate import CandidateGate
+
+                gate = CandidateGate()
+            elif gate is False:
+                gate = None
+            localizer = Localizer(pad_x=pad_x, pad_y=pad_y, gate=gate)
         self.localizer = localizer
         if recognizer is None:
             from .recognizer import Recognizer

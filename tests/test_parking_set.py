@@ -1,6 +1,7 @@
 """tools/parking_set.py: the US parking-camera stand-in is deterministic, honest about its split, and
 written in the layout ``fastplate eval`` reads."""
 import importlib.util
+import io
 import os
 from pathlib import Path
 
@@ -63,3 +64,18 @@ def test_a_candidate_model_is_scored_with_model(capsys, monkeypatch):
     assert parking_set.main(["--split", "train", "--limit", "1", "--model", shipped]) == 0
     assert used == [shipped]
     assert "detection (IoU > 0.4)" in capsys.readouterr().out
+
+
+def test_gate_both_scores_two_readers_on_the_same_frames(capsys):
+    frames = _first(2, split="train")
+    assert parking_set.main(["--split", "train", "--limit", "2", "--gate", "both"]) == 0
+    out = capsys.readouterr().out
+    assert "[gate off] 2 frames" in out and "[gate on] 2 frames" in out
+
+    from fastplate import Reader
+
+    summaries = parking_set.evaluate(frames, {"a": Reader("us", gate=False), "b": Reader("us", gate=False)},
+                                     out=io.StringIO())
+    # the same reader twice reads the same plates
+    assert {k: v for k, v in summaries["a"].items() if "ms" not in k} == \
+        {k: v for k, v in summaries["b"].items() if "ms" not in k}

@@ -1,0 +1,95 @@
+"""The candidate gate: a tiny ONNX classifier that drops plate candidates not worth a recognizer run.
+
+Most of the localizer's candidates are rows of plate-like blobs that are not text at all (grilles,
+windows, foliage); reading each costs a recognizer run (about 0.8 ms on one core). The gate looks at a
+16x64 gray warp of each candidate (about 1/50 of the recognizer's arithmetic) and keeps those that look
+like text. It is our own model, trained by :mod:`fastplate.train.gate` on train-split candidates only, and
+shipped as ``fastplate/models/gate.onnx`` with its threshold in the model's metadata.
+``Reader(gate=False)`` turns it off; the model card (``fastplate/models/README.md``) has its measurements.
+"""
+from __future__ import annotations
+
+import importlib.resources
+import os
+
+import numpy as np
+
+from . import kernels
+from ._validate import as_image
+from .errors import ModelError
+from .recognizer import _import_onnxruntime
+
+__all__ = ["CandidateGate"]
+
+
+class CandidateGate:
+    """Scores plate candidates (quads on a gray image) for being text worth reading.
+
+    Parameters
+    ----------
+    model : str or os.PathLike, optional
+        An ONNX gate model: input ``(N, 1, h, w)`` float32 in [0, 1], output ``(N,)`` scores in [0, 1]. Default:
+        the shipped ``fastplate/models/gate.onnx``.
+    threshold : float, optional
+        Candidates scoring below this are dropped. Default: the model's ``threshold`` metadata.
+    threads : int
+        ONNX Runtime intra-op threads (the gate's share of a frame's time is small).
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> gate = CandidateGate()
+    >>> gate.scores(np.zeros((100, 200), np.uint8), np.zeros((0, 4, 2))).shape
+    (0,)
+    """
+
+    def __init__(self, model=None, *, threshold=None, threads=1):
+        ort = _import_onnxruntime()
+        if model is None:
+            res = importlib.resources.files("fastplate.models") / "gate.onnx"
+            if not res.is_file():
+                raise ModelError("the shipped gate model fastplate/models/gate.onnx is missing from this install")
+            source, self.name = res.read_bytes(), "fastplate/models/gate.onnx"
+        elif isinstance(model, (str, os.PathLike)):
+            source = self.name = os.fspath(model)
+            if not os.path.isfile(source):
+                raise ModelError(f"gate model file not found: {source!r}")
+        else:
+            raise TypeError(f"model must be None or a path, got {type(model).__name__}")
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"threads must be an int >= 1, got {threads!r}")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        try:
+            self.session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+        except Exception as exc:
+            raise ModelError(f"cannot load the gate model {self.name}: {exc}") from exc
+        meta = self.session.get_modelmeta().custom_metadata_map
+        shape = self.session.get_inputs()[0].shape
+        if len(shape) != 4 or not all(isinstance(v, int) for v in shape[2:]):
+            raise ModelError(f"the gate model {self.name} must take (N, 1, h, w) input, got {shape}")
+        self.input_size = (int(shape[2]), int(shape[3]))
+        self.input_name = self.session.get_inputs()[0].name
+        if threshold is None:
+            threshold = float(meta.get("threshold", 0.5))
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+            raise ValueError(f"threshold must be a number in [0, 1], got {threshold!r}")
+        self.threshold = float(threshold)
+
+    def __repr__(self):
+        return f"CandidateGate({self.name!r}, threshold={self.threshold}, input_size={self.input_size})"
+
+    def scores(self, gray, quads) -> np.ndarray:
+        """Scores in [0, 1] of ``quads`` ((N, 4, 2), corners clockwise from top-left) on ``gray`` ((H, W) uint8)."""
+        gray = as_image(gray, "gray", ndims=(2,))
+        quads = np.asarray(quads, dtype=np.float64).reshape(-1, 4, 2)
+        if not len(quads):
+            return np.zeros(0, np.float32)
+        batch = kernels.normalize_batch(gray, quads, self.input_size, threads=1)
+        return self.session.run(None, {self.input_name: batch})[0].reshape(-1)
+
+    def __call__(self, gray, quads) -> np.ndarray:
+        """A boolean mask: which of ``quads`` to keep."""
+        return self.scores(gray, quads) >= self.threshold
