@@ -57,7 +57,7 @@ def gate_net(widths=(8, 16, 32, 32)):
     return GateNet()
 
 
-def collect(data_dir=None, negatives=400, log=None):
+def collect(data_dir=None, negatives=400, log=None, recognizer=None):
     """``(x (N, 16, 64) uint8, table (N, 8) float64)``: columns iou, cover, reading length, per-character
     confidence, widened, localizer score, source (index into SOURCES), frame number."""
     import itertools
@@ -74,7 +74,10 @@ def collect(data_dir=None, negatives=400, log=None):
 
     log = log or _log
     data_dir = data_dir or DATA_DIR
-    readers = {c: Reader(c, threads=1, recognizer_threads=1, gate=False) for c in ("us", "eu", "br")}
+    from ..recognizer import Recognizer
+
+    rec = Recognizer(recognizer, threads=1)  # None: the shipped model (the teacher of the labels)
+    readers = {c: Reader(c, threads=1, recognizer=rec, gate=False) for c in ("us", "eu", "br")}
     xs, rows, frames = [], [], [0]
 
     def cover(cb, b):
@@ -203,6 +206,7 @@ def main(argv=None):
     ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--exclude", default="", help="leave sources out, e.g. 'scenes-eu' (the threshold study)")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--recognizer", default=None, help="recognizer ONNX that labels plausible text (default: shipped)")
     args = ap.parse_args(argv)
     import torch
 
@@ -211,7 +215,7 @@ def main(argv=None):
         saved = np.load(args.data)
         x, table = saved["x"], saved["table"]
     else:
-        x, table = collect()
+        x, table = collect(recognizer=args.recognizer)
         os.makedirs(os.path.dirname(os.path.abspath(args.data)), exist_ok=True)
         np.savez_compressed(args.data, x=x, table=table)
     exclude = [SOURCES.index(s) for s in args.exclude.split(",") if s]
