@@ -35,7 +35,11 @@ def calls(monkeypatch):
 
     monkeypatch.setattr(recipe.train, "main", train)
     monkeypatch.setattr(recipe.soup, "main", soup)
+    def gate(argv):
+        log.append(("gate", list(argv)))
+
     monkeypatch.setattr(recipe.export, "main", export)
+    monkeypatch.setattr(recipe.gate, "main", gate)
     return log
 
 
@@ -51,9 +55,13 @@ def test_stages_chain_and_the_last_product_is_exported(tmp_path, calls):
             made.append(os.path.join(_arg(argv, "--out"), "last.pt"))
         elif kind == "soup":
             made.append(_arg(argv, "--out"))
-    kind, argv = calls[-1]
+    kind, argv = calls[-2]
     assert kind == "export" and argv[0] == made[-1]  # what the last stage made is what ships
     assert _arg(argv, "--out") == str(tmp_path / "models")
+    kind, argv = calls[-1]  # then the gate, labelled by the recognizer just exported
+    assert kind == "gate" and _arg(argv, "--out") == str(tmp_path / "models")
+    assert _arg(argv, "--recognizer") == os.path.join(str(tmp_path / "models"), "recognizer.onnx")
+    assert _arg(argv, "--data") == os.path.join(runs, "gate_data.npz")
     assert all("--resume" not in argv for argv in trains)
     assert all(os.path.exists(os.path.join(_arg(argv, "--out"), "done")) for argv in trains)
 
@@ -69,4 +77,4 @@ def test_a_second_run_resumes_unfinished_stages_and_skips_done_ones(tmp_path, ca
     again = [argv for kind, argv in calls if kind == "train"]
     assert len(again) == 1 and _arg(again[0], "--out") == _arg(first[-1], "--out")
     assert "--resume" in again[0] and "--minutes" not in again[0]  # the run keeps its own schedule
-    assert calls[-1][0] == "export"
+    assert [kind for kind, _ in calls[-2:]] == ["export", "gate"]

@@ -1,4 +1,4 @@
-"""The shipped recognizer's whole recipe in one command: ``python -m fastplate.train.recipe --runs runs``.
+"""The shipped models' whole recipe in one command: ``python -m fastplate.train.recipe --runs runs``.
 
 1. base run: ``train --out RUNS/rec --minutes 115 --threads 1`` (synthetic plates and real train crops);
 2. fine-tuning run: ``train --init RUNS/rec/last.pt --out RUNS/ft --lr 1e-3 --minutes 120 --threads 2
@@ -8,7 +8,9 @@
    RUNS/ft6 --lr 5e-4 --minutes 115 --threads 1 --small-plates --reader-crops 0.5 --seed 6`` and the same
    with ``--out RUNS/ft6b --seed 7`` (half the real crops cut as our reader cuts them);
 5. ``soup RUNS/soup.pt RUNS/ft6/last.pt RUNS/ft6b/last.pt --out RUNS/soup7.pt``;
-6. ``export RUNS/soup7.pt``: writes ``fastplate/models/recognizer{,.int8}.onnx`` and ``recognizer.json``.
+6. ``export RUNS/soup7.pt``: writes ``fastplate/models/recognizer{,.int8}.onnx`` and ``recognizer.json``;
+7. ``gate --recognizer MODELS/recognizer.onnx --data RUNS/gate_data.npz``: the candidate gate
+   (``fastplate/models/gate.onnx``), whose labels use the recognizer just exported.
 
 The last checkpoint of each run is used, never the best-validated one, so the validation splits choose
 nothing. Resumable: run the same command again after an interruption; a finished stage leaves
@@ -20,7 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from . import export, soup, train
+from . import export, gate, soup, train
 
 
 def _run_stage(out, argv):
@@ -60,6 +62,9 @@ def main(argv=None):
     final = os.path.join(args.runs, "soup7.pt")
     soup.main([soup_path, *second, "--out", final])
     export.main([final] + (["--out", args.models] if args.models else []))
+    models = args.models or os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models"))
+    gate.main(["--out", models, "--recognizer", os.path.join(models, "recognizer.onnx"),
+               "--data", os.path.join(args.runs, "gate_data.npz")])
 
 
 if __name__ == "__main__":
