@@ -10,6 +10,9 @@ summary (benchmarks/conftest.py) prints the time ratios:
   on one thread, and ``read_batch`` on two threads; target: two threads give >= 1.7x the throughput
   (time ratio <= 0.59). OpenALPR 2.3 needs 233 ms per 1280x720 frame on one core (../shared/NOTES.md);
   that figure is quoted, not measured here.
+- ``gate-1280x720``: the reader on one thread without the candidate gate (``Reader(gate=False)``, every
+  candidate read) against the default reader (the gate drops candidates that do not look like text);
+  target: the gate saves at least 15% of the time.
 - ``kernels-2-threads``: what two threads can give on this machine at all: the GIL-free threshold and
   labelling of the same 8 frames (``map_images``) on one thread and on two. On the shared 2-vCPU
   development VM this ceiling itself varied from 1.18x to 1.65x between runs, so read the reader's ratio
@@ -54,12 +57,12 @@ def test_localize_fastplate(measure, frames):
     measure("localize-1280x720", "fastplate", lambda: [loc(f) for f in frames], targets=(("opencv", 1.0),))
 
 
-def _reader(threads):
+def _reader(threads, **options):
     if not resources.files("fastplate.models").joinpath("recognizer.onnx").is_file():
         pytest.skip("the shipped recognizer model is not built yet")
     from fastplate import Reader
 
-    return Reader("eu", threads=threads, recognizer_threads=threads)
+    return Reader("eu", threads=threads, recognizer_threads=threads, **options)
 
 
 def test_read_one_thread(measure, frames):
@@ -73,6 +76,17 @@ def test_read_batch_two_threads(measure, frames):
     reader = _reader(2)
     measure("read-1280x720", "read_batch-2-threads", reader.read_batch, frames,
             targets=(("read-1-thread", 1 / 1.7),))
+
+
+def test_read_without_gate(measure, frames):
+    reader = _reader(1, gate=False)
+    measure("gate-1280x720", "read-no-gate", lambda: [reader.read(f) for f in frames], baseline=True)
+
+
+def test_read_with_gate(measure, frames):
+    reader = _reader(1)
+    measure("gate-1280x720", "read-gate", lambda: [reader.read(f) for f in frames],
+            targets=(("read-no-gate", 0.85),))
 
 
 def _kernels(frames, threads):
