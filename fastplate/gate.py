@@ -19,7 +19,15 @@ from ._validate import as_image
 from .errors import ModelError
 from .recognizer import _import_onnxruntime
 
-__all__ = ["CandidateGate"]
+__all__ = ["CandidateGate", "as_gate"]
+
+
+def as_gate(gate):
+    """What ``Reader(gate=...)`` accepts, as a Localizer's gate: True, the shipped :class:`CandidateGate`;
+    False, no gate (None); anything else as it is (the Localizer checks it)."""
+    if gate is True:
+        return CandidateGate()
+    return None if gate is False else gate
 
 
 class CandidateGate:

@@ -51,11 +51,16 @@ def quad_box(quad) -> tuple:
     return (float(x0), float(y0), float(x1 - x0), float(y1 - y0))
 
 
-def box_iou(a, b) -> float:
-    """Intersection over union of two ``(x, y, w, h)`` boxes."""
+def box_intersection(a, b) -> float:
+    """Area of the intersection of two ``(x, y, w, h)`` boxes."""
     ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
     iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
+    return ix * iy
+
+
+def box_iou(a, b) -> float:
+    """Intersection over union of two ``(x, y, w, h)`` boxes."""
+    inter = box_intersection(a, b)
     union = a[2] * a[3] + b[2] * b[3] - inter
     return inter / union if union > 0 else 0.0
 

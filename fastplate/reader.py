@@ -17,7 +17,7 @@ import numpy as np
 from . import kernels
 from .formats import PlateFormats
 from .images import load_gray
-from .localize import Localizer, box_iou, quad_box
+from .localize import Localizer, box_intersection, box_iou, quad_box
 from .types import Char, Plate
 
 __all__ = ["Reader"]
@@ -64,9 +64,7 @@ def _per_char(confidence, length) -> float:
 def _suppress(kept_boxes, box, iou_limit=0.3, cover_limit=0.5) -> bool:
     """True when ``box`` overlaps a kept box: IoU above ``iou_limit`` or covering/covered above ``cover_limit``."""
     for k in kept_boxes:
-        ix = max(0.0, min(k[0] + k[2], box[0] + box[2]) - max(k[0], box[0]))
-        iy = max(0.0, min(k[1] + k[3], box[1] + box[3]) - max(k[1], box[1]))
-        inter = ix * iy
+        inter = box_intersection(k, box)
         smaller = min(k[2] * k[3], box[2] * box[3])
         if box_iou(k, box) > iou_limit or (smaller > 0 and inter / smaller > cover_limit):
             return True
@@ -246,13 +244,9 @@ class Reader:
         self.extend_margin = float(extend_margin)
         if localizer is None:
             pad_x, pad_y = PADDING.get(self.country, PADDING[None])
-            if gate is True:
-                from .gate import CandidateGate
+            from .gate import as_gate
 
-                gate = CandidateGate()
-            elif gate is False:
-                gate = None
-            localizer = Localizer(pad_x=pad_x, pad_y=pad_y, gate=gate)
+            localizer = Localizer(pad_x=pad_x, pad_y=pad_y, gate=as_gate(gate))
         self.localizer = localizer
         if recognizer is None:
             from .recognizer import Recognizer

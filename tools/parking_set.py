@@ -134,7 +134,7 @@ def main(argv=None):
 
     import ast
 
-    from fastplate.gate import CandidateGate
+    from fastplate.gate import CandidateGate, as_gate
 
     options = {k: ast.literal_eval(v) for k, v in (o.split("=", 1) for o in args.set)}
     if args.model:
@@ -148,13 +148,13 @@ def main(argv=None):
             from fastplate.reader import PADDING
 
             pad_x, pad_y = PADDING.get(args.country or None, PADDING[None])
-            loc = {"pad_x": pad_x, "pad_y": pad_y, "gate": gate,
+            loc = {"pad_x": pad_x, "pad_y": pad_y, "gate": as_gate(gate),
                    **{k: ast.literal_eval(v) for k, v in (o.split("=", 1) for o in args.loc)}}
             options["localizer"] = Localizer(**loc)
         return Reader(args.country or None, threads=1, recognizer_threads=1, gate=gate, **options)
 
-    gates = {"on": {None: CandidateGate()}, "off": {None: None},
-             "both": {"gate off": None, "gate on": CandidateGate()}}.get(args.gate) or {None: CandidateGate(args.gate)}
+    gates = {"on": {None: True}, "off": {None: False}, "both": {"gate off": False, "gate on": True}}.get(args.gate) \
+        or {None: CandidateGate(args.gate)}
     readers = {label: make(gate) for label, gate in gates.items()}
     evaluate(frames, readers if len(readers) > 1 else readers[None], show_errors=args.show_errors,
              recall=not args.negatives)

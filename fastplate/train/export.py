@@ -18,6 +18,7 @@ import torch
 from .model import ALPHABET, BLANK, INPUT_SIZE, ExportWrapper, PlateNet
 
 INPUT_NAME, OUTPUT_NAME = "input", "probs"
+MODELS_DIR = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models"))
 
 
 def load_checkpoint(path, weights="ema"):
@@ -109,7 +110,7 @@ def write_config(path, ck, files):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("checkpoint")
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "models"))
+    ap.add_argument("--out", default=MODELS_DIR)
     ap.add_argument("--weights", default="ema", choices=["ema", "model"])
     ap.add_argument("--no-int8", action="store_true")
     args = ap.parse_args(argv)

@@ -26,7 +26,6 @@ import numpy as np
 
 INPUT_SIZE = (16, 64)
 THRESHOLD = 0.05
-_HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCES = ("stand-in", "stand-in plate-free", "scenes-eu", "scenes-br")
 
 
@@ -67,23 +66,20 @@ def collect(data_dir=None, negatives=400, log=None, recognizer=None):
 
     from .. import Reader, kernels
     from ..cli import read_benchmark_labels
-    from ..localize import box_iou, quad_box
+    from ..localize import box_intersection, box_iou, quad_box
     from ..reader import _per_char
+    from ..recognizer import Recognizer
     from .data import DATA_DIR, is_val
     from .parking import generate
 
     log = log or _log
     data_dir = data_dir or DATA_DIR
-    from ..recognizer import Recognizer
-
     rec = Recognizer(recognizer, threads=1)  # None: the shipped model (the teacher of the labels)
     readers = {c: Reader(c, threads=1, recognizer=rec, gate=False) for c in ("us", "eu", "br")}
-    xs, rows, frames = [], [], [0]
+    xs, rows = [], []
 
     def cover(cb, b):
-        ix = max(0.0, min(cb[0] + cb[2], b[0] + b[2]) - max(cb[0], b[0]))
-        iy = max(0.0, min(cb[1] + cb[3], b[1] + b[3]) - max(cb[1], b[1]))
-        return ix * iy / max(cb[2] * cb[3], 1e-9)
+        return box_intersection(cb, b) / max(cb[2] * cb[3], 1e-9)
 
     def add(gray, labels, country, source):
         reader = readers[country]
@@ -92,9 +88,8 @@ def collect(data_dir=None, negatives=400, log=None, recognizer=None):
             return
         quads = np.stack([c.quad for c in cands])
         reads = reader._recognize([gray], [quads])[0]
+        frame = len(xs)  # frames with candidates, numbered in order
         xs.append(kernels.normalize_batch(gray, quads, INPUT_SIZE, scale=1.0, threads=1)[:, 0].astype(np.uint8))
-        frame = frames[0]
-        frames[0] += 1
         for c, rec in zip(cands, reads):
             cb = quad_box(c.quad)
             rows.append((max([box_iou(cb, b) for b, _ in labels], default=0.0),
@@ -201,7 +196,9 @@ def export(net, path, threshold=THRESHOLD):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", default=os.path.normpath(os.path.join(_HERE, "..", "models")))
+    from .export import MODELS_DIR
+
+    ap.add_argument("--out", default=MODELS_DIR)
     ap.add_argument("--data", default="runs/gate_data.npz", help="collected candidates (made when missing)")
     ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--exclude", default="", help="leave sources out, e.g. 'scenes-eu' (the threshold study)")

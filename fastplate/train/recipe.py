@@ -62,7 +62,7 @@ def main(argv=None):
     final = os.path.join(args.runs, "soup7.pt")
     soup.main([soup_path, *second, "--out", final])
     export.main([final] + (["--out", args.models] if args.models else []))
-    models = args.models or os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models"))
+    models = args.models or export.MODELS_DIR
     gate.main(["--out", models, "--recognizer", os.path.join(models, "recognizer.onnx"),
                "--data", os.path.join(args.runs, "gate_data.npz")])
 
