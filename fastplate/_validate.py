@@ -73,8 +73,11 @@ def as_size(size, name="size", *, minimum=1):
     return h, w
 
 
-def check_out(out, name, shape, dtype):
-    """Return ``out`` if it is a writable C-contiguous array of exactly ``shape``/``dtype``; allocate if None."""
+def check_out(out, name, shape, dtype, *, inputs=None):
+    """Return ``out`` if it is a writable C-contiguous array of exactly ``shape``/``dtype``; allocate if None.
+
+    ``inputs``: ``{name: array}`` the kernel reads while it writes ``out``; ``out`` must not overlap them
+    (a kernel that reads pixels it has already overwritten returns a silently wrong answer)."""
     if out is None:
         return np.empty(shape, dtype=dtype)
     if not isinstance(out, np.ndarray):
@@ -87,4 +90,7 @@ def check_out(out, name, shape, dtype):
         raise ValueError(f"{name} must be C-contiguous; pass np.empty({tuple(shape)}, np.{np.dtype(dtype).name})")
     if not out.flags.writeable:
         raise ValueError(f"{name} must be writeable")
+    for what, array in (inputs or {}).items():
+        if np.may_share_memory(out, array):
+            raise ValueError(f"{name} must not share memory with {what}; pass a separate array (or copy {what})")
     return out

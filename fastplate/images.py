@@ -17,17 +17,39 @@ MAX_FILE_BYTES = 512 << 20
 
 
 def image_size_from_header(data: bytes):
-    """``(width, height)`` from a PNG or JPEG header, or None when the format is another one or unclear.
+    """``(width, height)`` from a PNG, JPEG, BMP, WebP or TIFF header, or None when the format is another
+    one or unclear.
 
-    Lets us refuse decompression bombs before OpenCV allocates the pixels.
+    Lets us refuse decompression bombs before OpenCV allocates the pixels (:func:`load_gray` checks the
+    decoded size again, for the formats and files this misses).
     """
     if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
         return struct.unpack(">II", data[16:24])
+    if data[:2] == b"BM" and len(data) >= 26:
+        w, h = struct.unpack("<ii", data[18:26])
+        return abs(w), abs(h)  # a negative height means rows stored top-down
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP" and len(data) >= 30:
+        chunk = data[12:16]
+        if chunk == b"VP8X":
+            return 1 + int.from_bytes(data[24:27], "little"), 1 + int.from_bytes(data[27:30], "little")
+        if chunk == b"VP8L":
+            bits = int.from_bytes(data[21:25], "little")
+            return 1 + (bits & 0x3FFF), 1 + ((bits >> 14) & 0x3FFF)
+        if chunk == b"VP8 ":
+            w, h = struct.unpack("<HH", data[26:30])
+            return w & 0x3FFF, h & 0x3FFF
+        return None
+    if data[:4] in (b"II*\x00", b"MM\x00*"):
+        return _tiff_size(data)
     if data[:2] == b"\xff\xd8":
         i, n = 2, len(data)
         while i + 4 <= n:
             if data[i] != 0xFF:
-                return None
+                # Stray bytes before a marker: decoders skip them (libjpeg warns), so must we.
+                i = data.find(b"\xff", i)
+                if i < 0:
+                    return None
+                continue
             marker = data[i + 1]
             if marker == 0xFF:  # fill byte
                 i += 1
@@ -45,6 +67,30 @@ def image_size_from_header(data: bytes):
     return None
 
 
+def _tiff_size(data: bytes):
+    """Largest ``(width, height)`` among a TIFF's image directories (OpenCV reads the first page; any
+    page could be the bomb), or None when the directories are unclear."""
+    e = "<" if data[:2] == b"II" else ">"
+    n, best = len(data), None
+    offset, seen = struct.unpack(e + "I", data[4:8])[0], set()
+    while 8 <= offset <= n - 2 and offset not in seen and len(seen) < 64:
+        seen.add(offset)
+        count = struct.unpack(e + "H", data[offset:offset + 2])[0]
+        end = offset + 2 + 12 * count
+        if end + 4 > n:
+            return best
+        size = {}
+        for k in range(count):
+            tag, kind = struct.unpack(e + "HH", data[offset + 2 + 12 * k:offset + 6 + 12 * k])
+            if tag in (256, 257) and kind in (3, 4):  # ImageWidth, ImageLength as SHORT or LONG
+                value = data[offset + 10 + 12 * k:offset + 14 + 12 * k]
+                size[tag] = struct.unpack(e + "H", value[:2])[0] if kind == 3 else struct.unpack(e + "I", value)[0]
+        if len(size) == 2 and (best is None or size[256] * size[257] > best[0] * best[1]):
+            best = (size[256], size[257])
+        offset = struct.unpack(e + "I", data[end:end + 4])[0]
+    return best
+
+
 def _decode(data: bytes, what: str) -> np.ndarray:
     if len(data) == 0:
         raise ImageDecodeError(f"{what} is empty (0 bytes)")
@@ -57,6 +103,9 @@ def _decode(data: bytes, what: str) -> np.ndarray:
         raise ImageDecodeError(f"could not decode {what}: {exc}") from None
     if image is None or image.size == 0:
         raise ImageDecodeError(f"could not decode {what} ({len(data)} bytes): not a supported image or corrupt")
+    if image.shape[0] * image.shape[1] > MAX_PIXELS:  # a format or header the check above could not read
+        raise ImageDecodeError(f"{what} is too large: {image.shape[1]}x{image.shape[0]} pixels, at most "
+                               f"{MAX_PIXELS} allowed")
     return image
 
 

@@ -71,10 +71,11 @@ def to_gray(image, *, out=None):
     """
     image = as_image(image, "image", ndims=(2, 3), channels=(1, 3, 4))
     h, w = image.shape[:2]
-    out = check_out(out, "out", (h, w), np.uint8)
     if image.ndim == 2 or image.shape[2] == 1:
+        out = check_out(out, "out", (h, w), np.uint8)
         np.copyto(out, image.reshape(h, w))
         return out
+    out = check_out(out, "out", (h, w), np.uint8, inputs={"image": image})
     _impl.to_gray(image, out)
     return out
 
@@ -102,6 +103,7 @@ def adaptive_threshold(image, block_size=15, c=5.0, *, method="mean", k=0.2, inv
     invert : bool
         False: 255 where ``pixel > T`` (light on dark becomes white). True: 255 where ``pixel <= T``.
     out : ndarray, (H, W) uint8, optional
+        May be ``image`` itself (the result then replaces it, as with ``cv2.adaptiveThreshold``).
 
     Returns
     -------
@@ -125,6 +127,8 @@ def adaptive_threshold(image, block_size=15, c=5.0, *, method="mean", k=0.2, inv
     c = as_float(c, "c")
     k = as_float(k, "k")
     code = THRESHOLD_METHODS[as_choice(method, "method", tuple(THRESHOLD_METHODS))]
+    if isinstance(out, np.ndarray) and np.may_share_memory(out, image):
+        image = image.copy()  # in place (out=image), as cv2.adaptiveThreshold allows: windows read the input
     out = check_out(out, "out", image.shape, np.uint8)
     _impl.adaptive_threshold(image, out, block_size, c, code, k, bool(invert))
     return out
@@ -167,7 +171,7 @@ def connected_components(binary, connectivity=8, *, order="raster", out=None):
     4
     """
     binary = _check_components(binary, connectivity, order)
-    out = check_out(out, "out", binary.shape, np.int32)
+    out = check_out(out, "out", binary.shape, np.int32, inputs={"binary": binary})
     n, stats, centroids = _impl.connected_components(binary, out, int(connectivity), order == "opencv")
     return int(n), out, stats, centroids
 
@@ -457,7 +461,7 @@ def normalize_batch(image, quads, size=(32, 128), *, scale=1.0 / 255.0, threads=
     n = quads.shape[0]
     if n * image.shape[2] * h * w > MAX_BATCH_VALUES:
         raise ValueError(f"the batch would hold {n}x{image.shape[2]}x{h}x{w} values, at most {MAX_BATCH_VALUES} allowed")
-    out = check_out(out, "out", (n, image.shape[2], h, w), np.float32)
+    out = check_out(out, "out", (n, image.shape[2], h, w), np.float32, inputs={"image": image})
     if n == 0:
         return out
     matrices = quad_to_rect_matrices(quads, (h, w))

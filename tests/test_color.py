@@ -62,6 +62,12 @@ def test_to_gray_writes_into_out(backend, rng):
     np.testing.assert_array_equal(out, reference.to_gray(image))
 
 
+def test_to_gray_out_must_not_overlap_the_image(backend):
+    image = np.zeros((8, 9, 3), np.uint8)
+    with pytest.raises(ValueError, match="out must not share memory with image"):
+        kernels.to_gray(image, out=image.reshape(-1)[:72].reshape(8, 9))
+
+
 @pytest.mark.parametrize(
     "image, error, match",
     [

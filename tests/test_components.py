@@ -238,6 +238,13 @@ def test_bad_out_is_a_value_error(backend, out, match):
         cc(np.zeros((4, 4), np.uint8), 8, out=out)
 
 
+def test_out_must_not_overlap_the_binary_image(backend):
+    buffer = np.zeros(64, np.int32)
+    binary = buffer.view(np.uint8)[:64].reshape(8, 8)  # the labels would overwrite the pixels being read
+    with pytest.raises(ValueError, match="out must not share memory with binary"):
+        cc(binary, 8, out=buffer.reshape(8, 8))
+
+
 # ------------------------------------------------------------------------------ the default raster order
 def first_pixels(labels, n):
     """Raster index of each label's first pixel (labels 1..n-1)."""

@@ -10,6 +10,7 @@ from fake_recognizer import FakeRecognizer, recognition
 
 import fastplate
 from fastplate import Char, ImageDecodeError, Plate, Reader
+from fastplate.images import image_size_from_header
 from fastplate.localize import Localizer, box_iou, quad_box
 from fastplate.samples import synthetic_scene
 
@@ -261,6 +262,45 @@ def test_bad_bytes_raise_decode_error(data):
 def test_huge_declared_size_is_refused_before_decoding():
     with pytest.raises(ImageDecodeError, match="too large"):
         _reader([]).read(_png_header(100_000, 100_000) + b"\x00" * 100)
+
+
+@pytest.mark.parametrize("ext", [".png", ".jpg", ".bmp", ".webp", ".tiff"])
+def test_header_sizes_of_every_format(ext):
+    ok, buf = cv2.imencode(ext, np.zeros((37, 53, 3), np.uint8))
+    assert ok and image_size_from_header(buf.tobytes()) == (53, 37)
+
+
+def _bmp_header(width, height):
+    return b"BM" + struct.pack("<IHHIIiiHH", 0, 0, 0, 54, 40, width, height, 1, 8) + b"\x00" * 24
+
+
+def _tiff_header(width, height):  # little-endian, one directory with ImageWidth and ImageLength (LONG)
+    entries = struct.pack("<HHII", 256, 4, 1, width) + struct.pack("<HHII", 257, 4, 1, height)
+    return b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", 2) + entries + struct.pack("<I", 0)
+
+
+@pytest.mark.parametrize("header", [_bmp_header(40_000, -40_000), _tiff_header(100_000, 100_000)], ids=["bmp", "tiff"])
+def test_huge_declared_size_of_other_formats_is_refused(header):
+    assert image_size_from_header(header)[0] * image_size_from_header(header)[1] > 1 << 28
+    with pytest.raises(ImageDecodeError, match="too large"):
+        _reader([]).read(header + b"\x00" * 100)
+
+
+def test_stray_bytes_before_a_jpeg_marker_do_not_hide_its_size():
+    ok, buf = cv2.imencode(".jpg", np.zeros((37, 53), np.uint8))
+    data = buf.tobytes()
+    i = data.find(b"\xff\xc0")
+    assert image_size_from_header(data[:i] + b"\x00" + data[i:]) == (53, 37)
+
+
+def test_decoded_size_is_checked_when_the_header_is_unclear(monkeypatch):
+    import fastplate.images as images
+
+    monkeypatch.setattr(images, "image_size_from_header", lambda data: None)
+    monkeypatch.setattr(images, "MAX_PIXELS", 100)
+    ok, buf = cv2.imencode(".png", np.zeros((20, 20), np.uint8))
+    with pytest.raises(ImageDecodeError, match="too large: 20x20"):
+        images.load_gray(buf.tobytes())
 
 
 def test_corrupt_file(tmp_path):

@@ -177,6 +177,16 @@ def test_strided_views_and_out(backend, rng, method):
         np.testing.assert_array_equal(out, expected)
 
 
+@pytest.mark.parametrize("method", list(kernels.THRESHOLD_METHODS))
+def test_in_place(backend, rng, method):
+    # out=image replaces the image with its threshold, as cv2.adaptiveThreshold(src, ..., dst=src) does;
+    # the windows must still read the original pixels.
+    image = random_image(rng, (120, 160), smooth=True)
+    expected = kernels.adaptive_threshold(image.copy(), 15, 2.0, method=method)
+    assert kernels.adaptive_threshold(image, 15, 2.0, method=method, out=image) is image
+    np.testing.assert_array_equal(image, expected)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     st.integers(1, 30), st.integers(1, 30), st.integers(0, 2**32 - 1),

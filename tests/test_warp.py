@@ -152,6 +152,13 @@ def test_strided_image_and_out(backend, rng, color_photo):
                                   kernels.normalize_batch(view, np.rint(quads[:1]), (16, 40)))
 
 
+def test_out_must_not_overlap_the_image(backend):
+    buffer = np.zeros(3 * 16 * 40, np.float32)
+    image = buffer.view(np.uint8).reshape(96, 80)  # the batch would overwrite the pixels being read
+    with pytest.raises(ValueError, match="out must not share memory with image"):
+        kernels.normalize_batch(image, [[1, 1], [40, 1], [40, 20], [1, 20]], (16, 40), out=buffer[:640].reshape(1, 1, 16, 40))
+
+
 QUAD = [[1, 1], [20, 1], [20, 9], [1, 9]]
 
 
