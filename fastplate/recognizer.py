@@ -25,6 +25,9 @@ __all__ = ["Recognizer", "ctc_decode", "ctc_decode_batch"]
 # Crops larger than this per side are refused: a plate crop is a few hundred pixels; anything bigger is a
 # whole frame passed by mistake (use recognize_quads for that) or a corrupt array.
 MAX_CROP_SIDE = 8192
+# recognize() normalizes crops in chunks of at most this many crops and pixels, so any number of crops
+# fits in memory (and under the image size limit of the kernels) however many are passed at once.
+CHUNK_CROPS, CHUNK_PIXELS = 4096, 1 << 26
 _SHIPPED = {"float32": "recognizer.onnx", "int8": "recognizer.int8.onnx"}
 
 
@@ -214,6 +217,20 @@ def _recognition(text, char_conf, centres, alts, t_steps, top_n):
         candidates += scored[: top_n - 1]
     return Recognition(text=text, confidence=confidence, char_confidences=char_conf, char_spans=spans,
                        candidates=tuple(candidates))
+
+
+def _chunks(crops):
+    """Consecutive runs of ``crops`` of at most CHUNK_CROPS crops and CHUNK_PIXELS pixels (one crop at least)."""
+    part, pixels = [], 0
+    for c in crops:
+        size = c.shape[0] * c.shape[1]
+        if part and (len(part) == CHUNK_CROPS or pixels + size > CHUNK_PIXELS):
+            yield part
+            part, pixels = [], 0
+        part.append(c)
+        pixels += size
+    if part:
+        yield part
 
 
 def _to_gray(image):
@@ -476,14 +493,18 @@ class Recognizer:
                     return []
                 self._check_crop(crops[0], "crops[0]")
                 n, h, w = crops.shape[:3]
-                # A batch of equal crops is one tall image: no copy for gray, one conversion for colour.
-                tall = crops.reshape(n * h, w, *crops.shape[3:])
-                tall = _to_gray(np.ascontiguousarray(tall))
-                quads = np.array([[[0, i * h], [w - 1, i * h], [w - 1, i * h + h - 1], [0, i * h + h - 1]]
-                                  for i in range(n)], np.float64)
-                batch = self._empty_batch(n)
-                self._normalize_into(tall, quads, batch)
-                return self._decode(self._run(batch))
+                step = max(1, min(CHUNK_CROPS, CHUNK_PIXELS // (h * w)))
+                results = []
+                for a in range(0, n, step):
+                    # A chunk of equal crops is one tall image: no copy for gray, one conversion for colour.
+                    part = crops[a:a + step]
+                    tall = _to_gray(np.ascontiguousarray(part.reshape(len(part) * h, w, *crops.shape[3:])))
+                    quads = np.array([[[0, i * h], [w - 1, i * h], [w - 1, i * h + h - 1], [0, i * h + h - 1]]
+                                      for i in range(len(part))], np.float64)
+                    batch = self._empty_batch(len(part))
+                    self._normalize_into(tall, quads, batch)
+                    results += self._decode(self._run(batch))
+                return results
             else:
                 raise ValueError(f"crops must be (H, W), (H, W, C), (N, H, W) or (N, H, W, C), got shape {crops.shape}")
         elif isinstance(crops, (list, tuple)):
@@ -492,10 +513,12 @@ class Recognizer:
         else:
             raise TypeError(f"crops must be a numpy.ndarray or a list of them, got {type(crops).__name__}")
         crops = [self._check_crop(c, f"crops[{i}]" if not single else "crop") for i, c in enumerate(crops)]
-        atlas, quads = self._atlas(crops)
-        batch = self._empty_batch(len(crops))
-        self._normalize_into(atlas, quads, batch)
-        results = self._decode(self._run(batch))
+        results = []
+        for part in _chunks(crops):
+            atlas, quads = self._atlas(part)
+            batch = self._empty_batch(len(part))
+            self._normalize_into(atlas, quads, batch)
+            results += self._decode(self._run(batch))
         return results[0] if single else results
 
     def recognize_quads(self, image, quads):

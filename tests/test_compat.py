@@ -108,6 +108,31 @@ def test_bad_arguments(scene):
         alpr.recognize_file("/nonexistent/car.jpg")
 
 
+def test_top_n_reaches_its_own_recognizer():
+    # The Alpr's own recognizer must list as many alternatives as set_top_n asks for (it listed 5 at most).
+    from fastplate.samples import sample_path
+
+    alpr = Alpr("eu")
+    counts = {}
+    for n in (1, 3, 12):
+        alpr.set_top_n(n)
+        counts[n] = len(alpr.recognize_file(str(sample_path()))["results"][0]["candidates"])
+    assert counts[1] == 1 and counts[3] == 3 and counts[12] > 5
+
+
+def test_constructor_options_and_setters_after_unload(scene):
+    image, truth = scene
+    alpr = Alpr("eu", recognizer=FakeRecognizer(truth), top_n=3, region="gb")
+    assert alpr._reader.top_n == 3 and alpr._reader.formats.region == "gb"
+    with pytest.raises(TypeError, match="region"):
+        alpr.set_default_region(5)
+    alpr.unload()
+    for call in (lambda: alpr.set_top_n(2), lambda: alpr.set_default_region("de"), lambda: alpr.set_country("us"),
+                 lambda: alpr.set_detect_region(True)):
+        with pytest.raises(RuntimeError, match="unloaded"):
+            call()
+
+
 def test_to_openalpr_without_plates():
     res = to_openalpr([], 640, 480, 3.5, 10, epoch_time=123)
     assert res == {"version": 2, "data_type": "alpr_results", "epoch_time": 123, "img_width": 640,

@@ -173,6 +173,22 @@ def test_single_list_and_array_inputs_agree(rec, crops):
         same(a, b)
 
 
+def test_many_crops_are_read_in_chunks(rec, crops, monkeypatch):
+    # Any number of crops: they are normalized in chunks (4500 crops of 300x200 px once made one image
+    # over the pixel limit). Tiny chunks here read the same as one chunk.
+    import fastplate.recognizer as recognizer
+
+    many = [crops[i % len(crops)] for i in range(11)]
+    stack = np.stack([crops[0]] * 5)
+    whole = rec.recognize(many), rec.recognize(stack)
+    monkeypatch.setattr(recognizer, "CHUNK_CROPS", 3)
+    monkeypatch.setattr(recognizer, "CHUNK_PIXELS", 2 * crops[0].size)
+    for before, after in zip(whole, (rec.recognize(many), rec.recognize(stack))):
+        assert len(after) == len(before)
+        for a, b in zip(before, after):
+            same(a, b)
+
+
 def test_quads_equal_crops(rec, crops):
     crop = crops[3]
     scene = np.zeros((400, 500), np.uint8)

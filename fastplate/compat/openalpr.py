@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import time
 
+import numpy as np
+
 from .. import __version__
 from ..images import load_gray
 
@@ -69,6 +71,12 @@ def to_openalpr(plates, width, height, processing_time_ms, top_n=10, formats=Non
     }
 
 
+def _check_top_n(topn):
+    if isinstance(topn, (bool, np.bool_)) or not isinstance(topn, (int, np.integer)) or topn < 1:
+        raise ValueError(f"topn must be an int >= 1, got {topn!r}")
+    return int(topn)
+
+
 class Alpr:
     """OpenALPR's ``Alpr`` class, reading with :class:`fastplate.Reader`.
 
@@ -80,7 +88,8 @@ class Alpr:
     config_file, runtime_dir : str, optional
         Accepted for compatibility, ignored.
     **reader_options
-        Passed to :class:`fastplate.Reader` (e.g. ``recognizer=``, ``device=``).
+        Passed to :class:`fastplate.Reader` (e.g. ``recognizer=``, ``device=``); ``top_n`` and ``region`` are
+        the same as :meth:`set_top_n` and :meth:`set_default_region`.
 
     Example
     -------
@@ -95,18 +104,23 @@ class Alpr:
         from ..reader import Reader
 
         self._options = dict(reader_options)
-        self._top_n = 10
+        self._top_n = _check_top_n(self._options.pop("top_n", 10))
+        region = self._options.pop("region", None)
         self._region = None
         self._detect_region = False
         self._reader = None
         self._recognizer = self._options.pop("recognizer", None)
+        self._own_recognizer = self._recognizer is None
         self._Reader = Reader
-        self.set_country(country)
         self.loaded = True
+        self.set_country(country)
+        if region is not None:
+            self.set_default_region(region)
 
     # ------------------------------------------------------------------------------------ settings
     def set_country(self, country):
         """Choose the plate formats (see the class docstring)."""
+        self._check_loaded()
         if isinstance(country, bytes):
             country = country.decode("utf-8")
         if not isinstance(country, str):
@@ -126,21 +140,26 @@ class Alpr:
         if self._recognizer is None:
             from ..recognizer import Recognizer
 
-            self._recognizer = Recognizer(device=self._options.pop("device", "auto"))
+            # Our own recognizer lists as many alternatives as the reader is asked for (set_top_n too).
+            self._recognizer = Recognizer(device=self._options.pop("device", "auto"), top_n=self._top_n)
         self._reader = self._Reader(self._country, recognizer=self._recognizer, top_n=self._top_n,
                                     region=self._region, **self._options)
 
     def set_top_n(self, topn):
         """Number of candidate readings per plate."""
-        if isinstance(topn, bool) or not isinstance(topn, int) or topn < 1:
-            raise ValueError(f"topn must be an int >= 1, got {topn!r}")
-        self._top_n = topn
-        self._reader.top_n = topn
+        self._check_loaded()
+        self._top_n = _check_top_n(topn)
+        self._reader.top_n = self._top_n
+        if self._own_recognizer:
+            self._recognizer.top_n = self._top_n
 
     def set_default_region(self, region):
         """Prefer the patterns of ``region`` (e.g. ``"md"``, ``"fr"``); unknown regions are ignored."""
+        self._check_loaded()
         if isinstance(region, bytes):
             region = region.decode("utf-8")
+        if region is not None and not isinstance(region, str):
+            raise TypeError(f"region must be a str or None, got {type(region).__name__}")
         region = (region or "").strip().lower()
         try:
             self._reader.formats.set_region(region or None)
@@ -151,6 +170,7 @@ class Alpr:
 
     def set_detect_region(self, enabled):
         """Accepted for compatibility: the region of each plate is always reported when a pattern fits."""
+        self._check_loaded()
         self._detect_region = bool(enabled)
 
     def set_prewarp(self, prewarp):
@@ -173,9 +193,12 @@ class Alpr:
         self.unload()
 
     # ---------------------------------------------------------------------------------- recognition
-    def _recognize(self, image):
+    def _check_loaded(self):
         if not self.loaded:
             raise RuntimeError("this Alpr was unloaded; create a new one")
+
+    def _recognize(self, image):
+        self._check_loaded()
         gray = load_gray(image)
         t = time.perf_counter()
         (plates,), _ = self._reader.read_arrays([gray])
