@@ -4,6 +4,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ._validate import as_int
+
 __all__ = ["draw"]
 
 
@@ -17,7 +19,7 @@ def draw(image, plates, *, color=(0, 255, 0), thickness=None, text=True, chars=F
     plates : sequence of fastplate.Plate
     color : (b, g, r)
     thickness : int, optional
-        Line width in pixels (default: scaled to the image size).
+        Line width in pixels, 1-64 (default: scaled to the image size).
     text : bool
         Write the plate text and confidence.
     chars : bool
@@ -44,8 +46,13 @@ def draw(image, plates, *, color=(0, 255, 0), thickness=None, text=True, chars=F
     if out.size == 0:
         raise ValueError(f"image must not be empty, got shape {image.shape}")
     h, w = out.shape[:2]
-    thick = int(thickness) if thickness is not None else max(1, round(max(h, w) / 500))
-    color = tuple(int(c) for c in color)
+    thick = max(1, round(max(h, w) / 500)) if thickness is None else as_int(thickness, "thickness", minimum=1, maximum=64)
+    try:
+        color = tuple(as_int(c, "color[]", minimum=0, maximum=255) for c in color)
+    except TypeError:
+        raise TypeError(f"color must be a (b, g, r) tuple of ints 0-255, got {color!r}") from None
+    if len(color) != 3:
+        raise ValueError(f"color must be a (b, g, r) tuple of ints 0-255, got {color!r}")
     for plate in plates:
         quad = np.round(np.asarray(plate.quad, dtype=np.float64)).astype(np.int32)
         cv2.polylines(out, [quad], True, color, thick, cv2.LINE_AA)

@@ -10,6 +10,7 @@ shipped as ``fastplate/models/gate.onnx`` with its threshold in the model's meta
 from __future__ import annotations
 
 import importlib.resources
+import numbers
 import os
 
 import numpy as np
@@ -82,7 +83,8 @@ class CandidateGate:
         self.input_name = self.session.get_inputs()[0].name
         if threshold is None:
             threshold = float(meta.get("threshold", 0.5))
-        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+        if isinstance(threshold, (bool, np.bool_)) or not isinstance(threshold, numbers.Real) \
+                or not 0 <= threshold <= 1:
             raise ValueError(f"threshold must be a number in [0, 1], got {threshold!r}")
         self.threshold = float(threshold)
 

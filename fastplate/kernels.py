@@ -375,6 +375,8 @@ def segment_characters(plate, *, block_size=None, method="wolf", k=0.3, min_char
     """
     gray = to_gray(plate)
     h = gray.shape[0]
+    if h < 4:  # no character of at least 4 px fits
+        return []
     if block_size is None:
         block_size = max(3, (h // 2) | 1)
     best = []

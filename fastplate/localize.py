@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from . import kernels
-from ._validate import as_image
+from ._validate import as_float, as_image, as_int
 
 __all__ = ["Candidate", "Localizer", "localize", "quad_box", "box_iou"]
 
@@ -176,22 +176,26 @@ class Localizer:
         if gate is not None and not callable(gate):
             raise TypeError(f"gate must be callable (gray, quads) -> mask, or None; got {type(gate).__name__}")
         self.gate = gate
-        self.max_side = int(max_side)
-        self.min_char_height = int(min_char_height)
-        self.max_char_height = int(max_char_height)
-        self.min_level_side = int(min_level_side)
+        self.max_side = as_int(max_side, "max_side", minimum=64)
+        self.min_char_height = as_int(min_char_height, "min_char_height", minimum=4)
+        self.max_char_height = as_int(max_char_height, "max_char_height", minimum=self.min_char_height)
+        self.min_level_side = as_int(min_level_side, "min_level_side", minimum=8)
         light, dark = (block_size, block_size) if np.ndim(block_size) == 0 else block_size
-        self.block_size = (int(light) | 1, int(dark) | 1)
-        self.contrast = float(contrast)
-        self.split_contrast = None if split_contrast is None else float(split_contrast)
-        self.pad_x = float(pad_x)
-        self.pad_y = float(pad_y)
-        self.max_candidates = int(max_candidates)
-        self.extra_score = float(extra_score)
-        self.widen_top = int(widen_top)
-        self.widen_by = float(widen_by)
-        self.max_chars = int(max_chars)
-        self.max_angle = float(max_angle)
+        self.block_size = (as_int(light, "block_size", minimum=3) | 1, as_int(dark, "block_size", minimum=3) | 1)
+        self.contrast = as_float(contrast, "contrast")
+        self.split_contrast = None if split_contrast is None else as_float(split_contrast, "split_contrast")
+        self.pad_x = as_float(pad_x, "pad_x")
+        self.pad_y = as_float(pad_y, "pad_y")
+        if self.pad_x < 0 or self.pad_y < 0:
+            raise ValueError(f"pad_x and pad_y must be >= 0, got {pad_x!r} and {pad_y!r}")
+        self.max_candidates = as_int(max_candidates, "max_candidates", minimum=1)
+        self.extra_score = as_float(extra_score, "extra_score")
+        self.widen_top = as_int(widen_top, "widen_top", minimum=0)
+        self.widen_by = as_float(widen_by, "widen_by")
+        self.max_chars = as_int(max_chars, "max_chars", minimum=3)
+        self.max_angle = as_float(max_angle, "max_angle")
+        if not 0 <= self.max_angle < 90:
+            raise ValueError(f"max_angle must be in [0, 90) degrees, got {max_angle!r}")
 
     # ----------------------------------------------------------------------------------------------
     def pyramid(self, gray: np.ndarray) -> list:

@@ -15,6 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from . import kernels
+from ._validate import as_float, as_int
 from .formats import PlateFormats
 from .images import load_gray
 from .localize import Localizer, box_intersection, box_iou, quad_box
@@ -37,6 +38,25 @@ EXTEND_MIN_CONFIDENCE = 0.9
 SQUEEZE_MARGIN = 0.01
 # Heights (times a candidate's) at which unsure readings are read again (``Reader(refine_heights=...)``).
 REFINE_HEIGHTS = (0.8, 1.2)
+
+
+def _unit(value, name) -> float:
+    value = as_float(value, name)
+    if not 0 <= value <= 1:
+        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+    return value
+
+
+def _sequence(value, name):
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"{name} must be a sequence of numbers, got {type(value).__name__} {value!r}")
+    return list(value)
+
+
+def _check_many(images, name):
+    if isinstance(images, (str, bytes, os.PathLike, np.ndarray)) or not hasattr(images, "__iter__"):
+        raise TypeError(f"{name} must be a sequence of images (arrays, paths or bytes), "
+                        f"got {type(images).__name__}; use read() for one image")
 
 
 def _added_confidence(rec, text, inner) -> float:
@@ -205,30 +225,20 @@ class Reader:
             raise TypeError(f"country must be a str or None, got {type(country).__name__}")
         self.country = country.lower() if country else None
         self.formats = PlateFormats(self.country, region)
-        if isinstance(top_n, bool) or not isinstance(top_n, (int, np.integer)) or top_n < 1:
-            raise ValueError(f"top_n must be an int >= 1, got {top_n!r}")
-        self.top_n = int(top_n)
-        if isinstance(min_confidence, bool) or not isinstance(min_confidence, (int, float)) \
-                or not 0 <= min_confidence <= 1:
-            raise ValueError(f"min_confidence must be a number in [0, 1], got {min_confidence!r}")
-        self.min_confidence = float(min_confidence)
+        self.top_n = as_int(top_n, "top_n", minimum=1)
+        self.min_confidence = _unit(min_confidence, "min_confidence")
         if min_confidence_unmatched is None:
             min_confidence_unmatched = self.formats.min_confidence_unmatched
-        if isinstance(min_confidence_unmatched, bool) or not isinstance(min_confidence_unmatched, (int, float)) \
-                or not 0 <= min_confidence_unmatched <= 1:
-            raise ValueError(f"min_confidence_unmatched must be a number in [0, 1], got {min_confidence_unmatched!r}")
-        self.min_confidence_unmatched = max(float(min_confidence_unmatched), self.min_confidence)
-        if not (isinstance(min_length, int) and isinstance(max_length, int) and 1 <= min_length <= max_length):
-            raise ValueError(f"min_length and max_length must be ints with 1 <= min_length <= max_length, "
-                             f"got {min_length!r} and {max_length!r}")
-        self.min_length, self.max_length = min_length, max_length
-        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-            raise ValueError(f"threads must be an int >= 1 or None, got {threads!r}")
-        self.threads = threads or (os.cpu_count() or 1)
-        self.refine_heights = tuple(float(v) for v in (refine_heights or ()))
+        self.min_confidence_unmatched = max(_unit(min_confidence_unmatched, "min_confidence_unmatched"),
+                                            self.min_confidence)
+        self.min_length = as_int(min_length, "min_length", minimum=1)
+        self.max_length = as_int(max_length, "max_length", minimum=self.min_length)
+        self.threads = (os.cpu_count() or 1) if threads is None else as_int(threads, "threads", minimum=1)
+        self.refine_heights = tuple(as_float(v, "refine_heights[]")
+                                    for v in _sequence(refine_heights or (), "refine_heights"))
         if any(not v > 0 for v in self.refine_heights):
             raise ValueError(f"refine_heights must be positive scales, got {refine_heights!r}")
-        self.refine_range = tuple(float(v) for v in refine_range)
+        self.refine_range = tuple(as_float(v, "refine_range[]") for v in _sequence(refine_range, "refine_range"))
         if len(self.refine_range) != 2 or not self.refine_range[0] < self.refine_range[1]:
             raise ValueError(f"refine_range must be (low, high) with low < high, got {refine_range!r}")
         self.prefer_extended = bool(prefer_extended)
@@ -237,11 +247,9 @@ class Reader:
             # 5; where every plate fits a pattern (Brazil), any reading shorter than the shortest pattern.
             lengths = [n for by_len in self.formats.regions.values() for n in by_len]
             stretch_short = max(5, min(lengths) - 1) if self.formats.require_template and lengths else 5
-        if isinstance(stretch_short, bool) or not isinstance(stretch_short, int) or stretch_short < 0:
-            raise ValueError(f"stretch_short must be an int >= 0 or None, got {stretch_short!r}")
-        self.stretch_short = stretch_short
+        self.stretch_short = as_int(stretch_short, "stretch_short", minimum=0)
+        self.extend_margin = _unit(extend_margin, "extend_margin")
         self.aspect = PLATE_ASPECT.get(self.country, PLATE_ASPECT[None])
-        self.extend_margin = float(extend_margin)
         if localizer is None:
             pad_x, pad_y = PADDING.get(self.country, PADDING[None])
             from .gate import as_gate
@@ -298,9 +306,7 @@ class Reader:
             As :meth:`read`, for the first image that cannot be read (decode files yourself with
             :func:`fastplate.images.load_gray` to handle bad files one by one, as ``fastplate read`` does).
         """
-        if isinstance(images, (str, bytes, os.PathLike, np.ndarray)) or not hasattr(images, "__iter__"):
-            raise TypeError("images must be a sequence of images (arrays, paths or bytes), "
-                            f"got {type(images).__name__}; use read() for one image")
+        _check_many(images, "images")
         return self.read_arrays(kernels.map_images(load_gray, list(images), threads=self.threads))[0]
 
     def read_arrays(self, grays: Sequence):
@@ -326,6 +332,7 @@ class Reader:
         milliseconds : list of float
             Per image: its localization, its share of the recognizer calls, and verification.
         """
+        _check_many(grays, "grays")
         grays = [load_gray(g, "grays[]") for g in grays]
         runs = min(self.threads, len(grays))
         providers = getattr(self.recognizer, "providers", None) or ["CPUExecutionProvider"]

@@ -303,6 +303,25 @@ def test_decoded_size_is_checked_when_the_header_is_unclear(monkeypatch):
         images.load_gray(buf.tobytes())
 
 
+@pytest.mark.parametrize("kwargs, exc, match", [
+    ({"min_level_side": 0}, ValueError, "min_level_side"),
+    ({"max_side": 0}, ValueError, "max_side"),
+    ({"max_side": -10}, ValueError, "max_side"),
+    ({"min_char_height": 0}, ValueError, "min_char_height"),
+    ({"max_char_height": 4}, ValueError, "max_char_height"),
+    ({"contrast": float("nan")}, ValueError, "contrast"),
+    ({"block_size": (1, 7)}, ValueError, "block_size"),
+    ({"max_angle": 95}, ValueError, "max_angle"),
+    ({"max_candidates": 0}, ValueError, "max_candidates"),
+    ({"pad_x": -1}, ValueError, "pad_x"),
+    ({"max_chars": "9"}, TypeError, "max_chars"),
+])
+def test_bad_localizer_options_name_the_option(kwargs, exc, match):
+    # Once a cv2.error, a ZeroDivisionError, a silent empty result, or an error naming an inner argument.
+    with pytest.raises(exc, match=match):
+        Localizer(**kwargs)
+
+
 def test_corrupt_file(tmp_path):
     path = tmp_path / "broken.jpg"
     path.write_bytes(b"\xff\xd8\xff" + b"garbage" * 100)
@@ -354,6 +373,32 @@ def test_read_batch_wants_a_sequence():
         _reader([]).read_batch(np.zeros((10, 10), np.uint8))
 
 
+@pytest.mark.parametrize("kwargs, exc, match", [
+    ({"refine_heights": 5}, TypeError, "refine_heights"), ({"refine_range": 5}, TypeError, "refine_range"),
+    ({"refine_heights": "ab"}, TypeError, "refine_heights"), ({"extend_margin": "x"}, TypeError, "extend_margin"),
+    ({"extend_margin": float("nan")}, ValueError, "extend_margin"), ({"min_length": True}, TypeError, "min_length"),
+    ({"min_length": 5, "max_length": 4}, ValueError, "max_length"), ({"stretch_short": -1}, ValueError, "stretch_short"),
+])
+def test_bad_reader_options_name_the_option(kwargs, exc, match):
+    # Once "'int' object is not iterable", a float() error, or a NaN accepted silently.
+    with pytest.raises(exc, match=match):
+        Reader(recognizer=FakeRecognizer([]), **kwargs)
+
+
+def test_numpy_scalars_are_accepted_as_options():
+    reader = Reader(recognizer=FakeRecognizer([]), threads=np.int64(2), min_length=np.int32(3), top_n=np.int64(4),
+                    min_confidence=np.float32(0.8), stretch_short=np.int64(3))
+    assert (reader.threads, reader.min_length, reader.top_n, reader.stretch_short) == (2, 3, 4, 3)
+
+
+@pytest.mark.parametrize("one", ["/some/car.jpg", b"bytes", np.zeros((8, 8), np.uint8)], ids=["path", "bytes", "array"])
+def test_read_batch_and_read_arrays_want_a_sequence(one):
+    reader = Reader(recognizer=FakeRecognizer([]))
+    for call, name in ((reader.read_batch, "images"), (reader.read_arrays, "grays")):
+        with pytest.raises(TypeError, match=f"{name} must be a sequence of images"):
+            call(one)
+
+
 def test_bad_reader_options():
     fake = FakeRecognizer([])
     with pytest.raises(ValueError, match="country"):
@@ -385,6 +430,17 @@ def test_draw_returns_annotated_copy(scenes):
     assert fastplate.draw(gray, plates).shape == image.shape
     with pytest.raises(TypeError):
         fastplate.draw(image.astype(np.float32), plates)
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    ({"thickness": -1}, ValueError, "thickness"), ({"thickness": 10**6}, ValueError, "thickness"),
+    ({"color": "red"}, TypeError, "color"), ({"color": (1, 2)}, ValueError, "color"),
+    ({"color": (0, 0, 300)}, ValueError, "color"),
+])
+def test_draw_bad_options(kwargs, exc, match):
+    # Once a cv2.error or an int() error.
+    with pytest.raises(exc, match=match):
+        fastplate.draw(np.zeros((40, 60), np.uint8), [], **kwargs)
 
 
 def test_brazil_requires_a_plate_pattern(scenes):

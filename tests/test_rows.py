@@ -405,6 +405,12 @@ def test_segment_characters_finds_most_characters_of_real_crops(backend):
     assert (recalls >= 0.5).mean() >= 0.85, recalls
 
 
+@pytest.mark.parametrize("height", [2, 3])
+def test_segment_characters_of_too_short_crops_find_nothing(backend, height):
+    # Once a ValueError about max_height, an argument the caller never passed.
+    assert kernels.segment_characters(np.full((height, 50), 128, np.uint8)) == []
+
+
 def test_segment_characters_either_polarity(backend):
     image, (boxes,) = draw_plate()
     for plate in (image, 255 - image):
