@@ -73,6 +73,28 @@ def as_size(size, name="size", *, minimum=1):
     return h, w
 
 
+def as_quads(quads, name="quads"):
+    """``quads`` as a C-contiguous float64 (N, 4, 2) array (one (4, 2) quad becomes N = 1; an empty
+    sequence, N = 0), finite."""
+    if not isinstance(quads, np.ndarray):
+        try:
+            quads = np.asarray(quads, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name} must be an array of numbers of shape (N, 4, 2), got {type(quads).__name__}") from None
+    if quads.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be numeric, got dtype {quads.dtype}")
+    if quads.ndim == 2:
+        quads = quads[None]
+    elif quads.shape == (0,):
+        quads = quads.reshape(0, 4, 2)
+    if quads.ndim != 3 or quads.shape[1:] != (4, 2):
+        raise ValueError(f"{name} must have shape (N, 4, 2) or (4, 2), got {quads.shape}")
+    quads = np.ascontiguousarray(quads, dtype=np.float64)
+    if not np.isfinite(quads).all():
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
+    return quads
+
+
 def check_out(out, name, shape, dtype, *, inputs=None):
     """Return ``out`` if it is a writable C-contiguous array of exactly ``shape``/``dtype``; allocate if None.
 

@@ -16,7 +16,7 @@ import os
 import numpy as np
 
 from . import kernels
-from ._validate import as_image
+from ._validate import as_image, as_quads
 from .errors import ModelError
 from .recognizer import _import_onnxruntime
 
@@ -94,7 +94,7 @@ class CandidateGate:
     def scores(self, gray, quads) -> np.ndarray:
         """Scores in [0, 1] of ``quads`` ((N, 4, 2), corners clockwise from top-left) on ``gray`` ((H, W) uint8)."""
         gray = as_image(gray, "gray", ndims=(2,))
-        quads = np.asarray(quads, dtype=np.float64).reshape(-1, 4, 2)
+        quads = as_quads(quads)
         if not len(quads):
             return np.zeros(0, np.float32)
         batch = kernels.normalize_batch(gray, quads, self.input_size, threads=1)

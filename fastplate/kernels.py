@@ -15,7 +15,7 @@ from typing import Callable, NamedTuple, Sequence
 import numpy as np
 
 from . import _backend
-from ._validate import as_choice, as_float, as_image, as_int, as_size, check_out
+from ._validate import as_choice, as_float, as_image, as_int, as_quads, as_size, check_out
 
 __all__ = [
     "backend",
@@ -448,16 +448,7 @@ def normalize_batch(image, quads, size=(32, 128), *, scale=1.0 / 255.0, threads=
     if image.ndim == 2:
         image = image[:, :, None]
     h, w = as_size(size, minimum=2)
-    quads = np.asarray(quads, dtype=np.float64) if not isinstance(quads, np.ndarray) else quads
-    if quads.ndim == 2:
-        quads = quads[None]
-    if quads.ndim != 3 or quads.shape[1:] != (4, 2):
-        raise ValueError(f"quads must have shape (N, 4, 2) or (4, 2), got {quads.shape}")
-    if quads.dtype.kind not in "iuf":
-        raise TypeError(f"quads must be a numeric array, got dtype {quads.dtype}")
-    quads = quads.astype(np.float64, copy=False)
-    if not np.isfinite(quads).all():
-        raise ValueError("quads must be finite")
+    quads = as_quads(quads)
     scale = as_float(scale, "scale")
     threads = (os.cpu_count() or 1) if threads is None else as_int(threads, "threads", minimum=1, maximum=1024)
     n = quads.shape[0]

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import kernels
+from ._validate import as_quads
 from .errors import DependencyError, ModelError
 from .types import Recognition
 
@@ -385,20 +386,7 @@ class Recognizer:
                                 out=out)
 
     def _check_quads(self, quads, name, image_shape):
-        if not isinstance(quads, np.ndarray):
-            try:
-                quads = np.asarray(quads, dtype=np.float64)
-            except (TypeError, ValueError):
-                raise TypeError(f"{name} must be an array of numbers, shape (N, 4, 2)") from None
-        if quads.dtype.kind not in "iuf":
-            raise TypeError(f"{name} must be numeric, got dtype {quads.dtype}")
-        if quads.ndim == 2:
-            quads = quads[None]
-        if quads.ndim != 3 or quads.shape[1:] != (4, 2):
-            raise ValueError(f"{name} must have shape (N, 4, 2) or (4, 2), got {quads.shape}")
-        quads = np.ascontiguousarray(quads, dtype=np.float64)
-        if not np.isfinite(quads).all():
-            raise ValueError(f"{name} must be finite (no NaN or inf)")
+        quads = as_quads(quads, name)
         h, w = image_shape[:2]
         if (np.abs(quads) > 4 * max(h, w) + 1024).any():
             raise ValueError(f"{name} has corners far outside the {w}x{h} image")

@@ -159,6 +159,17 @@ def test_out_must_not_overlap_the_image(backend):
         kernels.normalize_batch(image, [[1, 1], [40, 1], [40, 20], [1, 20]], (16, 40), out=buffer[:640].reshape(1, 1, 16, 40))
 
 
+@pytest.mark.parametrize("quads", [[[1, 2], [3]], "abcd", [[0, 0], [1, 1]]], ids=["ragged", "text", "shape"])
+def test_bad_quads_name_quads(backend, quads):
+    # Ragged or text quads once gave NumPy's own errors, which do not say which argument is wrong.
+    with pytest.raises((TypeError, ValueError), match="quads"):
+        kernels.normalize_batch(np.zeros((20, 30), np.uint8), quads, (8, 24))
+
+
+def test_no_quads_give_an_empty_batch(backend):
+    assert kernels.normalize_batch(np.zeros((20, 30), np.uint8), [], (8, 24)).shape == (0, 1, 8, 24)
+
+
 QUAD = [[1, 1], [20, 1], [20, 9], [1, 9]]
 
 
@@ -169,7 +180,7 @@ QUAD = [[1, 1], [20, 1], [20, 9], [1, 9]]
         (dict(image=np.zeros((10, 30, 2), np.uint8)), ValueError, "image must have 1 or 3 or 4 channels"),
         (dict(image=np.zeros((10,), np.uint8)), ValueError, "image must be 2-D or 3-D"),
         (dict(quads=np.zeros((2, 3, 2))), ValueError, r"quads must have shape \(N, 4, 2\) or \(4, 2\), got \(2, 3, 2\)"),
-        (dict(quads=np.array([["a", "b"]] * 4)), TypeError, "quads must be a numeric array"),
+        (dict(quads=np.array([["a", "b"]] * 4)), TypeError, "quads must be numeric"),
         (dict(quads=[[0, 0], [np.nan, 0], [9, 9], [0, 9]]), ValueError, "quads must be finite"),
         (dict(size=(8,)), ValueError, r"size must be a \(height, width\) pair, got \(8,\)"),
         (dict(size=(0, 16)), ValueError, r"size\[0\] must be >= 2, got 0"),
