@@ -150,6 +150,8 @@ def load_gray(image, name: str = "image") -> np.ndarray:
         if not os.path.isfile(path):
             if os.path.isdir(path):
                 raise IsADirectoryError(f"{name} {path!r} is a directory, not an image file")
+            if os.path.exists(path):  # a FIFO, socket or device: never read (it could block forever)
+                raise ImageDecodeError(f"{name} {path!r} is not a regular file")
             raise FileNotFoundError(f"{name} file not found: {path!r}")
         size = os.path.getsize(path)
         if size > MAX_FILE_BYTES:

@@ -7,6 +7,7 @@ Every kernel takes NumPy arrays, accepts strided views (they are copied), writes
 """
 from __future__ import annotations
 
+import numbers
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -195,7 +196,8 @@ def component_stats(binary, connectivity=8, *, order="raster"):
 
 def _check_components(binary, connectivity, order):
     binary = as_image(binary, "binary")
-    if isinstance(connectivity, bool) or connectivity not in (4, 8):
+    if isinstance(connectivity, (bool, np.bool_)) or not isinstance(connectivity, numbers.Integral) \
+            or connectivity not in (4, 8):
         raise ValueError(f"connectivity must be 4 or 8, got {connectivity!r}")
     if order not in ("raster", "opencv"):
         raise ValueError(f"order must be 'raster' or 'opencv', got {order!r}")

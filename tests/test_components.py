@@ -219,7 +219,7 @@ def test_empty_is_a_value_error(backend):
         cc(np.zeros((0, 4), np.uint8))
 
 
-@pytest.mark.parametrize("connectivity", [0, 6, True, "8", None, 4.5])
+@pytest.mark.parametrize("connectivity", [0, 6, True, "8", None, 4.5, 4.0, np.array([4])])
 def test_bad_connectivity_is_a_value_error(backend, connectivity):
     with pytest.raises(ValueError, match="connectivity must be 4 or 8"):
         cc(np.zeros((4, 4), np.uint8), connectivity)

@@ -1,5 +1,6 @@
 """Reader API tests with a fake recognizer that knows the synthetic scenes' ground truth (no model needed)."""
 import dataclasses
+import os
 import struct
 import zlib
 
@@ -331,6 +332,14 @@ def test_corrupt_file(tmp_path):
         _reader([]).read(str(tmp_path / "missing.jpg"))
     with pytest.raises(IsADirectoryError):
         _reader([]).read(tmp_path)
+
+
+def test_a_fifo_is_not_read(tmp_path):
+    # os.path.isfile is False for a FIFO: it was reported as "not found"; opening it could block forever.
+    path = tmp_path / "camera.jpg"
+    os.mkfifo(path)
+    with pytest.raises(ImageDecodeError, match="not a regular file"):
+        _reader([]).read(str(path))
 
 
 @pytest.mark.parametrize("shape", [(0, 0), (0, 10, 3), (10, 0)])
