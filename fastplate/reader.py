@@ -38,6 +38,9 @@ EXTEND_MIN_CONFIDENCE = 0.9
 SQUEEZE_MARGIN = 0.01
 # Heights (times a candidate's) at which unsure readings are read again (``Reader(refine_heights=...)``).
 REFINE_HEIGHTS = (0.8, 1.2)
+# Alternatives the Reader's own recognizer lists, at least: the plate patterns choose among them, so the
+# reading does not depend on how many candidates the caller asked to see (top_n).
+READ_TOP_N = 10
 
 
 def _unit(value, name) -> float:
@@ -143,7 +146,9 @@ class Reader:
     device : {"auto", "cpu", "cuda"}
         Passed to the default recognizer.
     top_n : int
-        Alternative readings kept per plate (``Plate.candidates``).
+        Alternative readings kept per plate (``Plate.candidates``); it can be changed later
+        (``reader.top_n = 20``). The reading itself does not depend on it: the default recognizer lists at
+        least 10 alternatives for the plate patterns to choose from.
     min_confidence : float
         Readings less sure than this (0-1) are not reported. Confidences are per character: the geometric
         mean of the character probabilities (the n-th root of the recognizer's string score), so long
@@ -225,7 +230,8 @@ class Reader:
             raise TypeError(f"country must be a str or None, got {type(country).__name__}")
         self.country = country.lower() if country else None
         self.formats = PlateFormats(self.country, region)
-        self.top_n = as_int(top_n, "top_n", minimum=1)
+        self._own_recognizer = recognizer is None
+        self.top_n = top_n
         self.min_confidence = _unit(min_confidence, "min_confidence")
         if min_confidence_unmatched is None:
             min_confidence_unmatched = self.formats.min_confidence_unmatched
@@ -259,8 +265,18 @@ class Reader:
         if recognizer is None:
             from .recognizer import Recognizer
 
-            recognizer = Recognizer(device=device, threads=recognizer_threads, top_n=self.top_n)
+            recognizer = Recognizer(device=device, threads=recognizer_threads, top_n=max(self.top_n, READ_TOP_N))
         self.recognizer = recognizer
+
+    @property
+    def top_n(self) -> int:
+        return self._top_n
+
+    @top_n.setter
+    def top_n(self, value):
+        self._top_n = as_int(value, "top_n", minimum=1)
+        if self._own_recognizer and getattr(self, "recognizer", None) is not None:
+            self.recognizer.top_n = max(self._top_n, READ_TOP_N)
 
     # ------------------------------------------------------------------------------------------ public
     def read(self, image) -> list:

@@ -394,6 +394,26 @@ def test_bad_reader_options_name_the_option(kwargs, exc, match):
         Reader(recognizer=FakeRecognizer([]), **kwargs)
 
 
+def test_top_n_shows_more_or_fewer_candidates_but_reads_the_same():
+    # The plate patterns choose among the recognizer's alternatives, so a Reader's own recognizer lists at
+    # least 10 whatever top_n is (top_n=1 once lost the patterns' choice), and follows a later top_n.
+    from fastplate.samples import sample_path
+
+    one, many = Reader("eu", top_n=1), Reader("eu", top_n=3)
+    assert one.recognizer.top_n >= 10
+    a, b = one.read(sample_path()), many.read(sample_path())
+    assert [p.text for p in a] == [p.text for p in b]
+    assert len(a[0].candidates) == 1 and len(b[0].candidates) == 3
+    many.top_n = 16
+    assert many.recognizer.top_n == 16 and len(many.read(sample_path())[0].candidates) > 10
+    with pytest.raises(ValueError, match="top_n"):
+        many.top_n = 0
+    fake = FakeRecognizer([])
+    fake.top_n = 3
+    Reader(recognizer=fake, top_n=1).top_n = 20  # a recognizer passed in is the caller's: left as it is
+    assert fake.top_n == 3
+
+
 def test_numpy_scalars_are_accepted_as_options():
     reader = Reader(recognizer=FakeRecognizer([]), threads=np.int64(2), min_length=np.int32(3), top_n=np.int64(4),
                     min_confidence=np.float32(0.8), stretch_short=np.int64(3))

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import __version__
 from ..images import load_gray
+from ..reader import READ_TOP_N, Reader
 
 __all__ = ["Alpr", "to_openalpr"]
 
@@ -101,8 +102,6 @@ class Alpr:
     """
 
     def __init__(self, country, config_file=None, runtime_dir=None, **reader_options):
-        from ..reader import Reader
-
         self._options = dict(reader_options)
         self._top_n = _check_top_n(self._options.pop("top_n", 10))
         region = self._options.pop("region", None)
@@ -140,8 +139,10 @@ class Alpr:
         if self._recognizer is None:
             from ..recognizer import Recognizer
 
-            # Our own recognizer lists as many alternatives as the reader is asked for (set_top_n too).
-            self._recognizer = Recognizer(device=self._options.pop("device", "auto"), top_n=self._top_n)
+            # Our own recognizer lists as many alternatives as the reader is asked for (set_top_n too), and
+            # never fewer than a Reader's own, so that the reading does not depend on the top-N.
+            self._recognizer = Recognizer(device=self._options.pop("device", "auto"),
+                                          top_n=max(self._top_n, READ_TOP_N))
         self._reader = self._Reader(self._country, recognizer=self._recognizer, top_n=self._top_n,
                                     region=self._region, **self._options)
 
@@ -151,7 +152,7 @@ class Alpr:
         self._top_n = _check_top_n(topn)
         self._reader.top_n = self._top_n
         if self._own_recognizer:
-            self._recognizer.top_n = self._top_n
+            self._recognizer.top_n = max(self._top_n, READ_TOP_N)
 
     def set_default_region(self, region):
         """Prefer the patterns of ``region`` (e.g. ``"md"``, ``"fr"``); unknown regions are ignored."""
