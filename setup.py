@@ -16,6 +16,7 @@ native = Pybind11Extension(
     "fastplate._native",
     sorted(["csrc/bindings.cpp", "csrc/threshold.cpp", "csrc/components.cpp", "csrc/warp.cpp", "csrc/color.cpp"]),
     include_dirs=["csrc"],
+    depends=sorted(["csrc/common.hpp", "csrc/dispatch.hpp"]),  # rebuild when a header changes
     cxx_std=17,
     extra_compile_args=extra + openmp_compile,
     extra_link_args=openmp_link,
