@@ -150,23 +150,58 @@ def cmd_read(args) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- eval
-def read_benchmark_labels(folder: Path) -> list:
-    """``[(image path, [((x, y, w, h), text), ...]), ...]`` from an OpenALPR benchmark folder."""
-    items = []
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+
+
+def read_benchmark_labels(folder: Path, problems=None) -> list:
+    """``[(image path, [((x, y, w, h), text), ...]), ...]`` from an OpenALPR benchmark folder.
+
+    Each ``NAME.txt`` labels one image with lines ``file x y w h PLATE`` (tab- or space-separated); texts
+    are compared as :func:`fastplate.formats.plate_text` (uppercase, no spaces or dashes). An empty
+    ``NAME.txt`` labels the image of that name as having no plates (its results are all false). What
+    cannot be used (malformed lines, boxes that are not positive finite numbers, labels whose image is
+    missing, images without labels) is skipped and described in ``problems`` (a list, if given).
+    """
+    from .formats import plate_text
+
+    problems = [] if problems is None else problems
+    items, labelled = [], set()
     for txt in sorted(folder.glob("*.txt")):
         labels, image = [], None
-        for line in txt.read_text(encoding="utf-8", errors="replace").splitlines():
+        for number, line in enumerate(txt.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+            if not line.strip():
+                continue
             parts = line.strip().split("\t") if "\t" in line else line.split()
-            if len(parts) < 6:
-                continue
             try:
+                if len(parts) < 6:
+                    raise ValueError(f"{len(parts)} fields, expected 6 (file x y w h PLATE)")
                 box = tuple(float(v) for v in parts[1:5])
-            except ValueError:
+                if not all(np.isfinite(box)) or box[2] <= 0 or box[3] <= 0:
+                    raise ValueError(f"box {parts[1:5]} is not finite with a positive width and height")
+            except ValueError as exc:
+                problems.append(f"{txt.name} line {number}: skipped ({exc})")
                 continue
-            image = folder / parts[0]
-            labels.append((box, parts[5].strip().upper()))
-        if image is not None and image.exists():
-            items.append((image, labels))
+            name = folder / parts[0]
+            if image is not None and name != image:
+                problems.append(f"{txt.name} line {number}: skipped (names {parts[0]}, the file names {image.name})")
+                continue
+            image = name
+            # Tab-separated: the sixth field; space-separated: the rest of the line (plates with spaces).
+            labels.append((box, plate_text(parts[5] if "\t" in line else "".join(parts[5:]))))
+        if image is None:  # no usable line: plate-free if the file is empty, else unusable
+            same = [txt.with_suffix(s) for s in IMAGE_SUFFIXES if txt.with_suffix(s).is_file()]
+            if not same or txt.read_text(encoding="utf-8", errors="replace").strip():
+                problems.append(f"{txt.name}: skipped (" + ("no image named like it)" if not same else "no usable line)"))
+                continue
+            image = same[0]
+        if not image.is_file():
+            problems.append(f"{txt.name}: skipped (its image {image.name} is missing)")
+            continue
+        labelled.add(image.name)
+        items.append((image, labels))
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() in IMAGE_SUFFIXES and path.name not in labelled and not path.with_suffix(".txt").exists():
+            problems.append(f"{path.name}: skipped (no {path.stem}.txt with its labels)")
     return items
 
 
@@ -210,15 +245,21 @@ def cmd_eval(args) -> int:
     if not folder.is_dir():
         print(f"fastplate eval: {folder} is not a folder", file=sys.stderr)
         return 2
-    items = read_benchmark_labels(folder)
+    problems = []
+    items = read_benchmark_labels(folder, problems)
+    for problem in problems:
+        print(f"fastplate eval: {folder / problem}", file=sys.stderr)
+    labelled = len(items)
     if args.split != "all":
         # The shipped recognizer trained on the "train" split of the labelled scenes (see the model card):
-        # score "val" to see how it does on plates it never saw.
+        # score "val" to see how it does on plates it never saw. Plate-free images are in both splits.
         from .train.data import is_val
 
         items = [(p, labels) for p, labels in items if all(is_val(t) == (args.split == "val") for _, t in labels)]
     if not items:
-        print(f"fastplate eval: no labelled images in {folder} (expected NAME.jpg + NAME.txt)", file=sys.stderr)
+        print(f"fastplate eval: no labelled images in {folder} (expected NAME.jpg + NAME.txt)" if not labelled else
+              f"fastplate eval: none of the {labelled} labelled images in {folder} is in the {args.split} split",
+              file=sys.stderr)
         return 2
     reader = _make_reader(args, threads=1, recognizer_threads=args.threads)
     totals = {"images": 0, "plates": 0, "detected": 0, "top1": 0, "top1_folded": 0, "topn": 0, "topn_folded": 0,
@@ -262,12 +303,14 @@ def cmd_eval(args) -> int:
         "median_cpu_ms": float(np.median(cpu_times)) if cpu_times else float("nan"),
         "threads": args.threads,
         "failed_files": failed,
+        "skipped": len(problems),
     }
     if args.json:
         print(json.dumps(summary))
     else:
         print(f"{folder}: {summary['images']} images, {summary['plates']} plates, country {args.country}"
-              + ("" if args.split == "all" else f", {args.split} split of the recognizer"))
+              + ("" if args.split == "all" else f", {args.split} split of the recognizer")
+              + (f" ({len(problems)} lines or files skipped: see above)" if problems else ""))
         print(f"  detection (IoU > 0.4)   {100 * summary['detection']:6.1f} %")
         print(f"  top-1                   {100 * summary['top1']:6.1f} %   O/0 folded {100 * summary['top1_folded']:6.1f} %")
         print(f"  top-{args.top_n:<2}                  {100 * summary[f'top{args.top_n}']:6.1f} %   "
@@ -283,7 +326,7 @@ def cmd_eval(args) -> int:
                     print(f"    {name}: false result {got}")
                 else:
                     print(f"    {name}: expected {want}, got {got or '(not found)'}")
-    return 1 if failed else 0
+    return 1 if failed or problems else 0
 
 
 # --------------------------------------------------------------------------------------------- bench

@@ -38,6 +38,11 @@ class FormatMatch:
     fixes: int = 0
 
 
+def plate_text(text: str) -> str:
+    """A label or reading as plates are compared: uppercase, spaces and dashes removed."""
+    return text.strip().upper().replace(" ", "").replace("-", "")
+
+
 def fold_o0(text: str) -> str:
     """``text`` with the letter O folded into the digit 0 (labels treat them inconsistently)."""
     return text.replace("O", "0")

@@ -225,3 +225,53 @@ def test_eval_split_keeps_only_that_split(scenes, fake_reader, capsys):
             assert status == 2
         else:
             assert status == 0 and json.loads(out)["images"] == expected
+
+
+def test_eval_reports_what_it_skips_and_reads_plate_free_images(scenes, fake_reader, capsys):
+    # Malformed label files were skipped without a word; an empty one (a plate-free image) was dropped, so
+    # false results could not be measured on plate-free frames.
+    folder, truth = scenes
+    fake_reader(truth)
+    image = cv2.imread(str(folder / "car0.jpg"))
+    for name in ("bad_fields", "bad_number", "bad_box", "no_labels", "empty"):
+        cv2.imwrite(str(folder / f"{name}.jpg"), image)
+    (folder / "bad_fields.txt").write_text("bad_fields.jpg\t1\t2\t3\n")
+    (folder / "bad_number.txt").write_text("bad_number.jpg\t1\tx\t30\t10\tAB123\n")
+    (folder / "bad_box.txt").write_text("bad_box.jpg\t1\t2\tnan\t10\tAB123\n")
+    (folder / "lost.txt").write_text("lost.jpg\t1\t2\t30\t10\tAB123\n")
+    (folder / "empty.txt").write_text("")
+    assert cli.main(["eval", str(folder), "--json"]) == 1
+    out, err = capsys.readouterr()
+    summary = json.loads(out)
+    for name in ("bad_fields.txt", "bad_number.txt", "bad_box.txt", "lost.jpg is missing", "no_labels.jpg"):
+        assert name in err
+    # the 3 labelled scenes and the plate-free copy of car0, whose plate is then a false result
+    assert summary["images"] == 4 and summary["plates"] == 3 and summary["skipped"] >= 5
+    assert summary["false_per_image"] == pytest.approx(1 / 4)
+
+
+def test_eval_labels_are_compared_without_spaces_and_dashes(scenes, fake_reader, capsys):
+    folder, truth = scenes
+    fake_reader(truth)
+    line = (folder / "car0.txt").read_text().rstrip("\n").split("\t")
+    text = line[5]
+    (folder / "car0.txt").write_text("\t".join(line[:5] + [f"{text[:2].lower()}-{text[2:4]} {text[4:]}"]) + "\n")
+    assert cli.main(["eval", str(folder), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["top1"] == 1.0
+
+
+def test_eval_says_when_no_image_is_in_the_split(scenes, fake_reader, capsys):
+    pytest.importorskip("PIL")
+    from fastplate.train.data import is_val
+
+    folder, truth = scenes
+    fake_reader(truth)
+    split = "train" if all(is_val(t) for t, _ in truth) else "val" if not any(is_val(t) for t, _ in truth) else None
+    if split is None:  # mixed: keep only the plates of one split
+        for i, (t, _) in enumerate(truth):
+            if is_val(t):
+                (folder / f"car{i}.txt").unlink()
+                (folder / f"car{i}.jpg").unlink()
+        split = "val"
+    assert cli.main(["eval", str(folder), "--split", split]) == 2
+    assert f"is in the {split} split" in capsys.readouterr().err

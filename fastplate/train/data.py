@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ..formats import plate_text
 from .synth import ALPHABET, crop_quad, degrade, warp_quad
 
 DATA_DIR = os.environ.get("FASTPLATE_DATA",
@@ -28,7 +29,7 @@ SETS = ("us-crops", "br-crops", "scenes-eu", "scenes-br")
 
 def clean_label(text):
     """Uppercase, spaces and dashes removed; None when other characters remain."""
-    text = text.strip().upper().replace(" ", "").replace("-", "")
+    text = plate_text(text)
     return text if text and all(c in ALPHABET for c in text) else None
 
 
