@@ -27,6 +27,15 @@ DATA_DIR = os.environ.get("FASTPLATE_DATA",
 SETS = ("us-crops", "br-crops", "scenes-eu", "scenes-br")
 
 
+def data_error(data_dir=None):
+    """A message when the data folder is missing (for the commands' argument errors), else None."""
+    root = data_dir or DATA_DIR
+    if os.path.isdir(root):
+        return None
+    return (f"the data folder {root} does not exist: set FASTPLATE_DATA to the folder that holds "
+            f"{', '.join(SETS)} and backgrounds (see fastplate/models/README.md)")
+
+
 def clean_label(text):
     """Uppercase, spaces and dashes removed; None when other characters remain."""
     text = plate_text(text)

@@ -122,12 +122,15 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=None, help="ONNX file (default: the shipped model); 'int8' for the shipped int8")
     ap.add_argument("--split", default="val", choices=["val", "train", "all"])
-    ap.add_argument("--sets", nargs="*", default=list(realdata.SETS))
+    ap.add_argument("--sets", nargs="*", default=list(realdata.SETS), choices=realdata.SETS, metavar="SET",
+                    help=f"some of {', '.join(realdata.SETS)} (default: all)")
     ap.add_argument("--no-peer", action="store_true")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--errors", action="store_true", help="list the tight-crop misreads")
     ap.add_argument("--json", default=None, help="also write the results to this file")
     args = ap.parse_args(argv)
+    if realdata.data_error():
+        ap.error(realdata.data_error())
     from ..recognizer import Recognizer
 
     rec = Recognizer(args.model, device="cpu", threads=args.threads)

@@ -114,6 +114,8 @@ def main(argv=None):
     ap.add_argument("--weights", default="ema", choices=["ema", "model"])
     ap.add_argument("--no-int8", action="store_true")
     args = ap.parse_args(argv)
+    if not os.path.isfile(args.checkpoint):
+        ap.error(f"checkpoint not found: {args.checkpoint}")
     torch.set_num_threads(1)
     net, ck = load_checkpoint(args.checkpoint, args.weights)
     os.makedirs(args.out, exist_ok=True)

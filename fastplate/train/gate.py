@@ -205,6 +205,16 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--recognizer", default=None, help="recognizer ONNX that labels plausible text (default: shipped)")
     args = ap.parse_args(argv)
+    bad = [s for s in args.exclude.split(",") if s and s not in SOURCES]
+    if bad:
+        ap.error(f"--exclude: unknown source(s) {', '.join(bad)}; choose from {', '.join(SOURCES)}")
+    if args.recognizer and not os.path.isfile(args.recognizer):
+        ap.error(f"--recognizer model not found: {args.recognizer}")
+    if not os.path.isfile(args.data):
+        from .data import data_error
+
+        if data_error():
+            ap.error(data_error())
     import torch
 
     torch.set_num_threads(args.threads)

@@ -47,6 +47,10 @@ def main(argv=None):
     ap.add_argument("--second-minutes", type=float, default=115.0, help="each of the two later fine-tuning runs")
     ap.add_argument("--models", default=None, help="where to export (default: the package's models folder)")
     args = ap.parse_args(argv)
+    from . import data
+
+    if data.data_error():
+        ap.error(data.data_error())
     rec, ft = os.path.join(args.runs, "rec"), os.path.join(args.runs, "ft")
     _run_stage(rec, ["--out", rec, "--minutes", str(args.base_minutes), "--threads", "1"])
     _run_stage(ft, ["--init", os.path.join(rec, "last.pt"), "--out", ft, "--lr", "1e-3",

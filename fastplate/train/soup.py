@@ -37,6 +37,9 @@ def main(argv=None):
     ap.add_argument("checkpoints", nargs="+")
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
+    missing = [p for p in args.checkpoints if not os.path.isfile(p)]
+    if missing:
+        ap.error(f"checkpoint not found: {', '.join(missing)}")
     ck = average(args.checkpoints)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     torch.save(ck, args.out)

@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import math
 import os
+import re
 import time
 
 import numpy as np
@@ -140,6 +141,13 @@ def main(argv=None):
     ap.add_argument("--small-plates", action="store_true",
                     help="real crops looser and shrunk to parking-camera sizes (the fine-tuning recipe)")
     args = ap.parse_args(argv)
+    # Fail at once on what would otherwise stop the run minutes in (and leave an empty --out behind).
+    if args.until and not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", args.until):
+        ap.error(f"--until must be HH:MM (UTC), got {args.until!r}")
+    if args.init and not os.path.isfile(args.init):
+        ap.error(f"--init checkpoint not found: {args.init}")
+    if realdata.data_error():
+        ap.error(realdata.data_error())
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
