@@ -111,7 +111,9 @@ def cmd_read(args) -> int:
 
         files.insert(0, str(sample_path()))
     if not files:
-        print("fastplate read: no images given (pass files or folders, or --sample)", file=sys.stderr)
+        empty = [p for p in args.images if Path(p).is_dir()]
+        print("fastplate read: " + (f"no image files in {', '.join(empty)}" if empty else
+                                    "no images given (pass files or folders, or --sample)"), file=sys.stderr)
         return 2
     reader = _make_reader(args, threads=args.threads)
     as_json = args.json or args.format in ("json", "openalpr")
@@ -150,9 +152,6 @@ def cmd_read(args) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- eval
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
-
-
 def read_benchmark_labels(folder: Path, problems=None) -> list:
     """``[(image path, [((x, y, w, h), text), ...]), ...]`` from an OpenALPR benchmark folder.
 
@@ -189,7 +188,7 @@ def read_benchmark_labels(folder: Path, problems=None) -> list:
             # Tab-separated: the sixth field; space-separated: the rest of the line (plates with spaces).
             labels.append((box, plate_text(parts[5] if "\t" in line else "".join(parts[5:]))))
         if image is None:  # no usable line: plate-free if the file is empty, else unusable
-            same = [txt.with_suffix(s) for s in IMAGE_SUFFIXES if txt.with_suffix(s).is_file()]
+            same = [txt.with_suffix(s) for s in sorted(IMAGE_SUFFIXES) if txt.with_suffix(s).is_file()]
             if not same or txt.read_text(encoding="utf-8", errors="replace").strip():
                 problems.append(f"{txt.name}: skipped (" + ("no image named like it)" if not same else "no usable line)"))
                 continue
@@ -411,6 +410,13 @@ def main(argv=None) -> int:
         parser.error("--top-n must be >= 1")
     if getattr(args, "batch_size", 1) < 1:
         parser.error("--batch-size must be >= 1")
+    if args.command == "bench" and args.images < 1:
+        parser.error("--images must be >= 1")
+    import warnings
+
+    # Warnings (such as a CUDA request falling back to the CPU) as one line, without a line of our source.
+    warnings.showwarning = lambda message, category, *rest, **kw: print(
+        f"fastplate {args.command}: warning: {message}", file=sys.stderr)
     try:
         return args.func(args)
     except KeyboardInterrupt:
