@@ -8,9 +8,8 @@ from setuptools import Extension, setup
 
 # -O3 lets the compiler vectorize; never -march=native (wheels must run on any x86-64/arm64).
 # -ffp-contract=off: no fused multiply-add, so native, Cython and Numba round identically on every ISA.
-extra = ["-O3", "-fno-math-errno", "-ffp-contract=off"] if sys.platform != "win32" else ["/O2", "/openmp"]
-openmp_compile = ["-fopenmp"] if sys.platform != "win32" else []
-openmp_link = ["-fopenmp"] if sys.platform != "win32" else []
+# No OpenMP: the kernels run their own std::thread workers (and release the GIL for Python threads).
+extra = ["-O3", "-fno-math-errno", "-ffp-contract=off"] if sys.platform != "win32" else ["/O2"]
 
 native = Pybind11Extension(
     "fastplate._native",
@@ -18,15 +17,14 @@ native = Pybind11Extension(
     include_dirs=["csrc"],
     depends=sorted(["csrc/common.hpp", "csrc/dispatch.hpp"]),  # rebuild when a header changes
     cxx_std=17,
-    extra_compile_args=extra + openmp_compile,
-    extra_link_args=openmp_link,
+    extra_compile_args=extra,
 )
 
 segment = Extension(
     "fastplate._segment",
     ["fastplate/_segment.pyx"],
     include_dirs=[np.get_include()],
-    extra_compile_args=extra if sys.platform != "win32" else ["/O2"],
+    extra_compile_args=extra,
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
 )
 

@@ -9,6 +9,7 @@ Both backends export the same kernel names with the same signatures (see ``fastp
 - ``warp_batch(src(H,W,C) u8, matrices(N,3,3) f64, out(N,C,h,w) f32, scale, n_threads)``
 - ``quad_matrices(quads(N,4,2) f64, out(N,3,3) f64, h, w) -> first degenerate quad or -1``
 - ``find_character_rows(stats(n,5) i32, min_height, max_height, max_height_ratio, max_gap, max_angle) -> (row_of(n,) i32, lines(R,4) f64)``
+- ``row_geometry(stats(n,5) i32, row_of(n,) i32, lines(R,4) f64, min_chars, max_chars, pad_x, pad_y) -> (members, counts, lines, features, extents, quads)`` (see ``kernels.RowTable``)
 
 Kernels trust their arguments; ``fastplate.kernels`` validates them first.
 """

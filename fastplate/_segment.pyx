@@ -500,8 +500,8 @@ def find_character_rows(const int[:, ::1] stats, long long min_height, long long
 # ------------------------------------------------------------------------------------------ row geometry
 cdef void row_shape(const int[:, ::1] stats, const i64* members, i64 lo, i64 hi, const double* line, double pad_x,
                     double pad_y, double* feat, double* ext, double* quad) noexcept nogil:
-    """Features, extent and padded quad of one row: the same operations, in the same order, as
-    fastplate.localize.row_features and Localizer._row_quads (NumPy), so both give identical numbers."""
+    """Features, extent and padded quad of one row: the same operations, in the same order, as the Numba
+    twin fastplate._numba.rows._row_shape, so both backends give identical numbers."""
     cdef i64 t, k, count = hi - lo
     cdef double x, y, w, h, cx, v, hsum = 0, hm, dev_sum = 0, dev_max = -INFINITY, off_sum = 0, off_max = -INFINITY
     cdef double fill_sum = 0, x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY, height, ax, bx, dy
@@ -556,8 +556,9 @@ def row_geometry(const int[:, ::1] stats, const int[::1] row_of, const double[:,
     uses them: ``(members (M,), counts (R,), lines (R, 4), features (R, 4), extents (R, 5), quads (R, 4, 2))``.
 
     Rows longest first (ties in row order), members left to right (ties by label), as
-    ``kernels.character_row_table`` orders them; features as ``localize.row_features``; extents (x0, x1,
-    y0, y1, mean height) and quads (padded by ``pad_x``, ``pad_y`` row heights) as ``Localizer._row_quads``.
+    ``kernels.character_row_table`` orders them; features as ``kernels.RowTable`` describes them; extents
+    (x0, x1, y0, y1, mean height) and quads (padded by ``pad_x``, ``pad_y`` row heights), as the Numba twin
+    ``fastplate._numba.rows.row_geometry`` computes them.
     Trusts its arguments (the localizer passes the kernel's own output).
     """
     cdef i64 n = stats.shape[0], n_rows = lines.shape[0], k, r, t, i, j, kept = 0, m = 0, key, label, c

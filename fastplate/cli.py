@@ -60,13 +60,14 @@ def _expand(paths) -> list:
 
 
 def _make_reader(args, threads=None, recognizer_threads=None):
-    from .reader import Reader
+    from .reader import READ_TOP_N, Reader
 
     recognizer = None
     if args.model is not None:
         from .recognizer import Recognizer
 
-        recognizer = Recognizer(args.model, device=args.device, threads=recognizer_threads, top_n=args.top_n)
+        recognizer = Recognizer(args.model, device=args.device, threads=recognizer_threads,
+                                top_n=max(args.top_n, READ_TOP_N))  # as the Reader's own: the reading ignores -n
     options = {} if args.min_confidence is None else {"min_confidence": args.min_confidence}
     return Reader(args.country, recognizer=recognizer, top_n=args.top_n, device=args.device, threads=threads,
                   recognizer_threads=recognizer_threads, gate=getattr(args, "gate", True), **options)
@@ -379,7 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("--json", action="store_true", help="one OpenALPR-style JSON object per image per line")
     p.add_argument("--format", choices=("text", "json", "openalpr"), default="text")
-    p.add_argument("--batch-size", type=int, default=16, help="images per recognizer call (default 16)")
+    p.add_argument("--batch-size", type=int, default=16, help="images decoded and read per chunk; on the CPU each thread's run of a chunk makes one "
+                        "recognizer call (default 16)")
     p.add_argument("--threads", type=int, default=None, help="threads for decoding and localization")
     p.add_argument("--sample", action="store_true", help="also read the sample image shipped in the package")
     p.set_defaults(func=cmd_read)

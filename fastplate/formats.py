@@ -19,7 +19,7 @@ from importlib import resources
 from typing import Sequence
 
 
-__all__ = ["PlateFormats", "FormatMatch", "load_formats", "countries", "fold_o0"]
+__all__ = ["PlateFormats", "FormatMatch", "load_formats", "countries", "fold_o0", "plate_text"]
 
 _LETTERS = frozenset(string.ascii_uppercase)
 _DIGITS = frozenset(string.digits)

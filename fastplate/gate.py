@@ -16,7 +16,7 @@ import os
 import numpy as np
 
 from . import kernels
-from ._validate import as_image, as_quads
+from ._validate import as_image, as_int, as_quads
 from .errors import ModelError
 from .recognizer import _import_onnxruntime
 
@@ -65,8 +65,7 @@ class CandidateGate:
                 raise ModelError(f"gate model file not found: {source!r}")
         else:
             raise TypeError(f"model must be None or a path, got {type(model).__name__}")
-        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-            raise ValueError(f"threads must be an int >= 1, got {threads!r}")
+        threads = as_int(threads, "threads", minimum=1)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1

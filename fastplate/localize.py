@@ -15,7 +15,7 @@ import numpy as np
 from . import kernels
 from ._validate import as_float, as_image, as_int
 
-__all__ = ["Candidate", "Localizer", "localize", "quad_box", "box_iou"]
+__all__ = ["Candidate", "Localizer", "quad_box", "box_iou", "box_intersection"]
 
 
 @dataclass(frozen=True)
@@ -344,24 +344,3 @@ class Localizer:
         quad = np.array([q[0] - grow * top, q[1] + grow * top, q[2] + grow * bottom, q[3] - grow * bottom])
         return Candidate(quad, cand.char_boxes, cand.score, cand.rows, widened=True, source=index)
 
-
-_DEFAULT = None
-
-
-def localize(image, **options) -> list:
-    """Plate candidates of ``image`` with a :class:`Localizer` built from ``options``; best first.
-
-    Parameters
-    ----------
-    image : ndarray, (H, W) or (H, W, 3) uint8
-
-    Returns
-    -------
-    list of Candidate
-    """
-    global _DEFAULT
-    if options:
-        return Localizer(**options)(image)
-    if _DEFAULT is None:
-        _DEFAULT = Localizer()
-    return _DEFAULT(image)

@@ -170,7 +170,8 @@ class Reader:
         (candidates that do not look like text are not read); False, none (every candidate is read, as
         before the gate); or a callable ``gate(gray, quads) -> mask``.
     recognizer_threads : int, optional
-        Intra-op threads of the default recognizer (ONNX Runtime's default when None).
+        ``threads`` of the default recognizer: a batch is split into that many parts run at once, each on one
+        thread (None: one part per core; see :class:`fastplate.Recognizer`).
     refine_heights : sequence of float
         Candidates whose reading is plausible but unsure (per character in ``refine_range``) are read again
         in crops this many times as tall (about the same middle line); the surest reading is kept, and its

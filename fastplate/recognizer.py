@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import kernels
-from ._validate import as_quads
+from ._validate import as_int, as_quads
 from .errors import DependencyError, ModelError
 from .types import Recognition
 
@@ -282,19 +282,17 @@ class Recognizer:
     def __init__(self, model=None, *, device="auto", providers=None, sess_options=None, batch_size=64,
                  threads=None, top_n=5):
         ort = _import_onnxruntime()
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, (int, np.integer))
-                                    or threads < 1):
-            raise ValueError(f"threads must be a positive int or None, got {threads!r}")
-        if isinstance(top_n, bool) or not isinstance(top_n, (int, np.integer)) or top_n < 1:
-            raise ValueError(f"top_n must be a positive int, got {top_n!r}")
+        batch_size = as_int(batch_size, "batch_size", minimum=1)
+        threads = None if threads is None else as_int(threads, "threads", minimum=1)
+        top_n = as_int(top_n, "top_n", minimum=1)
         source, cfg, self.model_name = _model_bytes_and_config(model)
         self.config = cfg
         self.alphabet = cfg["alphabet"]
         self.blank = int(cfg["blank_index"])
         self.input_size = tuple(int(v) for v in cfg["input_size"])
         self.scale = float(cfg.get("normalization", {}).get("scale", 1.0 / 255.0))
+        if float(cfg.get("normalization", {}).get("offset", 0.0)) != 0.0:
+            raise ModelError(f"{self.model_name}: normalization.offset is not supported (inputs are pixel * scale)")
         self.batch_size = int(batch_size)
         self.top_n = int(top_n)
         self.threads = None if threads is None else int(threads)
@@ -446,7 +444,8 @@ class Recognizer:
         if batch.ndim != 4 or batch.shape[1:] != (1, *self.input_size):
             raise ValueError(f"batch must have shape (N, 1, {self.input_size[0]}, {self.input_size[1]}), got {batch.shape}")
         if len(batch) == 0:
-            return np.zeros((0, self.input_size[1] // 4, len(self.alphabet) + 1), np.float32)
+            steps = int(self.config.get("time_steps", self.input_size[1] // 4))
+            return np.zeros((0, steps, len(self.alphabet) + 1), np.float32)
         return self._run(np.ascontiguousarray(batch))
 
     def recognize(self, crops):

@@ -117,7 +117,7 @@ def main(argv=None):
     parser.add_argument("--model", default=None, metavar="ONNX",
                         help="a recognizer model to score instead of the shipped one (e.g. an exported candidate)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="a Reader option, e.g. --set agree_floor=0.7 (the value is a Python literal)")
+                        help="a Reader option, e.g. --set min_confidence=0.8 (the value is a Python literal)")
     parser.add_argument("--loc", action="append", default=[], metavar="NAME=VALUE",
                         help="a Localizer option, e.g. --loc max_candidates=12 (a Python literal)")
     parser.add_argument("--gate", default="on", metavar="on|off|both|ONNX",
@@ -139,8 +139,9 @@ def main(argv=None):
     options = {k: ast.literal_eval(v) for k, v in (o.split("=", 1) for o in args.set)}
     if args.model:
         from fastplate import Recognizer
+        from fastplate.reader import READ_TOP_N
 
-        options["recognizer"] = Recognizer(args.model, threads=1, top_n=options.get("top_n", 10))
+        options["recognizer"] = Recognizer(args.model, threads=1, top_n=max(options.get("top_n", 10), READ_TOP_N))
 
     def make(gate):
         if args.loc:

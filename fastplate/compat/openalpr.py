@@ -15,14 +15,16 @@ import time
 import numpy as np
 
 from .. import __version__
+from .._validate import as_int
+from ..formats import load_formats
 from ..images import load_gray
 from ..reader import READ_TOP_N, Reader
 
 __all__ = ["Alpr", "to_openalpr"]
 
 # OpenALPR country codes that are European countries: read with the "eu" formats, that country preferred.
-_EU_CODES = {"gb", "fr", "de", "it", "es", "nl", "be", "pt", "pl", "hr", "cz", "sk", "at", "ch", "se", "dk",
-             "fi", "no", "hu", "ro", "bg", "gr", "si", "ie", "lt", "lv", "ee", "lu"}
+# European country codes OpenALPR accepts as its country: the regions of our "eu" formats.
+_EU_CODES = frozenset(load_formats()["countries"]["eu"])
 
 
 def to_openalpr(plates, width, height, processing_time_ms, top_n=10, formats=None, epoch_time=None) -> dict:
@@ -73,9 +75,7 @@ def to_openalpr(plates, width, height, processing_time_ms, top_n=10, formats=Non
 
 
 def _check_top_n(topn):
-    if isinstance(topn, (bool, np.bool_)) or not isinstance(topn, (int, np.integer)) or topn < 1:
-        raise ValueError(f"topn must be an int >= 1, got {topn!r}")
-    return int(topn)
+    return as_int(topn, "topn", minimum=1)
 
 
 class Alpr:
@@ -110,7 +110,6 @@ class Alpr:
         self._reader = None
         self._recognizer = self._options.pop("recognizer", None)
         self._own_recognizer = self._recognizer is None
-        self._Reader = Reader
         self.loaded = True
         self.set_country(country)
         if region is not None:
@@ -143,7 +142,7 @@ class Alpr:
             # never fewer than a Reader's own, so that the reading does not depend on the top-N.
             self._recognizer = Recognizer(device=self._options.pop("device", "auto"),
                                           top_n=max(self._top_n, READ_TOP_N))
-        self._reader = self._Reader(self._country, recognizer=self._recognizer, top_n=self._top_n,
+        self._reader = Reader(self._country, recognizer=self._recognizer, top_n=self._top_n,
                                     region=self._region, **self._options)
 
     def set_top_n(self, topn):
@@ -222,8 +221,6 @@ class Alpr:
 
     def recognize_ndarray(self, ndarray):
         """Read an (H, W, 3) BGR or (H, W) gray uint8 array, as OpenCV loads images."""
-        import numpy as np
-
         if not isinstance(ndarray, np.ndarray):
             raise TypeError(f"ndarray must be a numpy.ndarray, got {type(ndarray).__name__}")
         return self._recognize(ndarray)

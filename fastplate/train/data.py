@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ..formats import fold_o0 as fold  # O/0-folded text: the split rule below uses it
 from ..formats import plate_text
 from .synth import ALPHABET, crop_quad, degrade, warp_quad
 
@@ -40,11 +41,6 @@ def clean_label(text):
     """Uppercase, spaces and dashes removed; None when other characters remain."""
     text = plate_text(text)
     return text if text and all(c in ALPHABET for c in text) else None
-
-
-def fold(text):
-    """O/0-folded text (labels are inconsistent about O and 0)."""
-    return text.replace("O", "0")
 
 
 def is_val(text):
