@@ -14,19 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from fastplate.cli import read_benchmark_labels
 from fastplate.localize import Localizer, box_iou
-
-
-def read_labels(folder: Path):
-    for txt in sorted(folder.glob("*.txt")):
-        labels = []
-        for line in txt.read_text().strip().splitlines():
-            parts = line.split("\t")
-            if len(parts) >= 6:
-                labels.append((tuple(float(v) for v in parts[1:5]), parts[5].strip()))
-        image = folder / parts[0] if labels else None
-        if image is not None and image.exists():
-            yield image, labels
 
 
 def covers(cand, label):
@@ -45,7 +34,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     loc = Localizer()
     for folder in args.folders:
-        items = list(read_labels(Path(folder)))
+        items = [(p, labels) for p, labels in read_benchmark_labels(Path(folder)) if labels]
         if args.part:
             k, n = map(int, args.part.split("/"))
             items = items[k::n]
