@@ -23,7 +23,7 @@ __all__ = ["PlateFormats", "FormatMatch", "load_formats", "countries", "fold_o0"
 
 _LETTERS = frozenset(string.ascii_uppercase)
 _DIGITS = frozenset(string.digits)
-_ALPHABET = string.digits + string.ascii_uppercase
+ALPHABET = string.digits + string.ascii_uppercase  # what plates are written with (the recognizer's classes)
 _TOKEN = re.compile(r"(\[[A-Z0-9]+\]|[A9*])(?:\{(\d+)(?:,(\d+))?\})?")
 
 
@@ -151,7 +151,7 @@ class PlateFormats:
                 seen = self._fixable.setdefault(n, {})
                 for seq in seqs:
                     seen.setdefault(tuple(seq), []).append(name)
-        self._alt = {ch: (self.to_letter.get(ch) if ch in _DIGITS else self.to_digit.get(ch)) for ch in _ALPHABET}
+        self._alt = {ch: (self.to_letter.get(ch) if ch in _DIGITS else self.to_digit.get(ch)) for ch in ALPHABET}
         self._memo = {}
         self.region = None
         self.set_region(region)

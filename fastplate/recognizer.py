@@ -19,6 +19,7 @@ import numpy as np
 from . import kernels
 from ._validate import as_int, as_quads
 from .errors import DependencyError, ModelError
+from .formats import ALPHABET
 from .types import Recognition
 
 __all__ = ["Recognizer", "ctc_decode", "ctc_decode_batch"]
@@ -71,7 +72,7 @@ def _default_config():
     files = importlib.resources.files("fastplate.models")
     if (files / "recognizer.json").is_file():
         return json.loads((files / "recognizer.json").read_text())
-    return {"input_size": [32, 128], "alphabet": "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", "blank_index": 36,
+    return {"input_size": [32, 128], "alphabet": ALPHABET, "blank_index": 36,
             "normalization": {"scale": 1.0 / 255.0, "offset": 0.0}}
 
 

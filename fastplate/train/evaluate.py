@@ -18,7 +18,7 @@ import numpy as np
 
 from . import data as realdata
 
-PEER_DIR = os.path.abspath(os.path.join(realdata.DATA_DIR, "..", "peers"))
+PEER_DIR = os.environ.get("FASTPLATE_PEERS", os.path.abspath(os.path.join(realdata.DATA_DIR, "..", "peers")))
 
 
 class Peer:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+from ..formats import ALPHABET  # the classes; the blank comes after them
+
 BLANK = len(ALPHABET)
 NUM_CLASSES = len(ALPHABET) + 1
 INPUT_SIZE = (32, 128)

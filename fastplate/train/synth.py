@@ -18,7 +18,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+from ..formats import ALPHABET
+
 LETTERS = ALPHABET[10:]
 DIGITS = ALPHABET[:10]
 STYLES = ("us", "eu", "br", "mercosur", "us2", "eu2", "br_moto")
