@@ -8,6 +8,7 @@ one (NMS on the quads' boxes).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import time
 from typing import Sequence
@@ -309,7 +310,8 @@ class Reader:
     def read_batch(self, images: Sequence) -> list:
         """Plates in each of ``images``, read with few recognizer calls (see :meth:`read_arrays`).
 
-        Images are decoded on ``threads`` threads (our kernels and ONNX Runtime release the GIL).
+        Images are decoded on ``threads`` threads (our kernels and ONNX Runtime release the GIL), in chunks
+        (see :meth:`read_iter`), so a long list of paths never holds all its images in memory at once.
 
         Returns
         -------
@@ -323,8 +325,29 @@ class Reader:
             As :meth:`read`, for the first image that cannot be read (decode files yourself with
             :func:`fastplate.images.load_gray` to handle bad files one by one, as ``fastplate read`` does).
         """
-        _check_many(images, "images")
-        return self.read_arrays(kernels.map_images(load_gray, list(images), threads=self.threads))[0]
+        return list(self.read_iter(images))
+
+    def read_iter(self, images, chunk_size=None):
+        """Plates of each of ``images`` (any iterable, such as a generator of paths over an archive), in
+        order, as an iterator: images are decoded and read ``chunk_size`` at a time (default: 16 per
+        thread), so memory stays bounded however many there are. Errors as :meth:`read_batch`.
+
+        Example
+        -------
+        >>> from fastplate.samples import sample_path
+        >>> [[p.text for p in plates] for plates in Reader("eu").read_iter([sample_path()] * 2)]
+        [['KL482TM'], ['KL482TM']]
+        """
+        _check_many(images, "images")  # here, not when the iteration starts
+        chunk_size = 16 * self.threads if chunk_size is None else as_int(chunk_size, "chunk_size", minimum=1)
+        return self._read_chunks(iter(images), chunk_size)
+
+    def _read_chunks(self, it, chunk_size):
+        while True:
+            chunk = list(itertools.islice(it, chunk_size))
+            if not chunk:
+                return
+            yield from self.read_arrays(kernels.map_images(load_gray, chunk, threads=self.threads))[0]
 
     def read_arrays(self, grays: Sequence):
         """Read decoded images: ``(plates per image, milliseconds per image)``.

@@ -420,6 +420,22 @@ def test_numpy_scalars_are_accepted_as_options():
     assert (reader.threads, reader.min_length, reader.top_n, reader.stretch_short) == (2, 3, 4, 3)
 
 
+def test_read_iter_reads_any_iterable_in_chunks(scenes):
+    images = [im for im, _ in scenes]
+    truth = [t for _, ts in scenes for t in ts]
+    reader = Reader(recognizer=FakeRecognizer(truth), threads=2)
+    whole = reader.read_batch(images)
+    chunks = []
+    real = reader.read_arrays
+    reader.read_arrays = lambda grays: chunks.append(len(grays)) or real(grays)
+    assert list(reader.read_iter((im for im in images), chunk_size=2)) == whole  # a generator, 2 at a time
+    assert chunks == [2] * (len(images) // 2) + ([len(images) % 2] if len(images) % 2 else [])
+    with pytest.raises(ValueError, match="chunk_size"):
+        reader.read_iter(images, chunk_size=0)
+    with pytest.raises(TypeError, match="images must be a sequence"):
+        reader.read_iter("one.jpg")  # checked when called, not when iterated
+
+
 @pytest.mark.parametrize("one", ["/some/car.jpg", b"bytes", np.zeros((8, 8), np.uint8)], ids=["path", "bytes", "array"])
 def test_read_batch_and_read_arrays_want_a_sequence(one):
     reader = Reader(recognizer=FakeRecognizer([]))
