@@ -63,11 +63,12 @@ def _make_reader(args, threads=None, recognizer_threads=None):
     from .reader import READ_TOP_N, Reader
 
     recognizer = None
-    if args.model is not None:
+    if args.model is not None or args.antialias is not None:
         from .recognizer import Recognizer
 
+        extra = {} if args.antialias is None else {"antialias": args.antialias == "on"}
         recognizer = Recognizer(args.model, device=args.device, threads=recognizer_threads,
-                                top_n=max(args.top_n, READ_TOP_N))  # as the Reader's own: the reading ignores -n
+                                top_n=max(args.top_n, READ_TOP_N), **extra)  # as the Reader's own: reading ignores -n
     options = {} if args.min_confidence is None else {"min_confidence": args.min_confidence}
     return Reader(args.country, recognizer=recognizer, top_n=args.top_n, device=args.device, threads=threads,
                   recognizer_threads=recognizer_threads, gate=getattr(args, "gate", True), **options)
@@ -374,6 +375,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="report readings at least this sure (0-1; default: the Reader's)")
         p.add_argument("--no-gate", dest="gate", action="store_false",
                        help="read every plate candidate (no candidate gate; slower)")
+        p.add_argument("--antialias", choices=("on", "off"), default=None,
+                       help="average large plates down to the recognizer's input (Recognizer(antialias=...); "
+                            "default: the Recognizer's)")
 
     p = sub.add_parser("read", help="read the plates in images or folders of images")
     p.add_argument("images", nargs="*", metavar="IMAGE_OR_DIR")

@@ -235,6 +235,18 @@ def _chunks(crops):
         yield part
 
 
+MAX_SUPERSAMPLING = 4
+
+
+def _supersampling(quads, h, w):
+    """Per quad, how many times the input size (h, w) to warp it at before averaging back: its top edge
+    over ``w`` or its left edge over ``h``, rounded, 1 to MAX_SUPERSAMPLING."""
+    quads = np.asarray(quads, dtype=np.float64)
+    top = np.hypot(*(quads[:, 1] - quads[:, 0]).T)
+    left = np.hypot(*(quads[:, 3] - quads[:, 0]).T)
+    return np.clip(np.rint(np.maximum(top / w, left / h)), 1, MAX_SUPERSAMPLING).astype(np.int64)
+
+
 def _to_gray(image):
     if image.ndim == 2:
         return image
@@ -267,6 +279,11 @@ class Recognizer:
         kernel. On a GPU provider a batch is never split.
     top_n : int
         Readings per crop in ``Recognition.candidates``.
+    antialias : bool
+        Shrink large plates by averaging, as the model saw them in training: a quad more than about 1.5x the
+        input size (32x128) is warped at ``s`` times that size (``s`` = its top edge / 128 or left edge /
+        32, rounded, 2-4) and ``s`` x ``s`` blocks are averaged. False: every quad is sampled bilinearly
+        straight at the input size, which skips pixels of plates much wider than 128 px.
 
     Notes
     -----
@@ -281,7 +298,7 @@ class Recognizer:
     """
 
     def __init__(self, model=None, *, device="auto", providers=None, sess_options=None, batch_size=64,
-                 threads=None, top_n=5):
+                 threads=None, top_n=5, antialias=False):
         ort = _import_onnxruntime()
         batch_size = as_int(batch_size, "batch_size", minimum=1)
         threads = None if threads is None else as_int(threads, "threads", minimum=1)
@@ -296,6 +313,7 @@ class Recognizer:
             raise ModelError(f"{self.model_name}: normalization.offset is not supported (inputs are pixel * scale)")
         self.batch_size = int(batch_size)
         self.top_n = int(top_n)
+        self.antialias = bool(antialias)
         self.threads = None if threads is None else int(threads)
 
         own_options = sess_options is None
@@ -380,9 +398,23 @@ class Recognizer:
         return atlas, quads
 
     def _normalize_into(self, image, quads, out):
-        """normalize_batch of one gray image into ``out`` (a slice of the batch buffer)."""
-        kernels.normalize_batch(image, quads, self.input_size, scale=self.scale, threads=self.threads or None,
-                                out=out)
+        """normalize_batch of one gray image into ``out`` (a slice of the batch buffer); large quads
+        averaged down from ``s`` times the size when ``antialias`` (see the class docstring)."""
+        h, w = self.input_size
+        factor = _supersampling(quads, h, w) if self.antialias else np.ones(len(quads), np.int64)
+        for s in np.unique(factor):
+            pick = np.flatnonzero(factor == s)
+            whole = len(pick) == len(quads)
+            if s == 1:
+                target = out if whole else np.empty((len(pick), 1, h, w), np.float32)
+                kernels.normalize_batch(image, quads[pick], (h, w), scale=self.scale, threads=self.threads or None,
+                                        out=target)
+            else:
+                big = kernels.normalize_batch(image, quads[pick], (h * s, w * s), scale=self.scale,
+                                              threads=self.threads or None)
+                target = big.reshape(len(pick), 1, h, s, w, s).mean(axis=(3, 5), dtype=np.float32)
+            if not whole or s != 1:
+                out[pick] = target
 
     def _check_quads(self, quads, name, image_shape):
         quads = as_quads(quads, name)

@@ -189,6 +189,32 @@ def test_many_crops_are_read_in_chunks(rec, crops, monkeypatch):
             same(a, b)
 
 
+def test_antialias_averages_large_quads_and_leaves_small_ones(crops):
+    # Training shrank large plates by averaging; a 320 px wide quad sampled straight at 128 px skips pixels.
+    from fastplate import kernels
+    from fastplate.recognizer import _supersampling
+
+    rng = np.random.default_rng(3)
+    image = cv2.GaussianBlur(rng.integers(0, 256, (300, 500), dtype=np.uint8), (0, 0), 1.0)
+    quads = np.array([[[10, 10], [329, 10], [329, 169], [10, 169]],    # 320x160: 5x in height, capped at 4
+                      [[20, 200], [119, 200], [119, 229], [20, 229]],  # 100x30: as it is
+                      [[200, 20], [459, 20], [459, 84], [200, 84]]],   # 260x65: 2x
+                     np.float64)
+    assert _supersampling(quads, 32, 128).tolist() == [4, 1, 2]
+    rec = Recognizer(threads=1, antialias=True)
+    out = np.empty((3, 1, 32, 128), np.float32)
+    rec._normalize_into(image, quads, out)
+    for q, s, got in zip(quads, [4, 1, 2], out):
+        big = kernels.normalize_batch(image, q, (32 * s, 128 * s), scale=rec.scale)
+        np.testing.assert_allclose(got[0], big[0, 0].reshape(32, s, 128, s).mean(axis=(1, 3)), atol=1e-6)
+    plain = Recognizer(threads=1, antialias=False)
+    plain_out = np.empty_like(out)
+    plain._normalize_into(image, quads, plain_out)
+    np.testing.assert_array_equal(plain_out, kernels.normalize_batch(image, quads, (32, 128), scale=rec.scale))
+    np.testing.assert_array_equal(plain_out[1], out[1])
+    assert not np.array_equal(plain_out[0], out[0])
+
+
 def test_quads_equal_crops(rec, crops):
     crop = crops[3]
     scene = np.zeros((400, 500), np.uint8)

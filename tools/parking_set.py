@@ -120,6 +120,8 @@ def main(argv=None):
                         help="a Reader option, e.g. --set min_confidence=0.8 (the value is a Python literal)")
     parser.add_argument("--loc", action="append", default=[], metavar="NAME=VALUE",
                         help="a Localizer option, e.g. --loc max_candidates=12 (a Python literal)")
+    parser.add_argument("--antialias", choices=("on", "off"), default=None,
+                        help="Recognizer(antialias=...) (default: the Recognizer's)")
     parser.add_argument("--gate", default="on", metavar="on|off|both|ONNX",
                         help="the candidate gate: the shipped one (on), none (off), both side by side on the same "
                              "frames (interleaved), or a gate model file")
@@ -137,11 +139,13 @@ def main(argv=None):
     from fastplate.gate import CandidateGate, as_gate
 
     options = {k: ast.literal_eval(v) for k, v in (o.split("=", 1) for o in args.set)}
-    if args.model:
+    if args.model or args.antialias:
         from fastplate import Recognizer
         from fastplate.reader import READ_TOP_N
 
-        options["recognizer"] = Recognizer(args.model, threads=1, top_n=max(options.get("top_n", 10), READ_TOP_N))
+        extra = {} if args.antialias is None else {"antialias": args.antialias == "on"}
+        options["recognizer"] = Recognizer(args.model, threads=1, top_n=max(options.get("top_n", 10), READ_TOP_N),
+                                           **extra)
 
     def make(gate):
         if args.loc:

@@ -128,12 +128,15 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--errors", action="store_true", help="list the tight-crop misreads")
     ap.add_argument("--json", default=None, help="also write the results to this file")
+    ap.add_argument("--antialias", choices=("on", "off"), default=None,
+                    help="Recognizer(antialias=...) (default: the Recognizer's)")
     args = ap.parse_args(argv)
     if realdata.data_error():
         ap.error(realdata.data_error())
     from ..recognizer import Recognizer
 
-    rec = Recognizer(args.model, device="cpu", threads=args.threads)
+    extra = {} if args.antialias is None else {"antialias": args.antialias == "on"}
+    rec = Recognizer(args.model, device="cpu", threads=args.threads, **extra)
     peer = None
     if not args.no_peer:
         if os.path.exists(os.path.join(PEER_DIR, "cct_xs_v1_global.onnx")):
