@@ -247,6 +247,22 @@ def _supersampling(quads, h, w):
     return np.clip(np.rint(np.maximum(top / w, left / h)), 1, MAX_SUPERSAMPLING).astype(np.int64)
 
 
+def _block_mean(big, s):
+    """Means of the s x s blocks of (N, 1, s h, s w) float32: (N, 1, h, w). Sums of strided slices: NumPy's
+    mean over two axes of a reshaped array is about 15x slower on these sizes."""
+    n, _, sh, sw = big.shape
+    rows = big.reshape(n, sh // s, s, sw)
+    out = rows[:, :, 0].copy()
+    for k in range(1, s):
+        out += rows[:, :, k]
+    cols = out.reshape(n, sh // s, sw // s, s)
+    out = cols[..., 0].copy()
+    for k in range(1, s):
+        out += cols[..., k]
+    out *= np.float32(1.0 / (s * s))
+    return out.reshape(n, 1, sh // s, sw // s)
+
+
 def _to_gray(image):
     if image.ndim == 2:
         return image
@@ -412,7 +428,7 @@ class Recognizer:
             else:
                 big = kernels.normalize_batch(image, quads[pick], (h * s, w * s), scale=self.scale,
                                               threads=self.threads or None)
-                target = big.reshape(len(pick), 1, h, s, w, s).mean(axis=(3, 5), dtype=np.float32)
+                target = _block_mean(big, s)
             if not whole or s != 1:
                 out[pick] = target
 
