@@ -314,7 +314,7 @@ class Recognizer:
     """
 
     def __init__(self, model=None, *, device="auto", providers=None, sess_options=None, batch_size=64,
-                 threads=None, top_n=5, antialias=False):
+                 threads=None, top_n=5, antialias=True):
         ort = _import_onnxruntime()
         batch_size = as_int(batch_size, "batch_size", minimum=1)
         threads = None if threads is None else as_int(threads, "threads", minimum=1)
