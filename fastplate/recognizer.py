@@ -425,10 +425,12 @@ class Recognizer:
                 target = out if whole else np.empty((len(pick), 1, h, w), np.float32)
                 kernels.normalize_batch(image, quads[pick], (h, w), scale=self.scale, threads=self.threads or None,
                                         out=target)
-            else:
-                big = kernels.normalize_batch(image, quads[pick], (h * s, w * s), scale=self.scale,
-                                              threads=self.threads or None)
-                target = _block_mean(big, s)
+            else:  # at most 256 quads warped large at a time (64 MB at s = 4)
+                target = np.empty((len(pick), 1, h, w), np.float32)
+                for a in range(0, len(pick), 256):
+                    big = kernels.normalize_batch(image, quads[pick[a:a + 256]], (h * s, w * s), scale=self.scale,
+                                                  threads=self.threads or None)
+                    target[a:a + 256] = _block_mean(big, s)
             if not whole or s != 1:
                 out[pick] = target
 
