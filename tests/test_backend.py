@@ -10,7 +10,12 @@ from fastplate.errors import DependencyError
 def test_native_backend_is_active_after_install():
     if os.environ.get("FASTPLATE_REQUIRE_NATIVE") != "1":
         pytest.skip("set FASTPLATE_REQUIRE_NATIVE=1 to require the compiled extension (CI does)")
-    assert _backend.load("auto").name == "native"
+    import fastplate
+
+    assert _backend.load("auto").name == "native", (
+        f"the compiled extension is not importable next to {fastplate.__file__}: `python -m pytest` in a source "
+        "checkout imports the uninstalled source tree; run bare `pytest` (the installed package), or build in "
+        "place with `python setup.py build_ext --inplace`")
 
 
 def test_unknown_backend_is_rejected(monkeypatch):
