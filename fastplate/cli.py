@@ -168,8 +168,8 @@ def read_benchmark_labels(folder: Path, problems=None) -> list:
     problems = [] if problems is None else problems
     items, labelled = [], set()
     for txt in sorted(folder.glob("*.txt")):
-        labels, image = [], None
-        for number, line in enumerate(txt.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+        labels, image, text = [], None, txt.read_text(encoding="utf-8", errors="replace")
+        for number, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
             parts = line.strip().split("\t") if "\t" in line else line.split()
@@ -191,7 +191,7 @@ def read_benchmark_labels(folder: Path, problems=None) -> list:
             labels.append((box, plate_text(parts[5] if "\t" in line else "".join(parts[5:]))))
         if image is None:  # no usable line: plate-free if the file is empty, else unusable
             same = [txt.with_suffix(s) for s in sorted(IMAGE_SUFFIXES) if txt.with_suffix(s).is_file()]
-            if not same or txt.read_text(encoding="utf-8", errors="replace").strip():
+            if not same or text.strip():
                 problems.append(f"{txt.name}: skipped (" + ("no image named like it)" if not same else "no usable line)"))
                 continue
             image = same[0]
