@@ -13,8 +13,15 @@ def _arg(argv, name):
 
 
 @pytest.fixture
-def calls(monkeypatch):
-    """Fake training, averaging and export: each records its call and writes the file it would make."""
+def calls(monkeypatch, tmp_path):
+    """Fake training, averaging and export: each records its call and writes the file it would make.
+
+    The data folder is a stand-in (the stages are fakes), so the tests run where the shared data is absent.
+    """
+    from fastplate.train import data
+
+    (tmp_path / "data").mkdir()
+    monkeypatch.setattr(data, "DATA_DIR", str(tmp_path / "data"))
     log = []
 
     def train(argv):
@@ -78,3 +85,13 @@ def test_a_second_run_resumes_unfinished_stages_and_skips_done_ones(tmp_path, ca
     assert len(again) == 1 and _arg(again[0], "--out") == _arg(first[-1], "--out")
     assert "--resume" in again[0] and "--minutes" not in again[0]  # the run keeps its own schedule
     assert [kind for kind, _ in calls[-2:]] == ["export", "gate"]
+
+
+def test_a_missing_data_folder_stops_before_any_stage(tmp_path, calls, monkeypatch, capsys):
+    from fastplate.train import data
+
+    monkeypatch.setattr(data, "DATA_DIR", str(tmp_path / "nowhere"))
+    with pytest.raises(SystemExit) as e:
+        recipe.main(["--runs", str(tmp_path / "runs")])
+    assert e.value.code == 2 and calls == []
+    assert "FASTPLATE_DATA" in capsys.readouterr().err
