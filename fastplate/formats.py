@@ -6,7 +6,8 @@ followed by ``{n}`` or ``{m,n}``. Patterns are expanded once into fixed-length l
 
 A reading that fits a pattern as read is kept. Otherwise the usual confusions (O/0, I/1, B/8, S/5, Z/2,
 G/6, D/0, ...) are fixed at the positions where the pattern demands the other class, fewest fixes first,
-and only for characters the recognizer was unsure of (``fix_below`` in the data file).
+and only for characters the recognizer was unsure of (``fix_below`` in the data file), at most
+``max_fixes`` of them (a word such as a car badge fits a pattern only after many).
 """
 from __future__ import annotations
 
@@ -128,6 +129,10 @@ class PlateFormats:
         self.fix_below = float(settings.get("fix_below", 1.01)) if self.country else -1.0
         self.prefer_template_within = float(settings.get("prefer_template_within", 0.3))
         self.require_template = bool(settings.get("require_template", False))
+        # A reading needing more fixes than this fits no pattern (None: any number).
+        self.max_fixes = settings.get("max_fixes")
+        if self.max_fixes is not None:
+            self.max_fixes = int(self.max_fixes)
         # The confidence a reading that fits no pattern needs to be reported (see fastplate.Reader).
         self.min_confidence_unmatched = float(settings.get("min_confidence_unmatched", 0.95))
         chosen = [self.country] if self.country else list(known)
@@ -190,7 +195,7 @@ class PlateFormats:
                     fixes = -1
                     break
                 fixes += 1
-            if fixes < 0:
+            if fixes < 0 or (self.max_fixes is not None and fixes > self.max_fixes):
                 continue
             rank = (fixes, regions.index(region))
             if best is None or rank < best[0]:

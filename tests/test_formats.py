@@ -38,6 +38,23 @@ def test_br_fixes_confusions_where_the_pattern_demands(read, fixed):
     assert m.fixes == sum(a != b for a, b in zip(read, fixed))
 
 
+@pytest.mark.parametrize("word", ["RENAULT", "PEUGEOT", "KENAULT"])
+def test_br_words_that_need_three_fixes_fit_no_pattern(word):
+    # Car badges: every 7-letter word needs at least 3 letters made digits to fit AAA9A99 or AAA9999.
+    m = PlateFormats("br").apply(word)
+    assert m == FormatMatch(word, "", False, 0)
+
+
+def test_max_fixes_from_the_format_file(tmp_path):
+    path = tmp_path / "f.json"
+    path.write_text(json.dumps({"to_letter": {"0": "O"}, "to_digit": {"O": "0", "I": "1"},
+                                "countries": {"zz": {"zz": ["A999"]}}, "settings": {"zz": {"max_fixes": 1}}}))
+    f = PlateFormats("zz", path=str(path))
+    assert f.apply("AO99").text == "A099" and f.apply("AO99").fixes == 1
+    assert not f.apply("AOI9").matches_template  # two fixes, one allowed
+    assert PlateFormats("br").apply("ABCI2S4").text == "ABC1254"  # Brazil allows two
+
+
 def test_br_regions():
     f = PlateFormats("br")
     assert f.apply("ABC1234").region == "br"
