@@ -124,30 +124,27 @@ def cmd_read(args) -> int:
     out = sys.stdout
     for start in range(0, len(files), args.batch_size):
         chunk = files[start:start + args.batch_size]
-        grays, names = [], []
         # decode on the reader's threads too (OpenCV's decoders release the GIL)
-        for name, (gray, exc) in zip(chunk, map_images(_try_load, chunk, threads=reader.threads)):
-            if exc is None:
-                grays.append(gray)
-                names.append(name)
-            else:
+        loaded = map_images(_try_load, chunk, threads=reader.threads)
+        good = [i for i, (_, exc) in enumerate(loaded) if exc is None]
+        read = dict(zip(good, zip(*reader.read_arrays([loaded[i][0] for i in good])))) if good else {}
+        for i, (name, (gray, exc)) in enumerate(zip(chunk, loaded)):  # in the order given
+            bar.update()
+            if exc is not None:
                 failed += 1
-                bar.update()
                 if bar.enabled:
                     sys.stderr.write("\n")
                 print(f"fastplate read: {name}: {exc}", file=sys.stderr)
                 if as_json:
                     out.write(json.dumps({"file": name, "error": str(exc)}) + "\n")
-        if grays:
-            results, times = reader.read_arrays(grays)
-            for name, gray, plates, ms in zip(names, grays, results, times):
-                if as_json:
-                    record = to_openalpr(plates, gray.shape[1], gray.shape[0], ms, args.top_n, reader.formats)
-                    record["file"] = name
-                    out.write(json.dumps(record) + "\n")
-                else:
-                    _print_text(name, plates, out)
-                bar.update()
+                continue
+            plates, ms = read[i]
+            if as_json:
+                record = to_openalpr(plates, gray.shape[1], gray.shape[0], ms, args.top_n, reader.formats)
+                record["file"] = name
+                out.write(json.dumps(record) + "\n")
+            else:
+                _print_text(name, plates, out)
         out.flush()
     bar.close()
     return 1 if failed else 0

@@ -103,6 +103,17 @@ def test_bad_file_reports_and_continues(scenes, fake_reader, capsys):
     assert "broken.jpg" in captured.err and "missing.jpg" in captured.err
 
 
+def test_json_lines_follow_the_order_given_errors_included(scenes, fake_reader, capsys):
+    # An error line came out before the results of the files given earlier in its batch.
+    folder, truth = scenes
+    fake_reader(truth)
+    files = [str(folder / "car0.jpg"), str(folder / "nope.jpg"), str(folder / "car1.jpg"), str(folder / "car2.jpg")]
+    assert cli.main(["read", *files, "--json", "--batch-size", "3"]) == 1
+    records = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert [r["file"] for r in records] == files
+    assert ["error" in r for r in records] == [False, True, False, False]
+
+
 def test_read_sample(fake_reader, capsys):
     truth = [(t["plate"], np.array(t["quad"])) for t in sample_truth()]
     fake_reader(truth)

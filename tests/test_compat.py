@@ -22,7 +22,9 @@ def _check_schema(res, image):
     assert res["version"] == 2 and res["data_type"] == "alpr_results"
     assert res["img_width"] == image.shape[1] and res["img_height"] == image.shape[0]
     assert isinstance(res["epoch_time"], int) and res["epoch_time"] > 1_600_000_000_000
-    assert res["processing_time_ms"] >= 0 and res["regions_of_interest"] == []
+    assert res["processing_time_ms"] >= 0
+    # OpenALPR searches the whole frame when given no region of interest, and says so
+    assert res["regions_of_interest"] == [{"x": 0, "y": 0, "width": image.shape[1], "height": image.shape[0]}]
     for i, r in enumerate(res["results"]):
         assert set(r) == RESULT_KEYS
         assert r["plate_index"] == i
@@ -35,6 +37,7 @@ def _check_schema(res, image):
             assert set(c) == {"plate", "confidence", "matches_template"}
             assert 0 <= c["confidence"] <= 100 and c["matches_template"] in (0, 1)
         assert r["candidates"][0]["plate"] == r["plate"]
+        assert isinstance(r["region_confidence"], int)
 
 
 def test_recognize_ndarray_array_and_file(scene, tmp_path):
@@ -71,9 +74,13 @@ def test_top_n_and_regions(scene):
     assert len(res["results"][0]["candidates"]) == 1
     alpr.set_top_n(5)
     assert len(alpr.recognize_ndarray(image)["results"][0]["candidates"]) == 2  # the fake gives 2 readings
-    alpr.set_default_region("md")  # no pattern for it: ignored, as OpenALPR does
+    with pytest.warns(UserWarning, match="md"):
+        alpr.set_default_region("md")  # no pattern for it: ignored with a warning, as OpenALPR does
     alpr.set_default_region("ny")
+    assert alpr.recognize_ndarray(image)["results"][0]["region_confidence"] == 0  # no region detection asked
     alpr.set_detect_region(True)
+    res = alpr.recognize_ndarray(image)["results"][0]
+    assert res["region"] and res["region_confidence"] == int(res["confidence"])
     alpr.set_prewarp("")
     assert "fastplate" in alpr.get_version()
     alpr.unload()
@@ -87,6 +94,27 @@ def test_eu_country_codes_select_eu_with_region(scene):
     assert alpr._reader.country == "br"
     alpr = Alpr("au", recognizer=FakeRecognizer(truth))  # no formats for it: reads without patterns
     assert alpr._reader.country is None and alpr.is_loaded()
+    alpr = Alpr("brmt", recognizer=FakeRecognizer(truth))
+    assert alpr._reader.country == "br"
+
+
+def test_country_lists_and_unknown_countries(scene):
+    image, truth = scene
+    alpr = Alpr("gb,fr", recognizer=FakeRecognizer(truth))  # OpenALPR reads comma-separated countries
+    assert alpr._reader.country == "eu" and alpr._reader.formats.region is None
+    alpr = Alpr("us, br", recognizer=FakeRecognizer(truth))
+    assert alpr._reader.country is None and alpr.is_loaded()
+    with pytest.warns(UserWarning, match="'xx'"):
+        alpr = Alpr("xx", recognizer=FakeRecognizer(truth), region="gb")
+    assert not alpr.is_loaded()  # as OpenALPR, which has no configuration for it
+    with pytest.raises(RuntimeError, match="not loaded"):
+        alpr.recognize_ndarray(image)
+    alpr.set_country("br")  # a known country loads it
+    assert alpr.is_loaded() and alpr.recognize_ndarray(image)["results"][0]["plate"] == truth[0][0]
+
+
+def test_default_top_n_is_openalprs():
+    assert Alpr("us", recognizer=FakeRecognizer([]))._reader.top_n == 25  # alpr_impl.h DEFAULT_TOPN
 
 
 def test_bad_arguments(scene):
@@ -136,4 +164,5 @@ def test_constructor_options_and_setters_after_unload(scene):
 def test_to_openalpr_without_plates():
     res = to_openalpr([], 640, 480, 3.5, 10, epoch_time=123)
     assert res == {"version": 2, "data_type": "alpr_results", "epoch_time": 123, "img_width": 640,
-                   "img_height": 480, "processing_time_ms": 3.5, "regions_of_interest": [], "results": []}
+                   "img_height": 480, "processing_time_ms": 3.5,
+                   "regions_of_interest": [{"x": 0, "y": 0, "width": 640, "height": 480}], "results": []}

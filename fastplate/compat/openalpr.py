@@ -6,11 +6,24 @@ same methods, and the same result dictionaries (``version``, ``data_type``, ``ep
 (0-100), ``matches_template`` (0/1), ``plate_index``, ``region``, ``region_confidence``,
 ``processing_time_ms``, ``requested_topn``, ``coordinates`` and ``candidates``). ``config_file`` and
 ``runtime_dir`` are accepted and ignored: fastplate ships its models in the package.
+
+Where it differs from OpenALPR 2.3, on purpose:
+
+- A missing file or bytes that are no image raise (``FileNotFoundError``, :class:`fastplate.ImageDecodeError`)
+  where OpenALPR prints a message and returns a result without plates, which reads like an empty road.
+- ``region`` is the region whose plate pattern the reading fits (e.g. ``"pl"``), or the default region when
+  one is set; OpenALPR reports the default region only, unless its region detector is on.
+  ``region_confidence`` is 0 unless :meth:`Alpr.set_detect_region` is on, as in OpenALPR; then it is the
+  reading's confidence (0-100) for plates with a region.
+- Each result's ``processing_time_ms`` is the image's time shared out among its plates (OpenALPR times
+  each plate), results are listed surest first, and coordinates are rounded (OpenALPR truncates).
+- :meth:`Alpr.get_version` names fastplate's version.
 """
 from __future__ import annotations
 
 import os
 import time
+import warnings
 
 import numpy as np
 
@@ -22,12 +35,33 @@ from ..reader import READ_TOP_N, Reader
 
 __all__ = ["Alpr", "to_openalpr"]
 
-# OpenALPR country codes that are European countries: read with the "eu" formats, that country preferred.
-# European country codes OpenALPR accepts as its country: the regions of our "eu" formats.
+# European country codes OpenALPR accepts as its country: the regions of our "eu" formats, read as "eu" with
+# that region preferred.
 _EU_CODES = frozenset(load_formats()["countries"]["eu"])
+# OpenALPR's Brazilian configurations (runtime_data/config/br*.conf): read with the "br" formats.
+_BR_CODES = frozenset({"br", "br2", "brg", "brms", "brmt", "brmtms"})
+# OpenALPR's other countries: read without country formats (any plate-like text).
+_OTHER_CODES = frozenset({"au", "auwide", "cr", "in", "in2", "kr", "kr2", "mx", "sg", "vn2", "vnmoto"})
+# OpenALPR's default number of candidates per plate (alpr_impl.h: DEFAULT_TOPN).
+DEFAULT_TOP_N = 25
 
 
-def to_openalpr(plates, width, height, processing_time_ms, top_n=10, formats=None, epoch_time=None) -> dict:
+def _country(code):
+    """``(fastplate country or None, preferred region or None)`` for one OpenALPR country code, or None when
+    OpenALPR has no such country."""
+    if code in ("us", "eu"):
+        return code, None
+    if code in _BR_CODES:
+        return "br", None
+    if code in _EU_CODES:
+        return "eu", code
+    if code in _OTHER_CODES:
+        return None, None
+    return None
+
+
+def to_openalpr(plates, width, height, processing_time_ms, top_n=10, formats=None, epoch_time=None,
+                detect_region=False) -> dict:
     """One image's plates as OpenALPR's result dictionary.
 
     Parameters
@@ -43,6 +77,8 @@ def to_openalpr(plates, width, height, processing_time_ms, top_n=10, formats=Non
         Used to mark each candidate's ``matches_template``.
     epoch_time : int, optional
         Milliseconds since the epoch (default: now).
+    detect_region : bool
+        Report ``region_confidence`` (else 0, as OpenALPR without its region detector).
     """
     results = []
     for plate in plates:
@@ -56,7 +92,7 @@ def to_openalpr(plates, width, height, processing_time_ms, top_n=10, formats=Non
             "matches_template": int(plate.matches_template),
             "plate_index": len(results),
             "region": plate.region,
-            "region_confidence": round(100.0 * plate.confidence, 4) if plate.region else 0,
+            "region_confidence": int(100.0 * plate.confidence) if detect_region and plate.region else 0,
             "processing_time_ms": round(float(processing_time_ms) / max(len(plates), 1), 3),
             "requested_topn": int(top_n),
             "coordinates": [{"x": int(round(x)), "y": int(round(y))} for x, y in plate.quad],
@@ -69,7 +105,7 @@ def to_openalpr(plates, width, height, processing_time_ms, top_n=10, formats=Non
         "img_width": int(width),
         "img_height": int(height),
         "processing_time_ms": round(float(processing_time_ms), 3),
-        "regions_of_interest": [],
+        "regions_of_interest": [{"x": 0, "y": 0, "width": int(width), "height": int(height)}],  # the whole frame
         "results": results,
     }
 
@@ -84,8 +120,11 @@ class Alpr:
     Parameters
     ----------
     country : str
-        ``"us"``, ``"eu"``, ``"br"`` (or ``"br2"``), or a European country code such as ``"gb"`` (read as
-        ``"eu"`` with that region preferred). Other codes read without country formats.
+        An OpenALPR country: ``"us"``, ``"eu"``, ``"br"`` (or ``"br2"`` and OpenALPR's other Brazilian
+        codes), or a European country code such as ``"gb"`` (read as ``"eu"`` with that region preferred).
+        OpenALPR's other countries (``"au"``, ``"kr"``, ``"mx"``, ...) read without country formats. A
+        comma-separated list reads with the formats they share (none when they differ). With a code
+        OpenALPR does not know, the Alpr is not loaded (:meth:`is_loaded` is False), as in OpenALPR.
     config_file, runtime_dir : str, optional
         Accepted for compatibility, ignored.
     **reader_options
@@ -103,7 +142,7 @@ class Alpr:
 
     def __init__(self, country, config_file=None, runtime_dir=None, **reader_options):
         self._options = dict(reader_options)
-        self._top_n = _check_top_n(self._options.pop("top_n", 10))
+        self._top_n = _check_top_n(self._options.pop("top_n", DEFAULT_TOP_N))
         region = self._options.pop("region", None)
         self._region = None
         self._detect_region = False
@@ -111,27 +150,35 @@ class Alpr:
         self._recognizer = self._options.pop("recognizer", None)
         self._own_recognizer = self._recognizer is None
         self.loaded = True
+        self._unloaded = False
         self.set_country(country)
-        if region is not None:
+        if region is not None and self.loaded:
             self.set_default_region(region)
 
     # ------------------------------------------------------------------------------------ settings
     def set_country(self, country):
         """Choose the plate formats (see the class docstring)."""
-        self._check_loaded()
+        if self._unloaded:
+            self._check_loaded()
         if isinstance(country, bytes):
             country = country.decode("utf-8")
         if not isinstance(country, str):
             raise TypeError(f"country must be a str, got {type(country).__name__}")
-        code = country.strip().lower()
-        region = None
-        if code in ("br", "br2"):
-            code = "br"
-        elif code in _EU_CODES:
-            code, region = "eu", code
-        elif code not in ("us", "eu"):
-            code = None
+        codes = [c.strip().lower() for c in country.split(",") if c.strip()]
+        found = [_country(c) for c in codes]
+        if not codes or None in found:
+            unknown = [c for c, f in zip(codes, found) if f is None] or [country]
+            warnings.warn(f"OpenALPR has no country {', '.join(map(repr, unknown))}: this Alpr is not loaded",
+                          stacklevel=2)
+            self.loaded = False
+            self._reader = None
+            return
+        if len({f[0] for f in found}) == 1:
+            code, region = found[0][0], (found[0][1] if len(found) == 1 else None)
+        else:
+            code, region = None, None  # several countries: every country's patterns, texts as read
         self._country, self._region = code, region
+        self.loaded = True
         self._build()
 
     def _build(self):
@@ -164,12 +211,14 @@ class Alpr:
         try:
             self._reader.formats.set_region(region or None)
             self._region = region or None
-        except ValueError:  # OpenALPR ignores regions it has no pattern for, so do we
+        except ValueError:  # OpenALPR warns about a region it has no pattern for and reads without it
+            warnings.warn(f"no plate patterns for region {region!r}: read without a default region", stacklevel=2)
             self._reader.formats.set_region(None)
             self._region = None
 
     def set_detect_region(self, enabled):
-        """Accepted for compatibility: the region of each plate is always reported when a pattern fits."""
+        """Report ``region_confidence`` (else 0). The region of each plate is reported either way, when a
+        pattern fits (fastplate has no region detector apart from the plate patterns)."""
         self._check_loaded()
         self._detect_region = bool(enabled)
 
@@ -184,6 +233,7 @@ class Alpr:
 
     def unload(self):
         self.loaded = False
+        self._unloaded = True
         self._reader = None
 
     def __enter__(self):
@@ -195,7 +245,8 @@ class Alpr:
     # ---------------------------------------------------------------------------------- recognition
     def _check_loaded(self):
         if not self.loaded:
-            raise RuntimeError("this Alpr was unloaded; create a new one")
+            raise RuntimeError("this Alpr is not loaded (unloaded, or made for a country OpenALPR does not "
+                               "know); create a new one")
 
     def _recognize(self, image):
         self._check_loaded()
@@ -203,7 +254,8 @@ class Alpr:
         t = time.perf_counter()
         (plates,), _ = self._reader.read_arrays([gray])
         ms = 1000.0 * (time.perf_counter() - t)
-        return to_openalpr(plates, gray.shape[1], gray.shape[0], ms, self._top_n, self._reader.formats)
+        return to_openalpr(plates, gray.shape[1], gray.shape[0], ms, self._top_n, self._reader.formats,
+                           detect_region=self._detect_region)
 
     def recognize_file(self, file_path):
         """Read the image file ``file_path``; returns OpenALPR's result dictionary."""
