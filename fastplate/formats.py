@@ -230,27 +230,28 @@ class PlateFormats:
             unsure = None if self.fix_below > 1 else (False,) * len(text)
         # Readers see the same texts again and again (overlapping candidates, every frame of a camera):
         # the outcome depends only on these, so it is remembered (a bounded dict; safe across threads).
-        key = (text, unsure, self.region)
+        # The region is read once: another thread may call set_region meanwhile, and the outcome must be
+        # remembered under the region it was found with.
+        region = self.region
+        key = (text, unsure, region)
         found = self._memo.get(key)
         if found is None:
             if len(self._memo) >= 65536:
                 self._memo.clear()
-            found = self._memo[key] = self._apply(text, unsure)
+            found = self._memo[key] = self._apply(text, unsure, region)
         return found
 
-    def _apply(self, text, unsure):
+    def _apply(self, text, unsure, region):
         allow = self.fix_below >= 0
         order = list(self.regions)
-        if self.region is not None:
-            found = self._best(text, [self.region], None, False) or (
-                allow and self._best(text, [self.region], unsure, True)
-            )
+        if region is not None:
+            found = self._best(text, [region], None, False) or (allow and self._best(text, [region], unsure, True))
             if found:
                 return FormatMatch(found[0], found[1], True, found[2])
         found = self._best(text, order, None, False) or (allow and self._best(text, order, unsure, True))
         if found:
             return FormatMatch(found[0], found[1], True, found[2])
-        return FormatMatch(text, self.region or "", False, 0)
+        return FormatMatch(text, region or "", False, 0)
 
     def rerank(self, candidates, char_confidences=None, top_n: int = 10) -> list:
         """Apply the patterns to recognizer candidates and pick the best reading.

@@ -166,3 +166,22 @@ def test_to_openalpr_without_plates():
     assert res == {"version": 2, "data_type": "alpr_results", "epoch_time": 123, "img_width": 640,
                    "img_height": 480, "processing_time_ms": 3.5,
                    "regions_of_interest": [{"x": 0, "y": 0, "width": 640, "height": 480}], "results": []}
+
+
+def test_unload_from_another_thread_mid_read_does_not_break_that_read(scene):
+    # unload() while another thread was inside recognize_*: AttributeError on the reader it had set to None.
+    image, truth = scene
+    alpr = Alpr("br", recognizer=FakeRecognizer(truth))
+    reader = alpr._reader
+    read_arrays = reader.read_arrays
+
+    def unloading_read(grays):
+        out = read_arrays(grays)
+        alpr.unload()  # as another thread would, while this read runs
+        return out
+
+    reader.read_arrays = unloading_read
+    res = alpr.recognize_ndarray(image)
+    assert [r["plate"] for r in res["results"]] == [truth[0][0]]
+    with pytest.raises(RuntimeError, match="not loaded"):
+        alpr.recognize_ndarray(image)

@@ -155,3 +155,20 @@ def test_remembered_readings_follow_region_and_confidences():
     assert f.apply("AB123CD").region == "it"
     f.set_region(None)
     assert f.apply("AB123CD").region == "pl"
+
+
+def test_a_region_changed_mid_apply_is_not_remembered_under_the_wrong_region():
+    # Another thread's set_region between apply() making its memory key and matching stored the other
+    # region's outcome under this one's key (Alpr.set_default_region while reading), for good.
+    f = PlateFormats("eu")
+
+    class Memo(dict):
+        def get(self, key, default=None):
+            f.set_region("it")  # as another thread would, right after the key was made
+            return super().get(key, default)
+
+    f._memo = Memo()
+    f.apply("AB123CD")
+    f._memo = dict(f._memo)
+    f.set_region(None)
+    assert f.apply("AB123CD") == PlateFormats("eu").apply("AB123CD")  # region "pl", not "it"

@@ -42,6 +42,7 @@ _EU_CODES = frozenset(load_formats()["countries"]["eu"])
 _BR_CODES = frozenset({"br", "br2", "brg", "brms", "brmt", "brmtms"})
 # OpenALPR's other countries: read without country formats (any plate-like text).
 _OTHER_CODES = frozenset({"au", "auwide", "cr", "in", "in2", "kr", "kr2", "mx", "sg", "vn2", "vnmoto"})
+_NOT_LOADED = "this Alpr is not loaded (unloaded, or made for a country OpenALPR does not know); create a new one"
 # OpenALPR's default number of candidates per plate (alpr_impl.h: DEFAULT_TOPN).
 DEFAULT_TOP_N = 25
 
@@ -245,17 +246,19 @@ class Alpr:
     # ---------------------------------------------------------------------------------- recognition
     def _check_loaded(self):
         if not self.loaded:
-            raise RuntimeError("this Alpr is not loaded (unloaded, or made for a country OpenALPR does not "
-                               "know); create a new one")
+            raise RuntimeError(_NOT_LOADED)
 
     def _recognize(self, image):
-        self._check_loaded()
+        # One snapshot of the settings: another thread may unload this Alpr or change them meanwhile.
+        reader, detect_region, top_n = self._reader, self._detect_region, self._top_n
+        if reader is None:
+            raise RuntimeError(_NOT_LOADED)
         gray = load_gray(image)
         t = time.perf_counter()
-        (plates,), _ = self._reader.read_arrays([gray])
+        (plates,), _ = reader.read_arrays([gray])
         ms = 1000.0 * (time.perf_counter() - t)
-        return to_openalpr(plates, gray.shape[1], gray.shape[0], ms, self._top_n, self._reader.formats,
-                           detect_region=self._detect_region)
+        return to_openalpr(plates, gray.shape[1], gray.shape[0], ms, top_n, reader.formats,
+                           detect_region=detect_region)
 
     def recognize_file(self, file_path):
         """Read the image file ``file_path``; returns OpenALPR's result dictionary."""
