@@ -65,6 +65,22 @@ def countries(path: str | None = None) -> tuple:
     return tuple(load_formats(path)["countries"])
 
 
+def _setting(settings, name, kind, default, where):
+    """``settings[name]`` checked to be a ``kind`` (int or float: a non-negative number), else ``default``."""
+    value = settings.get(name, default)
+    if value is None and default is None:
+        return None
+    if kind is bool:
+        ok = isinstance(value, bool)
+    else:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0 and \
+            (kind is float or float(value).is_integer())
+    if not ok:
+        want = "true or false" if kind is bool else "a whole number >= 0" if kind is int else "a number >= 0"
+        raise ValueError(f"{where}: {name} must be {want}, got {value!r}")
+    return kind(value)
+
+
 def _token_set(token: str) -> frozenset:
     if token == "A":
         return _LETTERS
@@ -125,16 +141,15 @@ class PlateFormats:
         self.to_letter = data.get("to_letter", {})
         self.to_digit = data.get("to_digit", {})
         settings = data.get("settings", {}).get(self.country or "", {})
+        where = f"format file {path or 'formats.json'}, settings of {self.country!r}"
         # Without a country nothing is changed: a reading is only labelled with the region it fits.
-        self.fix_below = float(settings.get("fix_below", 1.01)) if self.country else -1.0
-        self.prefer_template_within = float(settings.get("prefer_template_within", 0.3))
-        self.require_template = bool(settings.get("require_template", False))
-        # A reading needing more fixes than this fits no pattern (None: any number).
-        self.max_fixes = settings.get("max_fixes")
-        if self.max_fixes is not None:
-            self.max_fixes = int(self.max_fixes)
+        self.fix_below = _setting(settings, "fix_below", float, 1.01, where) if self.country else -1.0
+        self.prefer_template_within = _setting(settings, "prefer_template_within", float, 0.3, where)
+        self.require_template = _setting(settings, "require_template", bool, False, where)
         # The confidence a reading that fits no pattern needs to be reported (see fastplate.Reader).
-        self.min_confidence_unmatched = float(settings.get("min_confidence_unmatched", 0.95))
+        self.min_confidence_unmatched = _setting(settings, "min_confidence_unmatched", float, 0.95, where)
+        # A reading needing more fixes than this fits no pattern (None: any number).
+        self.max_fixes = _setting(settings, "max_fixes", int, None, where)
         chosen = [self.country] if self.country else list(known)
         self.regions = {}  # region -> {length: [allowed-set lists]}
         for c in chosen:

@@ -172,3 +172,17 @@ def test_a_region_changed_mid_apply_is_not_remembered_under_the_wrong_region():
     f._memo = dict(f._memo)
     f.set_region(None)
     assert f.apply("AB123CD") == PlateFormats("eu").apply("AB123CD")  # region "pl", not "it"
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"max_fixes": "two"}, "max_fixes must be a whole number"),
+    ({"max_fixes": -1}, "max_fixes must be a whole number"),
+    ({"fix_below": "x"}, "fix_below must be a number"),
+    ({"require_template": "false"}, "require_template must be true or false"),  # bool("false") is True
+    ({"min_confidence_unmatched": [0.9]}, "min_confidence_unmatched must be a number"),
+])
+def test_bad_settings_in_a_format_file_name_the_setting(tmp_path, settings, message):
+    path = tmp_path / "f.json"
+    path.write_text(json.dumps({"countries": {"zz": {"zz": ["A99"]}}, "settings": {"zz": settings}}))
+    with pytest.raises(ValueError, match=message):
+        PlateFormats("zz", path=str(path))
