@@ -127,7 +127,8 @@ def cmd_read(args) -> int:
         # decode on the reader's threads too (OpenCV's decoders release the GIL)
         loaded = map_images(_try_load, chunk, threads=reader.threads)
         good = [i for i, (_, exc) in enumerate(loaded) if exc is None]
-        read = dict(zip(good, zip(*reader.read_arrays([loaded[i][0] for i in good])))) if good else {}
+        plates_of, ms_of = reader.read_arrays([loaded[i][0] for i in good]) if good else ([], [])
+        read = {i: (plates, ms) for i, plates, ms in zip(good, plates_of, ms_of)}
         for i, (name, (gray, exc)) in enumerate(zip(chunk, loaded)):  # in the order given
             bar.update()
             if exc is not None:

@@ -80,7 +80,7 @@ def test_top_n_and_regions(scene):
     assert alpr.recognize_ndarray(image)["results"][0]["region_confidence"] == 0  # no region detection asked
     alpr.set_detect_region(True)
     res = alpr.recognize_ndarray(image)["results"][0]
-    assert res["region"] and res["region_confidence"] == int(res["confidence"])
+    assert res["region"] and res["matches_template"] and 0 <= res["confidence"] - res["region_confidence"] < 1
     alpr.set_prewarp("")
     assert "fastplate" in alpr.get_version()
     alpr.unload()
@@ -104,13 +104,21 @@ def test_country_lists_and_unknown_countries(scene):
     assert alpr._reader.country == "eu" and alpr._reader.formats.region is None
     alpr = Alpr("us, br", recognizer=FakeRecognizer(truth))
     assert alpr._reader.country is None and alpr.is_loaded()
-    with pytest.warns(UserWarning, match="'xx'"):
+    with pytest.warns(UserWarning, match="'xx'") as warned:
         alpr = Alpr("xx", recognizer=FakeRecognizer(truth), region="gb")
+    assert warned[0].filename == __file__  # the user's line, not the constructor's
     assert not alpr.is_loaded()  # as OpenALPR, which has no configuration for it
-    with pytest.raises(RuntimeError, match="not loaded"):
+    with pytest.raises(RuntimeError, match="no country 'xx'"):
         alpr.recognize_ndarray(image)
-    alpr.set_country("br")  # a known country loads it
-    assert alpr.is_loaded() and alpr.recognize_ndarray(image)["results"][0]["plate"] == truth[0][0]
+    alpr.set_top_n(2)  # kept for the reader a known country builds
+    alpr.set_detect_region(True)
+    alpr.set_country("eu")
+    assert alpr.is_loaded() and alpr._reader.top_n == 2 and alpr._reader.formats.region == "gb"
+    with pytest.warns(UserWarning, match="'gb'"):
+        alpr.set_country("br")  # the default region has no Brazilian patterns: read without it
+    assert alpr._reader.formats.region is None
+    (res,) = alpr.recognize_ndarray(image)["results"]
+    assert res["plate"] == truth[0][0] and res["region_confidence"] > 0 and len(res["candidates"]) <= 2
 
 
 def test_default_top_n_is_openalprs():
@@ -183,5 +191,5 @@ def test_unload_from_another_thread_mid_read_does_not_break_that_read(scene):
     reader.read_arrays = unloading_read
     res = alpr.recognize_ndarray(image)
     assert [r["plate"] for r in res["results"]] == [truth[0][0]]
-    with pytest.raises(RuntimeError, match="not loaded"):
+    with pytest.raises(RuntimeError, match="unloaded"):
         alpr.recognize_ndarray(image)

@@ -11,10 +11,13 @@ Where it differs from OpenALPR 2.3, on purpose:
 
 - A missing file or bytes that are no image raise (``FileNotFoundError``, :class:`fastplate.ImageDecodeError`)
   where OpenALPR prints a message and returns a result without plates, which reads like an empty road.
-- ``region`` is the region whose plate pattern the reading fits (e.g. ``"pl"``), or the default region when
-  one is set; OpenALPR reports the default region only, unless its region detector is on.
-  ``region_confidence`` is 0 unless :meth:`Alpr.set_detect_region` is on, as in OpenALPR; then it is the
-  reading's confidence (0-100) for plates with a region.
+- ``region`` is the region whose plate pattern the reading fits (e.g. ``"pl"``; the default region's
+  patterns are tried first), or the default region when none fits; OpenALPR reports the default region
+  only, unless its region detector is on. ``region_confidence`` is 0 unless :meth:`Alpr.set_detect_region`
+  is on, as in OpenALPR; then it is the reading's confidence (0-100) for plates that fit a pattern.
+- Besides OpenALPR's countries, every European country code of fastplate's formats (``"de"``, ``"pl"``,
+  ...) is accepted as a country (OpenALPR has ``"gb"`` and ``"fr"`` only): read as ``"eu"``, that
+  region preferred.
 - Each result's ``processing_time_ms`` is the image's time shared out among its plates (OpenALPR times
   each plate), results are listed surest first, and coordinates are rounded (OpenALPR truncates).
 - :meth:`Alpr.get_version` names fastplate's version.
@@ -22,6 +25,7 @@ Where it differs from OpenALPR 2.3, on purpose:
 from __future__ import annotations
 
 import os
+import sys
 import time
 import warnings
 
@@ -42,9 +46,18 @@ _EU_CODES = frozenset(load_formats()["countries"]["eu"])
 _BR_CODES = frozenset({"br", "br2", "brg", "brms", "brmt", "brmtms"})
 # OpenALPR's other countries: read without country formats (any plate-like text).
 _OTHER_CODES = frozenset({"au", "auwide", "cr", "in", "in2", "kr", "kr2", "mx", "sg", "vn2", "vnmoto"})
-_NOT_LOADED = "this Alpr is not loaded (unloaded, or made for a country OpenALPR does not know); create a new one"
+_UNLOADED = "this Alpr was unloaded; create a new one"
 # OpenALPR's default number of candidates per plate (alpr_impl.h: DEFAULT_TOPN).
 DEFAULT_TOP_N = 25
+
+
+def _warn(message):
+    """A UserWarning attributed to the first caller outside this module (the user's line, also when the
+    warning comes from the constructor)."""
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_code.co_filename == __file__:
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, UserWarning, stacklevel=level)
 
 
 def _country(code):
@@ -93,7 +106,7 @@ def to_openalpr(plates, width, height, processing_time_ms, top_n=10, formats=Non
             "matches_template": int(plate.matches_template),
             "plate_index": len(results),
             "region": plate.region,
-            "region_confidence": int(100.0 * plate.confidence) if detect_region and plate.region else 0,
+            "region_confidence": int(100.0 * plate.confidence) if detect_region and plate.matches_template else 0,
             "processing_time_ms": round(float(processing_time_ms) / max(len(plates), 1), 3),
             "requested_topn": int(top_n),
             "coordinates": [{"x": int(round(x)), "y": int(round(y))} for x, y in plate.quad],
@@ -124,8 +137,9 @@ class Alpr:
         An OpenALPR country: ``"us"``, ``"eu"``, ``"br"`` (or ``"br2"`` and OpenALPR's other Brazilian
         codes), or a European country code such as ``"gb"`` (read as ``"eu"`` with that region preferred).
         OpenALPR's other countries (``"au"``, ``"kr"``, ``"mx"``, ...) read without country formats. A
-        comma-separated list reads with the formats they share (none when they differ). With a code
-        OpenALPR does not know, the Alpr is not loaded (:meth:`is_loaded` is False), as in OpenALPR.
+        comma-separated list reads with the formats they share (none when they differ). With another code
+        the Alpr is not loaded (:meth:`is_loaded` is False, with a warning), as in OpenALPR; its setters
+        still keep their values for a later :meth:`set_country`.
     config_file, runtime_dir : str, optional
         Accepted for compatibility, ignored.
     **reader_options
@@ -145,22 +159,24 @@ class Alpr:
         self._options = dict(reader_options)
         self._top_n = _check_top_n(self._options.pop("top_n", DEFAULT_TOP_N))
         region = self._options.pop("region", None)
-        self._region = None
+        # The region preferred: the default region if one was set, else the country code's (e.g. "gb").
+        self._country = self._code_region = self._default_region = self._reader = None
         self._detect_region = False
-        self._reader = None
         self._recognizer = self._options.pop("recognizer", None)
         self._own_recognizer = self._recognizer is None
-        self.loaded = True
+        self.loaded = False
         self._unloaded = False
+        self._not_loaded = ""
         self.set_country(country)
-        if region is not None and self.loaded:
+        if region is not None:
             self.set_default_region(region)
 
     # ------------------------------------------------------------------------------------ settings
+    # The setters work on an Alpr that is not loaded (an unknown country): they keep their values for the
+    # reader that a later set_country with a known country builds, as OpenALPR keeps them.
     def set_country(self, country):
         """Choose the plate formats (see the class docstring)."""
-        if self._unloaded:
-            self._check_loaded()
+        self._check_unloaded()
         if isinstance(country, bytes):
             country = country.decode("utf-8")
         if not isinstance(country, str):
@@ -168,21 +184,17 @@ class Alpr:
         codes = [c.strip().lower() for c in country.split(",") if c.strip()]
         found = [_country(c) for c in codes]
         if not codes or None in found:
-            unknown = [c for c, f in zip(codes, found) if f is None] or [country]
-            warnings.warn(f"OpenALPR has no country {', '.join(map(repr, unknown))}: this Alpr is not loaded",
-                          stacklevel=2)
+            unknown = ", ".join(map(repr, [c for c, f in zip(codes, found) if f is None] or [country]))
+            self._not_loaded = f"this Alpr is not loaded: OpenALPR has no country {unknown}; call set_country " \
+                               f"with one it has"
+            _warn(f"OpenALPR has no country {unknown}: this Alpr is not loaded")
             self.loaded = False
             self._reader = None
             return
         if len({f[0] for f in found}) == 1:
-            code, region = found[0][0], (found[0][1] if len(found) == 1 else None)
+            self._country, self._code_region = found[0][0], (found[0][1] if len(found) == 1 else None)
         else:
-            code, region = None, None  # several countries: every country's patterns, texts as read
-        self._country, self._region = code, region
-        self.loaded = True
-        self._build()
-
-    def _build(self):
+            self._country, self._code_region = None, None  # several countries: every country's patterns
         if self._recognizer is None:
             from ..recognizer import Recognizer
 
@@ -190,37 +202,46 @@ class Alpr:
             # never fewer than a Reader's own, so that the reading does not depend on the top-N.
             self._recognizer = Recognizer(device=self._options.pop("device", "auto"),
                                           top_n=max(self._top_n, READ_TOP_N))
-        self._reader = Reader(self._country, recognizer=self._recognizer, top_n=self._top_n,
-                                    region=self._region, **self._options)
+        reader = Reader(self._country, recognizer=self._recognizer, top_n=self._top_n, **self._options)
+        self._apply_region(reader)
+        self._reader = reader
+        self.loaded = True
+
+    def _apply_region(self, reader):
+        region = self._default_region or self._code_region
+        try:
+            reader.formats.set_region(region)
+        except ValueError:  # OpenALPR warns about a region it has no pattern for and reads without it
+            _warn(f"no plate patterns for region {region!r} in these countries' formats: read without it")
+            reader.formats.set_region(self._code_region)
 
     def set_top_n(self, topn):
         """Number of candidate readings per plate."""
-        self._check_loaded()
+        self._check_unloaded()
         self._top_n = _check_top_n(topn)
-        self._reader.top_n = self._top_n
-        if self._own_recognizer:
+        reader = self._reader  # one snapshot: another thread may unload meanwhile
+        if reader is not None:
+            reader.top_n = self._top_n
+        if self._own_recognizer and self._recognizer is not None:
             self._recognizer.top_n = max(self._top_n, READ_TOP_N)
 
     def set_default_region(self, region):
-        """Prefer the patterns of ``region`` (e.g. ``"md"``, ``"fr"``); unknown regions are ignored."""
-        self._check_loaded()
+        """Prefer the patterns of ``region`` (e.g. ``"md"``, ``"fr"``); unknown regions are ignored, with a
+        warning."""
+        self._check_unloaded()
         if isinstance(region, bytes):
             region = region.decode("utf-8")
         if region is not None and not isinstance(region, str):
             raise TypeError(f"region must be a str or None, got {type(region).__name__}")
-        region = (region or "").strip().lower()
-        try:
-            self._reader.formats.set_region(region or None)
-            self._region = region or None
-        except ValueError:  # OpenALPR warns about a region it has no pattern for and reads without it
-            warnings.warn(f"no plate patterns for region {region!r}: read without a default region", stacklevel=2)
-            self._reader.formats.set_region(None)
-            self._region = None
+        self._default_region = (region or "").strip().lower() or None
+        reader = self._reader
+        if reader is not None:
+            self._apply_region(reader)
 
     def set_detect_region(self, enabled):
         """Report ``region_confidence`` (else 0). The region of each plate is reported either way, when a
         pattern fits (fastplate has no region detector apart from the plate patterns)."""
-        self._check_loaded()
+        self._check_unloaded()
         self._detect_region = bool(enabled)
 
     def set_prewarp(self, prewarp):
@@ -244,15 +265,15 @@ class Alpr:
         self.unload()
 
     # ---------------------------------------------------------------------------------- recognition
-    def _check_loaded(self):
-        if not self.loaded:
-            raise RuntimeError(_NOT_LOADED)
+    def _check_unloaded(self):
+        if self._unloaded:
+            raise RuntimeError(_UNLOADED)
 
     def _recognize(self, image):
         # One snapshot of the settings: another thread may unload this Alpr or change them meanwhile.
         reader, detect_region, top_n = self._reader, self._detect_region, self._top_n
         if reader is None:
-            raise RuntimeError(_NOT_LOADED)
+            raise RuntimeError(_UNLOADED if self._unloaded else self._not_loaded)
         gray = load_gray(image)
         t = time.perf_counter()
         (plates,), _ = reader.read_arrays([gray])
