@@ -65,20 +65,37 @@ def countries(path: str | None = None) -> tuple:
     return tuple(load_formats(path)["countries"])
 
 
-def _setting(settings, name, kind, default, where):
-    """``settings[name]`` checked to be a ``kind`` (int or float: a non-negative number), else ``default``."""
-    value = settings.get(name, default)
-    if value is None and default is None:
-        return None
-    if kind is bool:
-        ok = isinstance(value, bool)
-    else:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0 and \
-            (kind is float or float(value).is_integer())
-    if not ok:
-        want = "true or false" if kind is bool else "a whole number >= 0" if kind is int else "a number >= 0"
-        raise ValueError(f"{where}: {name} must be {want}, got {value!r}")
-    return kind(value)
+# A country's settings in a format file: name -> (type, default; None: no limit).
+SETTINGS = {"fix_below": (float, 1.01), "prefer_template_within": (float, 0.3), "require_template": (bool, False),
+            "min_confidence_unmatched": (float, 0.95), "max_fixes": (int, None)}
+
+
+def _settings(data, country, path) -> dict:
+    """``country``'s settings from the parsed format file, checked (a number >= 0, a whole one for int
+    settings, true/false for bool ones), missing ones at their defaults. Every country's entry is checked,
+    so a mistake in the file shows whichever country is read."""
+    table = data.get("settings", {})
+    if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
+        raise ValueError(f"format file {path or 'formats.json'}: settings must map countries to objects")
+    for name, entry in table.items():
+        where = f"format file {path or 'formats.json'}, settings of {name!r}"
+        for key, value in entry.items():
+            if key not in SETTINGS:
+                raise ValueError(f"{where}: unknown setting {key!r} (known: {', '.join(SETTINGS)})")
+            kind, default = SETTINGS[key]
+            if value is None and default is None:
+                continue
+            if kind is bool:
+                ok = isinstance(value, bool)
+            else:
+                ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0 and \
+                    (kind is float or float(value).is_integer())
+            if not ok:
+                want = "true or false" if kind is bool else "a whole number >= 0" if kind is int else "a number >= 0"
+                raise ValueError(f"{where}: {key} must be {want}, got {value!r}")
+    entry = table.get(country or "", {})
+    return {key: (None if entry.get(key, default) is None else kind(entry.get(key, default)))
+            for key, (kind, default) in SETTINGS.items()}
 
 
 def _token_set(token: str) -> frozenset:
@@ -140,16 +157,15 @@ class PlateFormats:
         self.country = country.lower() if country else None
         self.to_letter = data.get("to_letter", {})
         self.to_digit = data.get("to_digit", {})
-        settings = data.get("settings", {}).get(self.country or "", {})
-        where = f"format file {path or 'formats.json'}, settings of {self.country!r}"
+        settings = _settings(data, self.country, path)
         # Without a country nothing is changed: a reading is only labelled with the region it fits.
-        self.fix_below = _setting(settings, "fix_below", float, 1.01, where) if self.country else -1.0
-        self.prefer_template_within = _setting(settings, "prefer_template_within", float, 0.3, where)
-        self.require_template = _setting(settings, "require_template", bool, False, where)
+        self.fix_below = settings["fix_below"] if self.country else -1.0
+        self.prefer_template_within = settings["prefer_template_within"]
+        self.require_template = settings["require_template"]
         # The confidence a reading that fits no pattern needs to be reported (see fastplate.Reader).
-        self.min_confidence_unmatched = _setting(settings, "min_confidence_unmatched", float, 0.95, where)
+        self.min_confidence_unmatched = settings["min_confidence_unmatched"]
         # A reading needing more fixes than this fits no pattern (None: any number).
-        self.max_fixes = _setting(settings, "max_fixes", int, None, where)
+        self.max_fixes = settings["max_fixes"]
         chosen = [self.country] if self.country else list(known)
         self.regions = {}  # region -> {length: [allowed-set lists]}
         for c in chosen:

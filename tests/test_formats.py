@@ -180,9 +180,12 @@ def test_a_region_changed_mid_apply_is_not_remembered_under_the_wrong_region():
     ({"fix_below": "x"}, "fix_below must be a number"),
     ({"require_template": "false"}, "require_template must be true or false"),  # bool("false") is True
     ({"min_confidence_unmatched": [0.9]}, "min_confidence_unmatched must be a number"),
+    ({"max_fix": 2}, "unknown setting 'max_fix'"),  # a typo would otherwise change nothing, silently
 ])
 def test_bad_settings_in_a_format_file_name_the_setting(tmp_path, settings, message):
     path = tmp_path / "f.json"
-    path.write_text(json.dumps({"countries": {"zz": {"zz": ["A99"]}}, "settings": {"zz": settings}}))
-    with pytest.raises(ValueError, match=message):
-        PlateFormats("zz", path=str(path))
+    path.write_text(json.dumps({"countries": {"zz": {"zz": ["A99"]}, "yy": {"yy": ["A9"]}},
+                                "settings": {"yy": settings}}))
+    for country in ("zz", "yy", None):  # every country's entry is checked, whichever is read
+        with pytest.raises(ValueError, match=message):
+            PlateFormats(country, path=str(path))
