@@ -41,6 +41,13 @@ class Progress:
         sys.stderr.write(f"\r[{'#' * fill}{'.' * (self.width - fill)}] {self.done}/{self.total} {rate:.1f} img/s")
         sys.stderr.flush()
 
+    def clear(self):
+        """Erase the bar's line, so that a message or a result printed next starts on a clean line (the
+        next update draws the bar again below it)."""
+        if self.enabled and self.done:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
     def close(self):
         if self.enabled:
             sys.stderr.write("\n")
@@ -130,22 +137,22 @@ def cmd_read(args) -> int:
         plates_of, ms_of = reader.read_arrays([loaded[i][0] for i in good]) if good else ([], [])
         read = {i: (plates, ms) for i, plates, ms in zip(good, plates_of, ms_of)}
         for i, (name, (gray, exc)) in enumerate(zip(chunk, loaded)):  # in the order given
-            bar.update()
+            bar.clear()
             if exc is not None:
                 failed += 1
-                if bar.enabled:
-                    sys.stderr.write("\n")
                 print(f"fastplate read: {name}: {exc}", file=sys.stderr)
                 if as_json:
                     out.write(json.dumps({"file": name, "error": str(exc)}) + "\n")
-                continue
-            plates, ms = read[i]
-            if as_json:
-                record = to_openalpr(plates, gray.shape[1], gray.shape[0], ms, args.top_n, reader.formats)
-                record["file"] = name
-                out.write(json.dumps(record) + "\n")
             else:
-                _print_text(name, plates, out)
+                plates, ms = read[i]
+                if as_json:
+                    record = to_openalpr(plates, gray.shape[1], gray.shape[0], ms, args.top_n, reader.formats)
+                    record["file"] = name
+                    out.write(json.dumps(record) + "\n")
+                else:
+                    _print_text(name, plates, out)
+            out.flush()
+            bar.update()
         out.flush()
     bar.close()
     return 1 if failed else 0

@@ -187,6 +187,27 @@ def test_progress_bar_draws_on_request(monkeypatch):
     assert err2.getvalue() == ""
 
 
+def test_results_on_a_terminal_never_share_the_progress_bars_line(scenes, fake_reader, monkeypatch):
+    # stdout and stderr on one terminal: each result and error line starts on a line the bar left clean.
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    folder, truth = scenes
+    fake_reader(truth)
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stdout", screen)
+    monkeypatch.setattr(sys, "stderr", screen)
+    files = [str(folder / name) for name in ("car0.jpg", "car1.jpg", "nope.jpg", "car2.jpg")]
+    assert cli.main(["read", *files]) == 1
+    shown = screen.getvalue()
+    assert "img/s" in shown  # the bar was drawn
+    for line in shown.split("\n"):
+        visible = line.split("\r")[-1]  # what a carriage return leaves on the line
+        if ".jpg" in line:  # a result's first line names its file, as does an error
+            assert visible.startswith("\033[K") or "img/s" not in line, repr(line)
+
+
 def test_bad_arguments(capsys):
     with pytest.raises(SystemExit):
         cli.main(["read", "x.jpg", "-n", "0"])
