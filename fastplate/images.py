@@ -118,6 +118,14 @@ def load_gray(image, name: str = "image") -> np.ndarray:
         (H, W) gray or (H, W, 3|4) BGR(A) uint8 array (as OpenCV loads them), a file path, or the encoded
         bytes of an image file (JPEG, PNG, BMP, WebP, TIFF, ... whatever OpenCV decodes).
 
+    Notes
+    -----
+    Files and bytes are decoded straight to gray (``cv2.IMREAD_GRAYSCALE``: for a JPEG, its own luma, with
+    no colour upsampling; faster), as the recognizer's training crops were. A BGR array, such as
+    ``cv2.imread(path)`` returns, is converted by :func:`fastplate.kernels.to_gray`. The two grays differ by
+    a few levels where colour changes sharply, so readings of a photo by path and by array can differ in
+    their confidences (rarely in their text).
+
     Raises
     ------
     TypeError
