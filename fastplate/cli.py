@@ -18,7 +18,8 @@ import numpy as np
 
 __all__ = ["main"]
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".jp2", ".pgm", ".ppm", ".pbm"}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".webp", ".tif", ".tiff", ".jp2", ".pgm", ".ppm", ".pbm",
+                  ".gif"}
 
 
 class Progress:
@@ -59,7 +60,9 @@ def _expand(paths) -> list:
     out = []
     for p in paths:
         path = Path(p)
-        if path.is_dir():
+        if p == "-":
+            out.append(p)
+        elif path.is_dir():
             out.extend(sorted(str(f) for f in path.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES))
         else:
             out.append(str(path))
@@ -82,10 +85,27 @@ def _make_reader(args, threads=None, recognizer_threads=None):
 
 
 def _country(value):
-    value = value.lower()
+    from .formats import countries
+
+    value = value.strip().lower()
     if value in ("none", "any", ""):
         return None
+    if value not in countries():
+        raise argparse.ArgumentTypeError(f"must be one of {', '.join(countries())} or none, got {value!r}")
     return value
+
+
+def _at_least(low):
+    """An argparse type: an int >= ``low``."""
+    def parse(value):
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, got {value!r}") from None
+        if number < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low}, got {number}")
+        return number
+    return parse
 
 
 # ---------------------------------------------------------------------------------------------- read
@@ -101,11 +121,12 @@ def _print_text(name, plates, out):
 
 
 def _try_load(name):
-    """``(gray image, None)``, or ``(None, the error)`` for a file that cannot be read."""
+    """``(gray image, None)``, or ``(None, the error)`` for a file that cannot be read (``-``: standard
+    input's bytes)."""
     from .images import load_gray
 
     try:
-        return load_gray(name), None
+        return load_gray(sys.stdin.buffer.read() if name == "-" else name), None
     except (OSError, ValueError, TypeError) as exc:  # ImageDecodeError is a ValueError
         return None, exc
 
@@ -125,7 +146,7 @@ def cmd_read(args) -> int:
                                     "no images given (pass files or folders, or --sample)"), file=sys.stderr)
         return 2
     reader = _make_reader(args, threads=args.threads)
-    as_json = args.json or args.format in ("json", "openalpr")
+    as_json = args.format in ("json", "openalpr")
     failed = 0
     bar = Progress(len(files), enabled=None if len(files) > 1 else False)
     out = sys.stdout
@@ -259,7 +280,7 @@ def cmd_eval(args) -> int:
     if args.split != "all":
         # The shipped recognizer trained on the "train" split of the labelled scenes (see the model card):
         # score "val" to see how it does on plates it never saw. Plate-free images are in both splits.
-        from .train.data import is_val
+        from .train.split import is_val  # not train.data: evaluation needs none of training's dependencies
 
         items = [(p, labels) for p, labels in items if all(is_val(t) == (args.split == "val") for _, t in labels)]
     if not items:
@@ -312,6 +333,8 @@ def cmd_eval(args) -> int:
         "skipped": len(problems),
     }
     if args.json:
+        if args.show_errors:
+            summary["errors"] = [{"file": name, "expected": want, "got": got} for name, want, got in mistakes]
         print(json.dumps(summary))
     else:
         print(f"{folder}: {summary['images']} images, {summary['plates']} plates, country {args.country}"
@@ -373,8 +396,10 @@ def build_parser() -> argparse.ArgumentParser:
     def common(p):
         p.add_argument("-c", "--country", type=_country, default=None,
                        help="plate formats: us, eu or br (default: none, any plate-like text)")
-        p.add_argument("-n", "--top-n", type=int, default=10, help="candidate readings per plate (default 10)")
-        p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+        p.add_argument("-n", "--top-n", type=_at_least(1), default=10, help="candidate readings per plate (default 10)")
+        p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                       help="where the recognizer runs: cuda needs onnxruntime-gpu and a GPU, auto uses them "
+                            "when present (default auto)")
         p.add_argument("--model", default=None, help="recognizer ONNX file (default: the shipped model)")
         p.add_argument("--min-confidence", type=float, default=None,
                        help="report readings at least this sure (0-1; default: the Reader's)")
@@ -385,21 +410,29 @@ def build_parser() -> argparse.ArgumentParser:
                             "default: the Recognizer's)")
 
     p = sub.add_parser("read", help="read the plates in images or folders of images")
-    p.add_argument("images", nargs="*", metavar="IMAGE_OR_DIR")
+    p.add_argument("images", nargs="*", metavar="IMAGE_OR_DIR",
+                   help="image files (JPEG, PNG, BMP, WebP, TIFF, GIF, ...; - reads one from standard input) "
+                        "and folders of them (not searched recursively)")
     common(p)
-    p.add_argument("--json", action="store_true", help="one OpenALPR-style JSON object per image per line")
-    p.add_argument("--format", choices=("text", "json", "openalpr"), default="text")
-    p.add_argument("--batch-size", type=int, default=16, help="images decoded and read per chunk; on the CPU each thread's run of a chunk makes one "
+    p.add_argument("--json", action="store_true", help="the same as --format json")
+    p.add_argument("--format", choices=("text", "json", "openalpr"), default=None,
+                   help="text (default), or json / openalpr (the same): one OpenALPR-style JSON object per "
+                        "image per line, with a \"file\" key")
+    p.add_argument("--batch-size", type=_at_least(1), default=16,
+                   help="images decoded and read per chunk; on the CPU each thread's run of a chunk makes one "
                         "recognizer call (default 16)")
-    p.add_argument("--threads", type=int, default=None, help="threads for decoding and localization")
+    p.add_argument("--threads", type=_at_least(1), default=None,
+                   help="threads that decode and read the images (default: all cores)")
     p.add_argument("--sample", action="store_true", help="also read the sample image shipped in the package")
-    p.set_defaults(func=cmd_read)
+    p.set_defaults(func=cmd_read, parser=p)
 
     p = sub.add_parser("eval", help="score a folder in the OpenALPR benchmark layout (NAME.jpg + NAME.txt)")
-    p.add_argument("folder", metavar="DIR")
+    p.add_argument("folder", metavar="DIR", help="a folder of NAME.jpg images and NAME.txt labels (tab-separated "
+                                                 "file x y w h PLATE lines; an empty .txt: no plate)")
     common(p)
-    p.add_argument("--threads", type=int, default=1, help="recognizer threads (default 1: one core)")
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--threads", type=_at_least(1), default=1, help="recognizer threads (default 1: one core)")
+    p.add_argument("--json", action="store_true",
+                   help="print the summary as JSON (with --show-errors, its \"errors\" list too)")
     p.add_argument("--show-errors", action="store_true", help="list every misread or missed plate")
     p.add_argument("--split", choices=("all", "val", "train"), default="all",
                    help="score only plates of the recognizer's validation (never trained on) or training split")
@@ -408,7 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="end-to-end images/s and plates/s on the shipped samples")
     common(p)
     p.add_argument("--seconds", type=float, default=3.0, help="time per measurement (default 3)")
-    p.add_argument("--images", type=int, default=8, help="images per round (default 8)")
+    p.add_argument("--images", type=_at_least(1), default=8, help="images per round (default 8)")
     p.set_defaults(func=cmd_bench)
     return parser
 
@@ -417,12 +450,10 @@ def main(argv=None) -> int:
     """Entry point of the ``fastplate`` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "top_n", 1) < 1:
-        parser.error("--top-n must be >= 1")
-    if getattr(args, "batch_size", 1) < 1:
-        parser.error("--batch-size must be >= 1")
-    if args.command == "bench" and args.images < 1:
-        parser.error("--images must be >= 1")
+    if args.command == "read":
+        if args.json and args.format == "text":
+            args.parser.error("--json and --format text ask for different outputs")
+        args.format = "json" if args.json else (args.format or "text")
     import warnings
 
     # Warnings (such as a CUDA request falling back to the CPU) as one line, without a line of our source.

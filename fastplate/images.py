@@ -145,7 +145,8 @@ def load_gray(image, name: str = "image") -> np.ndarray:
         if image.ndim == 3 and image.shape[2] == 1:
             image = image[:, :, 0]
         if image.ndim not in (2, 3):
-            raise ValueError(f"{name} must be (H, W) gray or (H, W, 3) BGR, got shape {image.shape}")
+            raise ValueError(f"{name} must be (H, W) gray, (H, W, 1), (H, W, 3) BGR or (H, W, 4) BGRA, "
+                             f"got shape {image.shape}")
         if image.ndim == 2:  # already gray: validate without copying
             return as_image(image, name)
         return kernels.to_gray(image)

@@ -38,16 +38,29 @@ __all__ = [
 
 THRESHOLD_METHODS = {"mean": 0, "gaussian": 1, "sauvola": 2, "wolf": 3}
 
-_impl = _backend.load()
-backend: str = _impl.name
+_impl = None
+
+
+def _kernels():
+    """The active backend's kernels, loaded on first use: a bad ``FASTPLATE_BACKEND`` is then reported where
+    a kernel is first needed (where the ``fastplate`` command can report it in one line), not on import."""
+    global _impl
+    if _impl is None:
+        _impl = _backend.load()
+    return _impl
+
+
+def __getattr__(name):
+    if name == "backend":  # the active backend's name: "native" or "numba"
+        return _kernels().name
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def use_backend(name: str) -> str:
     """Switch the active backend (``"native"``, ``"numba"`` or ``"auto"``); returns the name now active."""
-    global _impl, backend
+    global _impl
     _impl = _backend.load(name)
-    backend = _impl.name
-    return backend
+    return _kernels().name
 
 
 # --------------------------------------------------------------------------------------------- color
@@ -77,7 +90,7 @@ def to_gray(image, *, out=None):
         np.copyto(out, image.reshape(h, w))
         return out
     out = check_out(out, "out", (h, w), np.uint8, inputs={"image": image})
-    _impl.to_gray(image, out)
+    _kernels().to_gray(image, out)
     return out
 
 
@@ -131,7 +144,7 @@ def adaptive_threshold(image, block_size=15, c=5.0, *, method="mean", k=0.2, inv
     if isinstance(out, np.ndarray) and np.may_share_memory(out, image):
         image = image.copy()  # in place (out=image), as cv2.adaptiveThreshold allows: windows read the input
     out = check_out(out, "out", image.shape, np.uint8)
-    _impl.adaptive_threshold(image, out, block_size, c, code, k, bool(invert))
+    _kernels().adaptive_threshold(image, out, block_size, c, code, k, bool(invert))
     return out
 
 
@@ -173,7 +186,7 @@ def connected_components(binary, connectivity=8, *, order="raster", out=None):
     """
     binary = _check_components(binary, connectivity, order)
     out = check_out(out, "out", binary.shape, np.int32, inputs={"binary": binary})
-    n, stats, centroids = _impl.connected_components(binary, out, int(connectivity), order == "opencv")
+    n, stats, centroids = _kernels().connected_components(binary, out, int(connectivity), order == "opencv")
     return int(n), out, stats, centroids
 
 
@@ -190,7 +203,7 @@ def component_stats(binary, connectivity=8, *, order="raster"):
     [1, 1, 1]
     """
     binary = _check_components(binary, connectivity, order)
-    n, stats, centroids = _impl.connected_components(binary, None, int(connectivity), order == "opencv")
+    n, stats, centroids = _kernels().connected_components(binary, None, int(connectivity), order == "opencv")
     return int(n), stats, centroids
 
 
@@ -360,8 +373,8 @@ def character_row_table(stats, *, min_height=8, max_height=None, max_height_rati
     if stats.shape[0] < 2:
         return RowTable(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 4)), np.zeros((0, 4)),
                         np.zeros((0, 5)), np.zeros((0, 4, 2)))
-    row_of, lines = _impl.find_character_rows(stats, min_height, max_height, max_height_ratio, max_gap, max_angle)
-    return RowTable(*_impl.row_geometry(stats, row_of, lines, min_chars, max_chars, pad_x, pad_y))
+    row_of, lines = _kernels().find_character_rows(stats, min_height, max_height, max_height_ratio, max_gap, max_angle)
+    return RowTable(*_kernels().row_geometry(stats, row_of, lines, min_chars, max_chars, pad_x, pad_y))
 
 
 def segment_characters(plate, *, block_size=None, method="wolf", k=0.3, min_chars=3):
@@ -414,7 +427,7 @@ def quad_to_rect_matrices(quads, size):
     if q.ndim != 3 or q.shape[1:] != (4, 2):
         raise ValueError(f"quads must have shape (N, 4, 2), got {q.shape}")
     m = np.empty((q.shape[0], 3, 3))
-    bad = _impl.quad_matrices(q, m, int(h), int(w))  # one native call: NumPy's ~40 small operations cost ~50 us
+    bad = _kernels().quad_matrices(q, m, int(h), int(w))  # one native call: NumPy's ~40 small operations cost ~50 us
     if bad >= 0:
         raise ValueError(f"quads must be non-degenerate quadrilaterals (no three corners on a line); "
                          f"quad {bad} is not")
@@ -460,7 +473,7 @@ def normalize_batch(image, quads, size=(32, 128), *, scale=1.0 / 255.0, threads=
     if n == 0:
         return out
     matrices = quad_to_rect_matrices(quads, (h, w))
-    _impl.warp_batch(image, matrices, out, scale, threads)
+    _kernels().warp_batch(image, matrices, out, scale, threads)
     return out
 
 

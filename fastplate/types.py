@@ -16,7 +16,7 @@ class Recognition:
     char_confidences : (len(text),) float32, probability of each character of ``text``.
     char_spans : (len(text), 2) float32, start/end x of each character as fractions (0-1) of the crop width,
         from the positions where the model emitted it; lets callers map characters back to image boxes.
-    candidates : top-N alternative readings, ``[(text, confidence), ...]`` best first; ``candidates[0][0] == text``.
+    candidates : top-N alternative readings, a tuple of ``(text, confidence)`` best first; ``candidates[0][0] == text``.
     """
 
     text: str
@@ -41,7 +41,7 @@ class Plate:
 
     quad : 4 corner points (x, y), clockwise from the top-left, in image pixels.
     box : axis-aligned bounding box (x, y, w, h) of ``quad``.
-    candidates : ``[(text, confidence), ...]`` top-N readings after country post-processing.
+    candidates : a tuple of ``(text, confidence)``: the top-N readings after country post-processing.
     region : the country/region whose plate pattern matched (e.g. ``"br"``), or ``""``.
     matches_template : whether ``text`` matches a plate pattern of ``region``.
     """

@@ -155,6 +155,11 @@ def test_eval_counts_misreads_and_false_results(scenes, fake_reader, capsys):
     assert s["detection"] == pytest.approx(2 / 3)
     assert s["top1"] == pytest.approx(1 / 3)
     assert s["false_per_image"] == pytest.approx(1 / 3)
+    assert "errors" not in s
+    assert cli.main(["eval", str(folder), "--json", "--show-errors"]) == 0
+    errors = json.loads(capsys.readouterr().out)["errors"]
+    assert {"file": "car0.jpg", "expected": truth[0][0], "got": wrong[0][0]} in errors
+    assert any(e["file"] == "car1.jpg" and e["expected"] is None for e in errors)  # a false result
 
 
 def test_eval_missing_folder(tmp_path, capsys):
@@ -208,11 +213,57 @@ def test_results_on_a_terminal_never_share_the_progress_bars_line(scenes, fake_r
             assert visible.startswith("\033[K") or "img/s" not in line, repr(line)
 
 
-def test_bad_arguments(capsys):
-    with pytest.raises(SystemExit):
-        cli.main(["read", "x.jpg", "-n", "0"])
-    with pytest.raises(SystemExit):
-        cli.main(["frobnicate"])
+@pytest.mark.parametrize("argv, message", [
+    (["read", "x.jpg", "-n", "0"], "fastplate read: error: argument -n/--top-n: must be >= 1"),
+    (["read", "x.jpg", "--batch-size", "0"], "fastplate read: error: argument --batch-size: must be >= 1"),
+    (["read", "x.jpg", "--threads", "two"], "must be a whole number"),
+    (["read", "x.jpg", "-c", "usa"], "argument -c/--country: must be one of br, eu, us or none"),
+    (["bench", "-c", "usa"], "fastplate bench: error: argument -c/--country"),
+    (["bench", "--images", "0"], "fastplate bench: error: argument --images: must be >= 1"),
+    (["read", "x.jpg", "--json", "--format", "text"], "--json and --format text"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_arguments(capsys, argv, message):
+    with pytest.raises(SystemExit) as e:
+        cli.main(argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_format_and_json_mean_the_same(scenes, fake_reader, capsys):
+    folder, truth = scenes
+    fake_reader(truth)
+    outs = []
+    for flags in (["--json"], ["--format", "json"], ["--format", "openalpr"], ["--json", "--format", "openalpr"]):
+        assert cli.main(["read", str(folder / "car0.jpg"), *flags]) == 0
+        rec = json.loads(capsys.readouterr().out)
+        outs.append([r["plate"] for r in rec["results"]])
+    assert outs[0] == outs[1] == outs[2] == outs[3] == [truth[0][0]]
+
+
+def test_read_from_standard_input(scenes, fake_reader, capsys, monkeypatch):
+    folder, truth = scenes
+    fake_reader(truth)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO((folder / "car1.jpg").read_bytes())))
+    assert cli.main(["read", "-", "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert rec["file"] == "-" and [r["plate"] for r in rec["results"]] == [truth[1][0]]
+
+
+def test_a_bad_backend_setting_is_one_line_and_help_still_works(tmp_path):
+    # FASTPLATE_BACKEND was read when fastplate was imported, so every command (even --help) showed a
+    # traceback; it is read where a kernel is first needed.
+    import os
+    import subprocess
+
+    env = dict(os.environ, FASTPLATE_BACKEND="bogus")
+    run = [sys.executable, "-c", "import sys; from fastplate.cli import main; sys.exit(main(sys.argv[1:]))"]
+    helped = subprocess.run(run + ["read", "--help"], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert helped.returncode == 0 and "IMAGE_OR_DIR" in helped.stdout
+    failed = subprocess.run(run + ["read", "--sample"], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert failed.returncode == 2 and "Traceback" not in failed.stderr
+    assert "FASTPLATE_BACKEND must be one of" in failed.stderr
 
 
 def test_bench_runs_on_shipped_samples(fake_reader, capsys):
@@ -243,10 +294,14 @@ def test_quickstart_reads_the_sample_with_the_shipped_model(capsys):
     assert sample_truth()[0]["plate"] in capsys.readouterr().out
 
 
-def test_eval_split_keeps_only_that_split(scenes, fake_reader, capsys):
-    pytest.importorskip("PIL")  # fastplate.train.data draws with Pillow
-    from fastplate.train.data import is_val
+def test_eval_split_keeps_only_that_split(scenes, fake_reader, capsys, monkeypatch):
+    from fastplate.train.split import is_val
 
+    # The split needs none of the training dependencies (it failed with "No module named 'PIL'"): Pillow
+    # and the training modules that draw with it are made unimportable here.
+    monkeypatch.setitem(sys.modules, "PIL", None)
+    for name in ("fastplate.train.data", "fastplate.train.synth"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
     folder, truth = scenes
     fake_reader(truth)
     n_val = sum(is_val(t) for t, _ in truth)

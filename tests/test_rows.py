@@ -195,7 +195,7 @@ def test_lone_and_misaligned_blobs_make_no_row(backend):
 def test_background_row_is_never_a_member(backend):
     # Row 0 looks like a character in line with the others; it is the background and must stay out.
     stats = np.array([[0, 10, 12, 20, 240]] + [[20 + 16 * i, 10, 12, 20, 200] for i in range(4)], np.int32)
-    row_of, lines = kernels._impl.find_character_rows(stats, 8, 100, 1.5, 1.2, 20.0)
+    row_of, lines = kernels._kernels().find_character_rows(stats, 8, 100, 1.5, 1.2, 20.0)
     assert row_of[0] == -1 and list(row_of[1:]) == [0, 0, 0, 0] and lines.shape == (1, 4)
     rows = kernels.find_character_rows(stats)
     assert len(rows) == 1 and list(rows[0].indices) == [1, 2, 3, 4]
@@ -222,8 +222,8 @@ def test_translation_moves_lines_and_keeps_rows(backend, dx, dy, seed):
     moved = stats.copy()
     moved[:, 0] += dx
     moved[:, 1] += dy
-    row_of, lines = kernels._impl.find_character_rows(stats, 10, 80, 1.5, 1.2, 20.0)
-    row_of_moved, lines_moved = kernels._impl.find_character_rows(moved, 10, 80, 1.5, 1.2, 20.0)
+    row_of, lines = kernels._kernels().find_character_rows(stats, 10, 80, 1.5, 1.2, 20.0)
+    row_of_moved, lines_moved = kernels._kernels().find_character_rows(moved, 10, 80, 1.5, 1.2, 20.0)
     np.testing.assert_array_equal(row_of, row_of_moved)
     np.testing.assert_allclose(lines_moved[:, [0, 2]], lines[:, [0, 2]], atol=1e-9)
     for s, i in ((0, 1), (2, 3)):  # y + dy = slope * (x + dx) + intercept'
@@ -325,7 +325,7 @@ def test_row_table_equals_numpy_reference(backend, photos, limits):
     for stats in _row_cases(photos):
         table = kernels.character_row_table(stats, min_height=9, max_height=36, min_chars=min_chars,
                                             max_chars=max_chars, pad_x=pad_x, pad_y=pad_y)
-        row_of, lines = kernels._impl.find_character_rows(np.ascontiguousarray(stats), 9, 36, 1.5, 1.2, 20.0)
+        row_of, lines = kernels._kernels().find_character_rows(np.ascontiguousarray(stats), 9, 36, 1.5, 1.2, 20.0)
         want = reference.character_row_table(stats, row_of, lines, min_chars, max_chars, pad_x, pad_y)
         for got, expected in zip(table, want):
             np.testing.assert_array_equal(got, expected)

@@ -4,23 +4,20 @@ Sets (read from ``shared/data``, never copied into the repository; AGPL-3.0, fro
 ``us-crops`` and ``br-crops`` (whole images are the plate crops, labels.csv), and the labelled boxes of
 ``scenes-eu`` / ``scenes-br`` (``NAME.txt``: tab-separated ``file x y w h PLATE``).
 
-Split rule: a plate goes to validation when ``crc32(folded_text) % 5 == 0`` (about 20%), where
-``folded_text`` is the clean label with O replaced by 0. All crops of one plate text land on the same
-side, and labels that differ only by O/0 too, so validation plates are never trained on.
+Split rule: :func:`fastplate.train.split.is_val` (about 20% of plate texts, O/0-folded, go to validation).
 """
 from __future__ import annotations
 
 import csv
 import glob
 import os
-import zlib
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from ..formats import fold_o0 as fold  # O/0-folded text: the split rule below uses it
 from ..formats import plate_text
+from .split import is_val  # the split rule (the training commands import it from here too)
 from .synth import ALPHABET, crop_quad, degrade, warp_quad
 
 DATA_DIR = os.environ.get("FASTPLATE_DATA",
@@ -41,11 +38,6 @@ def clean_label(text):
     """Uppercase, spaces and dashes removed; None when other characters remain."""
     text = plate_text(text)
     return text if text and all(c in ALPHABET for c in text) else None
-
-
-def is_val(text):
-    """The split rule: True for validation plates (stable across runs and machines)."""
-    return zlib.crc32(fold(text).encode()) % 5 == 0
 
 
 @dataclass

@@ -16,6 +16,7 @@ import time
 import cv2
 import numpy as np
 
+from ..formats import fold_o0
 from . import data as realdata
 
 PEER_DIR = os.environ.get("FASTPLATE_PEERS", os.path.abspath(os.path.join(realdata.DATA_DIR, "..", "peers")))
@@ -56,7 +57,7 @@ class Peer:
 
 def score(pred, labels):
     strict = float(np.mean([p == t for p, t in zip(pred, labels)])) if labels else float("nan")
-    folded = float(np.mean([realdata.fold(p) == realdata.fold(t) for p, t in zip(pred, labels)])) if labels else float("nan")
+    folded = float(np.mean([fold_o0(p) == fold_o0(t) for p, t in zip(pred, labels)])) if labels else float("nan")
     return strict, folded
 
 
