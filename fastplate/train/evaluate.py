@@ -120,24 +120,30 @@ def format_table(results):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from ._args import number
+
+    ap = argparse.ArgumentParser(prog="python -m fastplate.train.evaluate", description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=None, help="ONNX file (default: the shipped model); 'int8' for the shipped int8")
     ap.add_argument("--split", default="val", choices=["val", "train", "all"])
     ap.add_argument("--sets", nargs="*", default=list(realdata.SETS), choices=realdata.SETS, metavar="SET",
                     help=f"some of {', '.join(realdata.SETS)} (default: all)")
     ap.add_argument("--no-peer", action="store_true")
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--threads", type=number(int, 1), default=1)
     ap.add_argument("--errors", action="store_true", help="list the tight-crop misreads")
     ap.add_argument("--json", default=None, help="also write the results to this file")
     ap.add_argument("--antialias", choices=("on", "off"), default=None,
                     help="Recognizer(antialias=...) (default: the Recognizer's)")
     args = ap.parse_args(argv)
-    if realdata.data_error():
-        ap.error(realdata.data_error())
+    from ..errors import ModelError
     from ..recognizer import Recognizer
 
     extra = {} if args.antialias is None else {"antialias": args.antialias == "on"}
-    rec = Recognizer(args.model, device="cpu", threads=args.threads, **extra)
+    try:
+        rec = Recognizer(args.model, device="cpu", threads=args.threads, **extra)
+    except ModelError as exc:
+        ap.error(f"--model: {exc}")
+    if realdata.data_error():
+        ap.error(realdata.data_error())
     peer = None
     if not args.no_peer:
         if os.path.exists(os.path.join(PEER_DIR, "cct_xs_v1_global.onnx")):

@@ -24,6 +24,8 @@ MODELS_DIR = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__fil
 def load_checkpoint(path, weights="ema"):
     """The network of a checkpoint, in eval mode (EMA weights by default)."""
     ck = torch.load(path, map_location="cpu", weights_only=False)
+    if not isinstance(ck, dict) or "model_config" not in ck or weights not in ck:
+        raise ValueError(f"no model_config and {weights} weights in it")
     net = PlateNet(**ck["model_config"])
     net.load_state_dict(ck[weights])
     return net.eval(), ck
@@ -108,16 +110,18 @@ def write_config(path, ck, files):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from ._args import load_checkpoint_or_exit
+
+    ap = argparse.ArgumentParser(prog="python -m fastplate.train.export", description=__doc__.splitlines()[0])
     ap.add_argument("checkpoint")
-    ap.add_argument("--out", default=MODELS_DIR)
+    ap.add_argument("--out", default=MODELS_DIR, help="folder for the model files (default: the package's)")
     ap.add_argument("--weights", default="ema", choices=["ema", "model"])
     ap.add_argument("--no-int8", action="store_true")
     args = ap.parse_args(argv)
-    if not os.path.isfile(args.checkpoint):
-        ap.error(f"checkpoint not found: {args.checkpoint}")
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        ap.error(f"--out {args.out} is a file; give a folder")
     torch.set_num_threads(1)
-    net, ck = load_checkpoint(args.checkpoint, args.weights)
+    net, ck = load_checkpoint_or_exit(ap, args.checkpoint, args.weights)
     os.makedirs(args.out, exist_ok=True)
     fp32 = os.path.join(args.out, "recognizer.onnx")
     export_onnx(net, fp32)

@@ -195,14 +195,15 @@ def export(net, path, threshold=THRESHOLD):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m fastplate.train.gate", description=__doc__.split("\n\n")[0])
+    from ._args import number
     from .export import MODELS_DIR
 
     ap.add_argument("--out", default=MODELS_DIR)
-    ap.add_argument("--data", default="runs/gate_data.npz", help="collected candidates (made when missing)")
-    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--data", default="runs/gate_data.npz", help="collected candidates, a .npz file (made when missing)")
+    ap.add_argument("--epochs", type=number(int, 1), default=12)
     ap.add_argument("--exclude", default="", help="leave sources out, e.g. 'scenes-eu' (the threshold study)")
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--threads", type=number(int, 1), default=1)
     ap.add_argument("--recognizer", default=None, help="recognizer ONNX that labels plausible text (default: shipped)")
     args = ap.parse_args(argv)
     bad = [s for s in args.exclude.split(",") if s and s not in SOURCES]
@@ -210,7 +211,18 @@ def main(argv=None):
         ap.error(f"--exclude: unknown source(s) {', '.join(bad)}; choose from {', '.join(SOURCES)}")
     if args.recognizer and not os.path.isfile(args.recognizer):
         ap.error(f"--recognizer model not found: {args.recognizer}")
-    if not os.path.isfile(args.data):
+    if not args.data.endswith(".npz"):  # numpy would add the suffix, and the next run would not find the file
+        ap.error(f"--data must name a .npz file, got {args.data!r}")
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        ap.error(f"--out {args.out} is a file; give a folder")
+    if os.path.isfile(args.data):
+        try:
+            with np.load(args.data) as saved:
+                x, table = saved["x"], saved["table"]
+        except Exception as exc:  # noqa: BLE001  numpy raises many kinds for a file that is not ours
+            ap.error(f"--data {args.data} is not collected gate data ({type(exc).__name__}: {exc}); "
+                     f"delete it to collect again")
+    else:
         from .data import data_error
 
         if data_error():
@@ -218,10 +230,7 @@ def main(argv=None):
     import torch
 
     torch.set_num_threads(args.threads)
-    if os.path.isfile(args.data):
-        saved = np.load(args.data)
-        x, table = saved["x"], saved["table"]
-    else:
+    if not os.path.isfile(args.data):
         x, table = collect(recognizer=args.recognizer)
         os.makedirs(os.path.dirname(os.path.abspath(args.data)), exist_ok=True)
         np.savez_compressed(args.data, x=x, table=table)

@@ -40,11 +40,14 @@ def _run_stage(out, argv):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from ._args import number
+
+    minutes = number(float, 0, low_open=True)
+    ap = argparse.ArgumentParser(prog="python -m fastplate.train.recipe", description=__doc__.splitlines()[0])
     ap.add_argument("--runs", default="runs", help="folder for the checkpoints (default runs)")
-    ap.add_argument("--base-minutes", type=float, default=115.0)
-    ap.add_argument("--finetune-minutes", type=float, default=120.0)
-    ap.add_argument("--second-minutes", type=float, default=115.0, help="each of the two later fine-tuning runs")
+    ap.add_argument("--base-minutes", type=minutes, default=115.0)
+    ap.add_argument("--finetune-minutes", type=minutes, default=120.0)
+    ap.add_argument("--second-minutes", type=minutes, default=115.0, help="each of the two later fine-tuning runs")
     ap.add_argument("--models", default=None, help="where to export (default: the package's models folder)")
     args = ap.parse_args(argv)
     from . import data

@@ -13,11 +13,13 @@ import os
 import torch
 
 
-def average(paths, weights="ema"):
-    """A checkpoint dict whose ``weights`` are the uniform average of those of ``paths``."""
+def average(paths, weights="ema", cks=None):
+    """A checkpoint dict whose ``weights`` are the uniform average of those of ``paths`` (``cks``: the
+    checkpoints already loaded from them)."""
     if len(paths) < 2:
         raise ValueError("a soup needs at least two checkpoints")
-    cks = [torch.load(p, map_location="cpu", weights_only=False) for p in paths]
+    if cks is None:
+        cks = [torch.load(p, map_location="cpu", weights_only=False) for p in paths]
     config = cks[0]["model_config"]
     for p, ck in zip(paths, cks):
         if ck["model_config"] != config or ck[weights].keys() != cks[0][weights].keys():
@@ -33,14 +35,23 @@ def average(paths, weights="ema"):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from ._args import load_checkpoint_or_exit, output_file
+
+    ap = argparse.ArgumentParser(prog="python -m fastplate.train.soup", description=__doc__.splitlines()[0])
     ap.add_argument("checkpoints", nargs="+")
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--out", required=True, help="the averaged checkpoint's file")
     args = ap.parse_args(argv)
-    missing = [p for p in args.checkpoints if not os.path.isfile(p)]
-    if missing:
-        ap.error(f"checkpoint not found: {', '.join(missing)}")
-    ck = average(args.checkpoints)
+    if len(args.checkpoints) < 2:
+        ap.error("a soup needs at least two checkpoints")
+    same = {os.path.realpath(p) for p in args.checkpoints}
+    if len(same) < len(args.checkpoints):
+        ap.error("a checkpoint is named twice (it would weigh double)")
+    output_file(ap, args.out)
+    cks = [load_checkpoint_or_exit(ap, p)[1] for p in args.checkpoints]
+    try:
+        ck = average(args.checkpoints, cks=cks)
+    except ValueError as exc:
+        ap.error(str(exc))
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     torch.save(ck, args.out)
     print(f"averaged {len(args.checkpoints)} checkpoints (steps {ck['step']}) into {args.out}")

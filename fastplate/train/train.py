@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from . import data as realdata
-from .export import load_checkpoint
+from ._args import load_checkpoint_or_exit, number
 from .model import ALPHABET, BLANK, INPUT_SIZE, PlateNet
 from .synth import synth_sample
 
@@ -115,55 +115,66 @@ def _until(args):
         if end <= now:
             end += dt.timedelta(days=1)
         return end.timestamp()
-    return time.time() + (args.minutes or 90.0) * 60
+    return time.time() + (90.0 if args.minutes is None else args.minutes) * 60
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m fastplate.train.train", description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="runs/rec")
-    ap.add_argument("--minutes", type=float, default=None, help="wall-clock training budget (default 90)")
+    ap.add_argument("--minutes", type=number(float, 0, low_open=True), default=None,
+                    help="wall-clock training budget (default 90)")
     ap.add_argument("--until", default=None, help="HH:MM UTC end time (overrides --minutes)")
-    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
     ap.add_argument("--init", default=None, help="checkpoint whose EMA weights start a new run (fine-tuning)")
-    ap.add_argument("--batch-size", type=int, default=64)
-    ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--real-fraction", type=float, default=0.5)
-    ap.add_argument("--width", type=float, default=1.0)
-    ap.add_argument("--hidden", type=int, default=128)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--batch-size", type=number(int, 1), default=64)
+    ap.add_argument("--lr", type=number(float, 0, low_open=True), default=2e-3)
+    ap.add_argument("--real-fraction", type=number(float, 0, 1), default=0.5)
+    ap.add_argument("--width", type=number(float, 0, low_open=True), default=1.0)
+    ap.add_argument("--hidden", type=number(int, 1), default=128)
+    ap.add_argument("--threads", type=number(int, 1), default=2)
+    ap.add_argument("--workers", type=number(int, 0), default=1)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--checkpoint-minutes", type=float, default=4.0)
-    ap.add_argument("--splice", type=float, default=0.0,
+    ap.add_argument("--checkpoint-minutes", type=number(float, 0, low_open=True), default=4.0)
+    ap.add_argument("--splice", type=number(float, 0, 1), default=0.0,
                     help="fraction of real samples made of two real plates joined between characters (data.splice)")
-    ap.add_argument("--reader-crops", type=float, default=0.0,
+    ap.add_argument("--reader-crops", type=number(float, 0, 1), default=0.0,
                     help="fraction of real samples cropped as the reader crops them (data.reader_quads)")
     ap.add_argument("--small-plates", action="store_true",
                     help="real crops looser and shrunk to parking-camera sizes (the fine-tuning recipe)")
     args = ap.parse_args(argv)
     # Fail at once on what would otherwise stop the run minutes in (and leave an empty --out behind).
-    if args.until and not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", args.until):
+    if args.until is not None and not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", args.until):
         ap.error(f"--until must be HH:MM (UTC), got {args.until!r}")
-    if args.init and not os.path.isfile(args.init):
-        ap.error(f"--init checkpoint not found: {args.init}")
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        ap.error(f"--out {args.out} is a file; give a folder")
+    last_path, best_path = os.path.join(args.out, "last.pt"), os.path.join(args.out, "best.pt")
+    if args.resume and not os.path.exists(last_path):
+        ap.error(f"--resume: {last_path} does not exist (the run made no checkpoint yet); start it again "
+                 f"without --resume")
+    resumed = load_checkpoint_or_exit(ap, last_path, "model", "--resume checkpoint") if args.resume else None
+    if resumed is not None and not {"ema", "opt", "step", "best", "start", "end"} <= set(resumed[1]):
+        ap.error(f"{last_path} is not a training run's checkpoint (a soup or an exported one?); "
+                 f"use it with --init instead")
+    initial = None
+    if args.init and resumed is None:
+        initial = load_checkpoint_or_exit(ap, args.init, what="--init checkpoint")
     if realdata.data_error():
         ap.error(realdata.data_error())
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
-    last_path, best_path = os.path.join(args.out, "last.pt"), os.path.join(args.out, "best.pt")
 
     model = PlateNet(args.width, args.hidden)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     ema = copy.deepcopy(model).eval()
     step, best, start, end = 0, -1.0, time.time(), _until(args)
-    if args.init and not (args.resume and os.path.exists(last_path)):
-        model, ck = load_checkpoint(args.init)  # its EMA weights
+    if initial is not None:
+        model, ck = initial  # its EMA weights
         ema = copy.deepcopy(model).eval()
         opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
         print(f"initialized from {args.init} (step {ck['step']})", flush=True)
-    if args.resume and os.path.exists(last_path):
-        model, ck = load_checkpoint(last_path, "model")
+    if resumed is not None:
+        model, ck = resumed
         ema = copy.deepcopy(model).eval()
         ema.load_state_dict(ck["ema"])
         opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
