@@ -129,8 +129,17 @@ def _span_boxes(quad: np.ndarray, spans: np.ndarray) -> list:
         pts = np.array([tl + s * (tr - tl), tl + e * (tr - tl), bl + e * (br - bl), bl + s * (br - bl)])
         x0, y0 = pts.min(axis=0)
         x1, y1 = pts.max(axis=0)
-        boxes.append((int(round(x0)), int(round(y0)), int(round(x1 - x0)), int(round(y1 - y0))))
+        boxes.append((x0, y0, x1 - x0, y1 - y0))
     return boxes
+
+
+def _clip_box(box, shape) -> tuple:
+    """An (x, y, w, h) box rounded to whole pixels and cut to the image: a plate at the frame's edge has a
+    quad reaching past it, and a negative x would make ``image[y:y + h, x:x + w]`` wrap around silently."""
+    x, y, w, h = (int(round(float(v))) for v in box)
+    x0, y0 = min(max(x, 0), shape[1]), min(max(y, 0), shape[0])
+    x1, y1 = min(max(x + w, x0), shape[1]), min(max(y + h, y0), shape[0])
+    return (x0, y0, x1 - x0, y1 - y0)
 
 
 class Reader:
@@ -406,7 +415,7 @@ class Reader:
         results = []
         for i, (gray, cs, rs) in enumerate(zip(grays, cands, readings)):
             t = time.perf_counter()
-            results.append(self._verify(cs, rs))
+            results.append(self._verify(cs, rs, gray.shape))
             seconds[i] += time.perf_counter() - t + share * len(cs)
         return results, [1000.0 * s for s in seconds]
 
@@ -478,7 +487,7 @@ class Reader:
                 readings[i][k] = rec
                 cands[i][k] = dataclasses.replace(cands[i][k], quad=quads[i][j])
 
-    def _verify(self, cands, readings) -> list:
+    def _verify(self, cands, readings, shape) -> list:
         plates = {}
         for i, (cand, rec) in enumerate(zip(cands, readings)):
             if _per_char(rec.confidence, self.max_length) < self.min_confidence:
@@ -521,21 +530,20 @@ class Reader:
                 continue
             kept_boxes.append(box)
             texts.add(text)
-            kept.append(self._plate(cand, rec, ranked))
+            kept.append(self._plate(cand, rec, ranked, shape))
         kept.sort(key=lambda p: -p.confidence)
         return kept
 
-    def _plate(self, cand, rec, ranked) -> Plate:
+    def _plate(self, cand, rec, ranked, shape) -> Plate:
         text, conf, match = ranked[0]
         quad = np.asarray(cand.quad, dtype=np.float64)
-        x, y, w, h = quad_box(quad)
-        box = (int(round(x)), int(round(y)), int(round(w)), int(round(h)))
+        box = _clip_box(quad_box(quad), shape)
         if len(cand.char_boxes) == len(text):
-            boxes = [tuple(int(round(v)) for v in b) for b in cand.char_boxes]
+            boxes = [_clip_box(b, shape) for b in cand.char_boxes]
         else:
             spans = rec.char_spans if len(rec.char_spans) == len(text) else \
                 np.stack([np.arange(len(text)), np.arange(1, len(text) + 1)], axis=1) / max(len(text), 1)
-            boxes = _span_boxes(quad, spans)
+            boxes = [_clip_box(b, shape) for b in _span_boxes(quad, spans)]
         char_conf = np.asarray(rec.char_confidences, dtype=np.float64)
         if len(char_conf) != len(text):
             char_conf = np.full(len(text), conf)

@@ -39,8 +39,10 @@ class Char:
 class Plate:
     """One plate found in an image.
 
-    quad : 4 corner points (x, y), clockwise from the top-left, in image pixels.
-    box : axis-aligned bounding box (x, y, w, h) of ``quad``.
+    quad : 4 corner points (x, y), clockwise from the top-left, in image pixels; for a plate at the frame's
+        edge they may lie a little past it.
+    box : axis-aligned bounding box (x, y, w, h) of ``quad``, in whole pixels and cut to the image (so
+        ``image[y:y + h, x:x + w]`` is the plate); so are the character boxes of ``chars``.
     candidates : a tuple of ``(text, confidence)``: the top-N readings after country post-processing.
     region : the country/region whose plate pattern matched (e.g. ``"br"``), or ``""``.
     matches_template : whether ``text`` matches a plate pattern of ``region``.

@@ -774,3 +774,22 @@ def test_localizer_finds_a_plate_that_fills_a_small_image():
 
     assert found(Localizer())
     assert not found(Localizer(min_level_side=96))
+
+
+def test_boxes_of_a_plate_at_the_frames_edge_stay_in_the_image():
+    # A plate cut by the frame's edge has a quad reaching past it; its box (and its characters' boxes) are
+    # cut to the image, so that image[y:y + h, x:x + w] never wraps around with a negative x.
+    from fastplate.localize import Candidate
+
+    reader = Reader("br", recognizer=FakeRecognizer([]))
+    quad = np.array([[-12.0, 100.0], [118.0, 100.0], [118.0, 140.0], [-12.0, 140.0]])
+    text = "ABC1234"
+    rec = recognition(text, 0.99)
+    for chars in (np.zeros((0, 4)), np.array([[-10.0 + 18 * i, 105, 15, 30] for i in range(7)])):
+        cand = Candidate(quad, chars, 1.0)
+        ranked = [(t, c, reader.formats.apply(t)) for t, c in rec.candidates]
+        p = reader._plate(cand, rec, ranked, (130, 110))  # an image 110 px wide, 130 high
+        assert min(x for x, _ in p.quad) < 0  # the quad itself is not cut
+        assert p.box == (0, 100, 110, 30)
+        for x, y, bw, bh in [c.box for c in p.chars]:
+            assert 0 <= x and 0 <= y and x + bw <= 110 and y + bh <= 130 and bw >= 0 and bh >= 0
