@@ -146,7 +146,7 @@ def cmd_read(args) -> int:
                                     "no images given (pass files or folders, or --sample)"), file=sys.stderr)
         return 2
     reader = _make_reader(args, threads=args.threads)
-    as_json = args.format in ("json", "openalpr")
+    as_json = args.json or args.format in ("json", "openalpr")
     failed = 0
     bar = Progress(len(files), enabled=None if len(files) > 1 else False)
     out = sys.stdout
@@ -298,6 +298,7 @@ def cmd_eval(args) -> int:
             gray = load_gray(str(path))
         except (OSError, ValueError) as exc:
             failed += 1
+            bar.clear()
             print(f"fastplate eval: {path}: {exc}", file=sys.stderr)
             bar.update()
             continue
@@ -333,6 +334,8 @@ def cmd_eval(args) -> int:
         "skipped": len(problems),
     }
     if args.json:
+        # strict JSON: no NaN (the timings when no image could be read)
+        summary = {k: (None if isinstance(v, float) and v != v else v) for k, v in summary.items()}
         if args.show_errors:
             summary["errors"] = [{"file": name, "expected": want, "got": got} for name, want, got in mistakes]
         print(json.dumps(summary))

@@ -68,6 +68,7 @@ def countries(path: str | None = None) -> tuple:
 # A country's settings in a format file: name -> (type, default; None: no limit).
 SETTINGS = {"fix_below": (float, 1.01), "prefer_template_within": (float, 0.3), "require_template": (bool, False),
             "min_confidence_unmatched": (float, 0.95), "max_fixes": (int, None)}
+_AT_MOST_ONE = {"min_confidence_unmatched"}  # confidences
 
 
 def _settings(data, country, path) -> dict:
@@ -79,6 +80,8 @@ def _settings(data, country, path) -> dict:
         raise ValueError(f"format file {path or 'formats.json'}: settings must map countries to objects")
     for name, entry in table.items():
         where = f"format file {path or 'formats.json'}, settings of {name!r}"
+        if name not in data["countries"]:
+            raise ValueError(f"{where}: no such country in the file's countries ({', '.join(data['countries'])})")
         for key, value in entry.items():
             if key not in SETTINGS:
                 raise ValueError(f"{where}: unknown setting {key!r} (known: {', '.join(SETTINGS)})")
@@ -89,9 +92,10 @@ def _settings(data, country, path) -> dict:
                 ok = isinstance(value, bool)
             else:
                 ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0 and \
-                    (kind is float or float(value).is_integer())
+                    (kind is float or float(value).is_integer()) and (key not in _AT_MOST_ONE or value <= 1)
             if not ok:
-                want = "true or false" if kind is bool else "a whole number >= 0" if kind is int else "a number >= 0"
+                want = "true or false" if kind is bool else "a whole number >= 0" if kind is int else \
+                    "a number in [0, 1]" if key in _AT_MOST_ONE else "a number >= 0"
                 raise ValueError(f"{where}: {key} must be {want}, got {value!r}")
     entry = table.get(country or "", {})
     return {key: (None if entry.get(key, default) is None else kind(entry.get(key, default)))

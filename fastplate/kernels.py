@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, NamedTuple, Sequence
@@ -39,15 +40,20 @@ __all__ = [
 THRESHOLD_METHODS = {"mean": 0, "gaussian": 1, "sauvola": 2, "wolf": 3}
 
 _impl = None
+_impl_lock = threading.Lock()
 
 
 def _kernels():
     """The active backend's kernels, loaded on first use: a bad ``FASTPLATE_BACKEND`` is then reported where
     a kernel is first needed (where the ``fastplate`` command can report it in one line), not on import."""
     global _impl
-    if _impl is None:
-        _impl = _backend.load()
-    return _impl
+    impl = _impl
+    if impl is None:
+        with _impl_lock:  # a use_backend() while the first load runs must not be undone by it
+            if _impl is None:
+                _impl = _backend.load()
+            impl = _impl
+    return impl
 
 
 def __getattr__(name):
@@ -56,11 +62,17 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def __dir__():
+    return sorted(set(globals()) | {"backend"})
+
+
 def use_backend(name: str) -> str:
     """Switch the active backend (``"native"``, ``"numba"`` or ``"auto"``); returns the name now active."""
     global _impl
-    _impl = _backend.load(name)
-    return _kernels().name
+    impl = _backend.load(name)
+    with _impl_lock:  # after a first load that is running now, not before it
+        _impl = impl
+    return impl.name
 
 
 # --------------------------------------------------------------------------------------------- color

@@ -45,3 +45,43 @@ def test_missing_numba_gives_install_hint(monkeypatch):
     monkeypatch.setitem(sys.modules, "numba", None)  # makes `import numba` raise ImportError
     with pytest.raises(DependencyError, match=r"pip install 'fastplate\[numba\]'"):
         _backend.load("numba")
+
+
+def test_use_backend_during_the_first_load_is_not_undone(monkeypatch):
+    # The backend loads on the first kernel call; a use_backend() while that load runs must win over it.
+    import threading
+    import time
+
+    pytest.importorskip("numba")
+    previous = kernels.backend
+    real, started = _backend.load, threading.Event()
+
+    def slow_default(choice=None):
+        if choice is None:
+            started.set()
+            time.sleep(0.3)
+            return real("native" if previous == "native" else "numba")
+        return real(choice)
+
+    monkeypatch.setattr(_backend, "load", slow_default)
+    monkeypatch.setattr(kernels, "_impl", None)
+    other = "numba" if previous == "native" else "native"
+    first = threading.Thread(target=kernels._kernels)
+    first.start()
+    started.wait()
+    try:
+        assert kernels.use_backend(other) == other
+        first.join()
+        assert kernels.backend == other
+    finally:
+        first.join()
+        monkeypatch.setattr(_backend, "load", real)
+        kernels.use_backend(previous)
+
+
+def test_a_bad_backend_setting_waits_for_the_first_kernel_call(monkeypatch):
+    monkeypatch.setattr(kernels, "_impl", None)
+    monkeypatch.setenv("FASTPLATE_BACKEND", "bogus")
+    assert "backend" in dir(kernels)
+    with pytest.raises(ValueError, match="FASTPLATE_BACKEND must be one of"):
+        kernels.to_gray(np.zeros((4, 4, 3), np.uint8))

@@ -181,6 +181,7 @@ def test_a_region_changed_mid_apply_is_not_remembered_under_the_wrong_region():
     ({"require_template": "false"}, "require_template must be true or false"),  # bool("false") is True
     ({"min_confidence_unmatched": [0.9]}, "min_confidence_unmatched must be a number"),
     ({"max_fix": 2}, "unknown setting 'max_fix'"),  # a typo would otherwise change nothing, silently
+    ({"min_confidence_unmatched": 1.5}, r"min_confidence_unmatched must be a number in \[0, 1\]"),
 ])
 def test_bad_settings_in_a_format_file_name_the_setting(tmp_path, settings, message):
     path = tmp_path / "f.json"
@@ -189,3 +190,10 @@ def test_bad_settings_in_a_format_file_name_the_setting(tmp_path, settings, mess
     for country in ("zz", "yy", None):  # every country's entry is checked, whichever is read
         with pytest.raises(ValueError, match=message):
             PlateFormats(country, path=str(path))
+
+
+def test_settings_for_a_country_the_file_does_not_have_are_refused(tmp_path):
+    path = tmp_path / "f.json"
+    path.write_text(json.dumps({"countries": {"br": {"br": ["AAA9999"]}}, "settings": {"bra": {"max_fixes": 1}}}))
+    with pytest.raises(ValueError, match="'bra': no such country"):
+        PlateFormats("br", path=str(path))

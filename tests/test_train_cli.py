@@ -39,6 +39,7 @@ def test_export_soup_evaluate_and_gate_check_their_arguments(tmp_path, capsys, m
 @pytest.mark.parametrize("argv, message", [
     (["--minutes", "0"], "--minutes: must be > 0"),  # was read as "not given": a 90-minute run
     (["--minutes", "-1"], "--minutes: must be > 0"),
+    (["--minutes", "inf"], "--minutes: must be > 0"),  # passed, then failed after making --out
     (["--until", ""], "--until must be HH:MM"),
     (["--lr", "0"], "--lr: must be > 0"),
     (["--batch-size", "0"], "--batch-size: must be >= 1"),

@@ -2,7 +2,7 @@
 
 The frames are built by :func:`fastplate.train.parking.generate` (see there); this scores a Reader on them.
 
-Plates follow the recognizer's split rule (:func:`fastplate.train.data.is_val`): tune on ``--split train``
+Plates follow the recognizer's split rule (:func:`fastplate.train.split.is_val`): tune on ``--split train``
 frames, report ``--split val`` only. Backgrounds are split too (by file name, same rule), so the val frames'
 scenes are not the ones tuned on either. Frames are never written into the repository: ``--write DIR`` puts
 them in DIR in the OpenALPR benchmark layout (``NAME.jpg`` + ``NAME.txt``: ``file x y w h PLATE``), so

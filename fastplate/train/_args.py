@@ -3,6 +3,7 @@ argparse error, before any data is loaded or any output folder is made."""
 from __future__ import annotations
 
 import argparse
+import math
 import os
 
 
@@ -16,7 +17,7 @@ def number(kind=float, low=None, high=None, low_open=False):
                                              f"got {text!r}") from None
         too_low = low is not None and (value <= low if low_open else value < low)
         too_high = high is not None and value > high
-        if value != value or too_low or too_high:  # value != value: NaN
+        if not math.isfinite(value) or too_low or too_high:
             bounds = []
             if low is not None:
                 bounds.append(f"{'>' if low_open else '>='} {low}")
@@ -46,3 +47,9 @@ def output_file(ap, path, what="--out"):
     """Refuse an output file path that is an existing folder."""
     if os.path.isdir(path):
         ap.error(f"{what} {path} is a folder; give a file path")
+
+
+def output_folder(ap, path, what="--out"):
+    """Refuse an output folder path that is an existing file."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        ap.error(f"{what} {path} is a file; give a folder")

@@ -1,4 +1,4 @@
-"""Real plate crops for training and evaluation, and the train/validation split rule.
+"""Real plate crops for training and evaluation, split by the rule of :mod:`fastplate.train.split`.
 
 Sets (read from ``shared/data``, never copied into the repository; AGPL-3.0, from openalpr/benchmarks):
 ``us-crops`` and ``br-crops`` (whole images are the plate crops, labels.csv), and the labelled boxes of

@@ -110,7 +110,7 @@ def write_config(path, ck, files):
 
 
 def main(argv=None):
-    from ._args import load_checkpoint_or_exit
+    from ._args import load_checkpoint_or_exit, output_folder
 
     ap = argparse.ArgumentParser(prog="python -m fastplate.train.export", description=__doc__.splitlines()[0])
     ap.add_argument("checkpoint")
@@ -118,8 +118,7 @@ def main(argv=None):
     ap.add_argument("--weights", default="ema", choices=["ema", "model"])
     ap.add_argument("--no-int8", action="store_true")
     args = ap.parse_args(argv)
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        ap.error(f"--out {args.out} is a file; give a folder")
+    output_folder(ap, args.out)
     torch.set_num_threads(1)
     net, ck = load_checkpoint_or_exit(ap, args.checkpoint, args.weights)
     os.makedirs(args.out, exist_ok=True)

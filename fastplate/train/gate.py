@@ -196,7 +196,7 @@ def export(net, path, threshold=THRESHOLD):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m fastplate.train.gate", description=__doc__.split("\n\n")[0])
-    from ._args import number
+    from ._args import number, output_folder
     from .export import MODELS_DIR
 
     ap.add_argument("--out", default=MODELS_DIR)
@@ -213,8 +213,7 @@ def main(argv=None):
         ap.error(f"--recognizer model not found: {args.recognizer}")
     if not args.data.endswith(".npz"):  # numpy would add the suffix, and the next run would not find the file
         ap.error(f"--data must name a .npz file, got {args.data!r}")
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        ap.error(f"--out {args.out} is a file; give a folder")
+    output_folder(ap, args.out)
     if os.path.isfile(args.data):
         try:
             with np.load(args.data) as saved:

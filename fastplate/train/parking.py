@@ -8,7 +8,7 @@ The hidden test set has US parking-camera frames (1280x720, plates about 60x30 p
   by up to 10 degrees with a little perspective, on a darker or lighter car-body-like rectangle;
 - mild blur, noise and JPEG of the whole frame.
 
-Plates follow the recognizer's split rule (:func:`fastplate.train.data.is_val`), and so do the backgrounds
+Plates follow the recognizer's split rule (:func:`fastplate.train.split.is_val`), and so do the backgrounds
 (by file name). ``tools/parking_set.py`` scores a Reader on these frames; :mod:`fastplate.train.gate`
 trains the candidate gate on the train split's.
 """

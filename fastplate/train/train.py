@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from . import data as realdata
-from ._args import load_checkpoint_or_exit, number
+from ._args import load_checkpoint_or_exit, number, output_folder
 from .model import ALPHABET, BLANK, INPUT_SIZE, PlateNet
 from .synth import synth_sample
 
@@ -145,8 +145,7 @@ def main(argv=None):
     # Fail at once on what would otherwise stop the run minutes in (and leave an empty --out behind).
     if args.until is not None and not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", args.until):
         ap.error(f"--until must be HH:MM (UTC), got {args.until!r}")
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        ap.error(f"--out {args.out} is a file; give a folder")
+    output_folder(ap, args.out)
     last_path, best_path = os.path.join(args.out, "last.pt"), os.path.join(args.out, "best.pt")
     if args.resume and not os.path.exists(last_path):
         ap.error(f"--resume: {last_path} does not exist (the run made no checkpoint yet); start it again "
