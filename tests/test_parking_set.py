@@ -2,7 +2,6 @@
 written in the layout ``fastplate eval`` reads."""
 import importlib.util
 import io
-import os
 from pathlib import Path
 
 import numpy as np
@@ -13,10 +12,20 @@ spec = importlib.util.spec_from_file_location("parking_set", ROOT / "tools" / "p
 parking_set = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(parking_set)
 
-from fastplate.train.data import DATA_DIR, is_val  # noqa: E402
+from conftest import DATA  # noqa: E402
 
-pytestmark = pytest.mark.skipif(not os.path.isdir(os.path.join(DATA_DIR, "us-crops")),
-                                reason="needs shared/data (us-crops, backgrounds)")
+from fastplate.train.split import is_val  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not (DATA / "us-crops").is_dir(), reason="needs shared/data (us-crops, backgrounds)")
+
+
+@pytest.fixture(autouse=True)
+def _data_next_to_the_checkout(monkeypatch):
+    """The data the tests found (../shared/data or FASTPLATE_DATA), also where the installed package's
+    default path (next to site-packages) has none, as in CI."""
+    from fastplate.train import data
+
+    monkeypatch.setattr(data, "DATA_DIR", str(DATA))
 
 
 def _first(n, **kw):
