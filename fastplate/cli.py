@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -95,16 +96,25 @@ def _country(value):
     return value
 
 
-def _at_least(low):
-    """An argparse type: an int >= ``low``."""
-    def parse(value):
+def arg_number(kind=float, low=None, high=None, low_open=False):
+    """An argparse type: a finite ``kind`` number >= ``low`` (> ``low`` when ``low_open``) and <= ``high``
+    (the training commands use it too)."""
+    def parse(text):
         try:
-            number = int(value)
+            value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a whole number, got {value!r}") from None
-        if number < low:
-            raise argparse.ArgumentTypeError(f"must be >= {low}, got {number}")
-        return number
+            raise argparse.ArgumentTypeError(f"must be {'a whole number' if kind is int else 'a number'}, "
+                                             f"got {text!r}") from None
+        too_low = low is not None and (value <= low if low_open else value < low)
+        too_high = high is not None and value > high
+        if not math.isfinite(value) or too_low or too_high:
+            bounds = []
+            if low is not None:
+                bounds.append(f"{'>' if low_open else '>='} {low}")
+            if high is not None:
+                bounds.append(f"<= {high}")
+            raise argparse.ArgumentTypeError(f"must be {' and '.join(bounds)}, got {text}")
+        return value
     return parse
 
 
@@ -399,7 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
     def common(p):
         p.add_argument("-c", "--country", type=_country, default=None,
                        help="plate formats: us, eu or br (default: none, any plate-like text)")
-        p.add_argument("-n", "--top-n", type=_at_least(1), default=10, help="candidate readings per plate (default 10)")
+        p.add_argument("-n", "--top-n", type=arg_number(int, 1), default=10, help="candidate readings per plate (default 10)")
         p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                        help="where the recognizer runs: cuda needs onnxruntime-gpu and a GPU, auto uses them "
                             "when present (default auto)")
@@ -421,10 +431,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json", "openalpr"), default=None,
                    help="text (default), or json / openalpr (the same): one OpenALPR-style JSON object per "
                         "image per line, with a \"file\" key")
-    p.add_argument("--batch-size", type=_at_least(1), default=16,
+    p.add_argument("--batch-size", type=arg_number(int, 1), default=16,
                    help="images decoded and read per chunk; on the CPU each thread's run of a chunk makes one "
                         "recognizer call (default 16)")
-    p.add_argument("--threads", type=_at_least(1), default=None,
+    p.add_argument("--threads", type=arg_number(int, 1), default=None,
                    help="threads that decode and read the images (default: all cores)")
     p.add_argument("--sample", action="store_true", help="also read the sample image shipped in the package")
     p.set_defaults(func=cmd_read, parser=p)
@@ -433,7 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folder", metavar="DIR", help="a folder of NAME.jpg images and NAME.txt labels (tab-separated "
                                                  "file x y w h PLATE lines; an empty .txt: no plate)")
     common(p)
-    p.add_argument("--threads", type=_at_least(1), default=1, help="recognizer threads (default 1: one core)")
+    p.add_argument("--threads", type=arg_number(int, 1), default=1, help="recognizer threads (default 1: one core)")
     p.add_argument("--json", action="store_true",
                    help="print the summary as JSON (with --show-errors, its \"errors\" list too)")
     p.add_argument("--show-errors", action="store_true", help="list every misread or missed plate")
@@ -444,7 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="end-to-end images/s and plates/s on the shipped samples")
     common(p)
     p.add_argument("--seconds", type=float, default=3.0, help="time per measurement (default 3)")
-    p.add_argument("--images", type=_at_least(1), default=8, help="images per round (default 8)")
+    p.add_argument("--images", type=arg_number(int, 1), default=8, help="images per round (default 8)")
     p.set_defaults(func=cmd_bench)
     return parser
 
@@ -453,10 +463,8 @@ def main(argv=None) -> int:
     """Entry point of the ``fastplate`` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "read":
-        if args.json and args.format == "text":
-            args.parser.error("--json and --format text ask for different outputs")
-        args.format = "json" if args.json else (args.format or "text")
+    if args.command == "read" and args.json and args.format == "text":
+        args.parser.error("--json and --format text ask for different outputs")
     import warnings
 
     # Warnings (such as a CUDA request falling back to the CPU) as one line, without a line of our source.

@@ -51,13 +51,16 @@ def fold_o0(text: str) -> str:
 
 @lru_cache(maxsize=None)
 def load_formats(path: str | None = None) -> dict:
-    """The parsed format file (the shipped ``fastplate/data/formats.json`` unless ``path`` is given)."""
+    """The parsed and checked format file (the shipped ``fastplate/data/formats.json`` unless ``path`` is
+    given)."""
     if path is None:
         text = resources.files("fastplate.data").joinpath("formats.json").read_text(encoding="utf-8")
     else:
         with open(path, encoding="utf-8") as f:
             text = f.read()
-    return json.loads(text)
+    data = json.loads(text)
+    _check_settings(data, path)  # once per file: the parsed file is remembered
+    return data
 
 
 def countries(path: str | None = None) -> tuple:
@@ -71,10 +74,9 @@ SETTINGS = {"fix_below": (float, 1.01), "prefer_template_within": (float, 0.3), 
 _AT_MOST_ONE = {"min_confidence_unmatched"}  # confidences
 
 
-def _settings(data, country, path) -> dict:
-    """``country``'s settings from the parsed format file, checked (a number >= 0, a whole one for int
-    settings, true/false for bool ones), missing ones at their defaults. Every country's entry is checked,
-    so a mistake in the file shows whichever country is read."""
+def _check_settings(data, path) -> None:
+    """Refuse a format file whose settings are not as :data:`SETTINGS` says (a number >= 0, a whole one for
+    int settings, true/false for bool ones) or name a country or setting the file does not have."""
     table = data.get("settings", {})
     if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
         raise ValueError(f"format file {path or 'formats.json'}: settings must map countries to objects")
@@ -97,7 +99,11 @@ def _settings(data, country, path) -> dict:
                 want = "true or false" if kind is bool else "a whole number >= 0" if kind is int else \
                     "a number in [0, 1]" if key in _AT_MOST_ONE else "a number >= 0"
                 raise ValueError(f"{where}: {key} must be {want}, got {value!r}")
-    entry = table.get(country or "", {})
+
+
+def _settings(data, country) -> dict:
+    """``country``'s settings from a checked format file, missing ones at their defaults."""
+    entry = data.get("settings", {}).get(country or "", {})
     return {key: (None if entry.get(key, default) is None else kind(entry.get(key, default)))
             for key, (kind, default) in SETTINGS.items()}
 
@@ -161,7 +167,7 @@ class PlateFormats:
         self.country = country.lower() if country else None
         self.to_letter = data.get("to_letter", {})
         self.to_digit = data.get("to_digit", {})
-        settings = _settings(data, self.country, path)
+        settings = _settings(data, self.country)
         # Without a country nothing is changed: a reading is only labelled with the region it fits.
         self.fix_below = settings["fix_below"] if self.country else -1.0
         self.prefer_template_within = settings["prefer_template_within"]

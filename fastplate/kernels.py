@@ -385,8 +385,9 @@ def character_row_table(stats, *, min_height=8, max_height=None, max_height_rati
     if stats.shape[0] < 2:
         return RowTable(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 4)), np.zeros((0, 4)),
                         np.zeros((0, 5)), np.zeros((0, 4, 2)))
-    row_of, lines = _kernels().find_character_rows(stats, min_height, max_height, max_height_ratio, max_gap, max_angle)
-    return RowTable(*_kernels().row_geometry(stats, row_of, lines, min_chars, max_chars, pad_x, pad_y))
+    impl = _kernels()
+    row_of, lines = impl.find_character_rows(stats, min_height, max_height, max_height_ratio, max_gap, max_angle)
+    return RowTable(*impl.row_geometry(stats, row_of, lines, min_chars, max_chars, pad_x, pad_y))
 
 
 def segment_characters(plate, *, block_size=None, method="wolf", k=0.3, min_chars=3):

@@ -164,7 +164,6 @@ class Alpr:
         self._detect_region = False
         self._recognizer = self._options.pop("recognizer", None)
         self._own_recognizer = self._recognizer is None
-        self.loaded = False
         self._unloaded = False
         self._not_loaded = ""
         self.set_country(country)
@@ -188,7 +187,6 @@ class Alpr:
             self._not_loaded = f"this Alpr is not loaded: OpenALPR has no country {unknown}; call set_country " \
                                f"with one it has"
             _warn(f"OpenALPR has no country {unknown}: this Alpr is not loaded")
-            self.loaded = False
             self._reader = None
             return
         if len({f[0] for f in found}) == 1:
@@ -205,7 +203,6 @@ class Alpr:
         reader = Reader(self._country, recognizer=self._recognizer, top_n=self._top_n, **self._options)
         self._apply_region(reader)
         self._reader = reader
-        self.loaded = True
 
     def _apply_region(self, reader):
         region = self._default_region or self._code_region
@@ -250,11 +247,15 @@ class Alpr:
     def get_version(self):
         return f"fastplate {__version__} (OpenALPR-compatible)"
 
+    @property
+    def loaded(self):
+        """Whether this Alpr reads (as the binding's attribute): it has a reader for a known country."""
+        return self._reader is not None
+
     def is_loaded(self):
-        return bool(self.loaded)
+        return self.loaded
 
     def unload(self):
-        self.loaded = False
         self._unloaded = True
         self._reader = None
 

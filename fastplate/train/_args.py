@@ -2,30 +2,9 @@
 argparse error, before any data is loaded or any output folder is made."""
 from __future__ import annotations
 
-import argparse
-import math
 import os
 
-
-def number(kind=float, low=None, high=None, low_open=False):
-    """An argparse type: a ``kind`` number >= ``low`` (> ``low`` when ``low_open``) and <= ``high``."""
-    def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be {'a whole number' if kind is int else 'a number'}, "
-                                             f"got {text!r}") from None
-        too_low = low is not None and (value <= low if low_open else value < low)
-        too_high = high is not None and value > high
-        if not math.isfinite(value) or too_low or too_high:
-            bounds = []
-            if low is not None:
-                bounds.append(f"{'>' if low_open else '>='} {low}")
-            if high is not None:
-                bounds.append(f"<= {high}")
-            raise argparse.ArgumentTypeError(f"must be {' and '.join(bounds)}, got {text}")
-        return value
-    return parse
+from ..cli import arg_number as number  # noqa: F401  (the argparse number type of the fastplate command)
 
 
 def load_checkpoint_or_exit(ap, path, weights="ema", what="checkpoint"):

@@ -214,7 +214,8 @@ def main(argv=None):
     if not args.data.endswith(".npz"):  # numpy would add the suffix, and the next run would not find the file
         ap.error(f"--data must name a .npz file, got {args.data!r}")
     output_folder(ap, args.out)
-    if os.path.isfile(args.data):
+    collected = os.path.isfile(args.data)
+    if collected:
         try:
             with np.load(args.data) as saved:
                 x, table = saved["x"], saved["table"]
@@ -229,7 +230,7 @@ def main(argv=None):
     import torch
 
     torch.set_num_threads(args.threads)
-    if not os.path.isfile(args.data):
+    if not collected:
         x, table = collect(recognizer=args.recognizer)
         os.makedirs(os.path.dirname(os.path.abspath(args.data)), exist_ok=True)
         np.savez_compressed(args.data, x=x, table=table)
