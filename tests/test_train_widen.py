@@ -84,3 +84,21 @@ def test_command_line(tmp_path, capsys):
     with pytest.raises(SystemExit):
         widen.main([str(tmp_path / "missing.onnx"), "--width", "1", "--out", str(tmp_path / "x.pt")])
     assert "not found" in capsys.readouterr().err
+
+
+def test_command_line_refuses_files_that_are_not_recognizers(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(export, "calibration_batches", lambda: [np.zeros((2, 1, 32, 128), np.float32)])
+    (tmp_path / "junk.onnx").write_bytes(b"not a model")
+    with pytest.raises(SystemExit):
+        widen.main([str(tmp_path / "junk.onnx"), "--width", "1", "--out", str(tmp_path / "x.pt")])
+    assert "not a PlateNet recognizer" in capsys.readouterr().err
+    gate = tmp_path / "gate.onnx"  # an ONNX model of ours, but not the recognizer
+    import shutil
+    from pathlib import Path
+    import fastplate
+
+    shutil.copy(Path(fastplate.__file__).parent / "models" / "gate.onnx", gate)
+    with pytest.raises(SystemExit):
+        widen.main([str(gate), "--width", "1", "--out", str(tmp_path / "x.pt")])
+    assert "not a PlateNet recognizer" in capsys.readouterr().err
+    assert not (tmp_path / "x.pt").exists()

@@ -144,8 +144,10 @@ def main(argv=None):
 
         try:
             net, step = from_onnx(args.model, calibration_batches()), None
-        except (ValueError, OSError) as exc:
-            ap.error(str(exc))
+        except RuntimeError:
+            raise
+        except Exception as exc:  # noqa: BLE001  onnx raises many kinds for a file that is not a model
+            ap.error(f"{args.model} is not a PlateNet recognizer ({type(exc).__name__}: {exc})")
     else:
         net, ck = load_checkpoint_or_exit(ap, args.model)
         step = ck.get("step")
