@@ -1,6 +1,11 @@
 """Widening a trained recognizer (Net2WiderNet) and rebuilding one from its ONNX export."""
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
+
+import fastplate
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
@@ -93,10 +98,6 @@ def test_command_line_refuses_files_that_are_not_recognizers(tmp_path, capsys, m
         widen.main([str(tmp_path / "junk.onnx"), "--width", "1", "--out", str(tmp_path / "x.pt")])
     assert "not a PlateNet recognizer" in capsys.readouterr().err
     gate = tmp_path / "gate.onnx"  # an ONNX model of ours, but not the recognizer
-    import shutil
-    from pathlib import Path
-    import fastplate
-
     shutil.copy(Path(fastplate.__file__).parent / "models" / "gate.onnx", gate)
     with pytest.raises(SystemExit):
         widen.main([str(gate), "--width", "1", "--out", str(tmp_path / "x.pt")])

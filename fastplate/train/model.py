@@ -14,6 +14,7 @@ from ..formats import ALPHABET  # the classes; the blank comes after them
 BLANK = len(ALPHABET)
 NUM_CLASSES = len(ALPHABET) + 1
 INPUT_SIZE = (32, 128)
+CHANNELS = (16, 32, 64, 64, 96)  # the image convs' channels at width 1.0
 
 
 def _conv(cin, cout, kernel=3, padding=1):
@@ -38,7 +39,7 @@ class PlateNet(nn.Module):
 
     def __init__(self, width=1.0, hidden=128, dilations=(1, 2, 4, 8)):
         super().__init__()
-        c = [max(8, int(round(v * width))) for v in (16, 32, 64, 64, 96)]
+        c = [max(8, int(round(v * width))) for v in CHANNELS]
         self.config = {"width": width, "hidden": hidden, "dilations": list(dilations)}
         self.features = nn.Sequential(
             _conv(1, c[0]), nn.MaxPool2d(2),            # 16 x 64

@@ -19,9 +19,8 @@ import os
 
 import numpy as np
 import torch
-from torch import nn
 
-from .model import PlateNet
+from .model import CHANNELS, PlateNet
 
 
 def _conv_bn_pairs(net):
@@ -42,11 +41,11 @@ def from_onnx(path, calibration):
     model = onnx.load(path)
     init = {t.name: numpy_helper.to_array(t).copy() for t in model.graph.initializer}
     convs = [n for n in model.graph.node if n.op_type == "Conv"]
-    weights = [(init[n.input[1]], init[n.input[2]] if len(n.input) > 2 else None) for n in convs]
-    dilations = [next((list(a.ints)[0] for a in n.attribute if a.name == "dilations"), 1) for n in convs[6:10]]
     if len(convs) != 11:
         raise ValueError(f"{path}: {len(convs)} convolutions, a PlateNet export has 11")
-    net = PlateNet(width=weights[4][0].shape[0] / 96, hidden=weights[5][0].shape[0], dilations=dilations)
+    weights = [(init[n.input[1]], init[n.input[2]] if len(n.input) > 2 else None) for n in convs]
+    dilations = [next((list(a.ints)[0] for a in n.attribute if a.name == "dilations"), 1) for n in convs[6:10]]
+    net = PlateNet(width=weights[4][0].shape[0] / CHANNELS[4], hidden=weights[5][0].shape[0], dilations=dilations)
     pairs = _conv_bn_pairs(net)
     with torch.no_grad():
         for (conv, bn), (w, b) in zip(pairs, weights):
@@ -151,9 +150,10 @@ def main(argv=None):
     else:
         net, ck = load_checkpoint_or_exit(ap, args.model)
         step = ck.get("step")
-    if args.width < net.config["width"]:
-        ap.error(f"--width {args.width} is narrower than the model's {net.config['width']}")
-    wide = widen(net, args.width, np.random.default_rng(args.seed))
+    try:
+        wide = widen(net, args.width, np.random.default_rng(args.seed))
+    except ValueError as exc:  # narrower than the model
+        ap.error(f"--width: {exc}")
     x = torch.from_numpy(np.random.default_rng(args.seed).random((8, 1, 32, 128), dtype=np.float32))
     with torch.no_grad():
         err = float((wide(x) - net(x)).abs().max())
