@@ -18,7 +18,7 @@ import numpy as np
 
 from ..formats import plate_text
 from .split import is_val  # the split rule (the training commands import it from here too)
-from .synth import ALPHABET, crop_quad, degrade, warp_quad
+from .synth import ALPHABET, crop_quad, degrade, lighting, warp_quad
 
 DATA_DIR = os.environ.get("FASTPLATE_DATA",
                           os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data")))
@@ -104,13 +104,15 @@ def load_set(name, split=None, data_dir=None, context=1.0, color=False):
     return out
 
 
-def augment_real(sample, rng, out_size=(32, 128), small_plates=False, quads=None):
+def augment_real(sample, rng, out_size=(32, 128), small_plates=False, quads=None, lighting=False):
     """A localizer-like, camera-degraded (h, w) uint8 crop of a real plate.
 
     ``small_plates``: the fine-tuning recipe (``train --small-plates``): crops up to 25% loose (not 20%) and
     shifted up to 6% (not 5%), and large plates may shrink to parking-camera sizes (see :func:`degrade`).
     ``quads``: crop one of these (the reader's own crops of this plate, :func:`reader_quads`), its corners
     jittered by up to 2% of its size, instead of a grown and shifted box.
+    ``lighting``: also the synthetic plates' light (:func:`relight`): shadows, glare, brightness, contrast
+    and gamma, so that the same real plate is seen in other light than its photo's.
     """
     if quads is not None and len(quads):
         quad = quads[rng.integers(len(quads))].astype(np.float32)
@@ -121,7 +123,18 @@ def augment_real(sample, rng, out_size=(32, 128), small_plates=False, quads=None
         quad = crop_quad(sample.box, rng, grow=grow, shift=0.06 if small_plates else 0.05,
                          tilt=rng.uniform(0.0, 0.06))
     crop = warp_quad(sample.image, quad, (out_size[0] * 2, out_size[1] * 2))
+    if lighting:
+        crop = relight(crop, rng)
     return degrade(crop, rng, out_size, source_width=sample.box[2], small_plates=small_plates)
+
+
+def relight(gray, rng):
+    """``gray`` (uint8) in other light: the synthetic plates' shadows, glare and brightness/contrast
+    (``synth.lighting``), then a gamma of 0.6-1.6."""
+    img = gray.astype(np.float32)[..., None]
+    lighting(img, rng)
+    img = 255.0 * (np.clip(img[..., 0], 0, 255) / 255.0) ** rng.uniform(0.6, 1.6)
+    return np.clip(img + 0.5, 0, 255).astype(np.uint8)
 
 
 # The reader's country for each set (its localizer padding).

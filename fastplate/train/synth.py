@@ -342,7 +342,7 @@ def _scene_patch(h, w, rng):
     return patch
 
 
-def _lighting(img, rng):
+def lighting(img, rng):
     """Shadows, glare and global brightness/contrast, in place on a float32 image."""
     h, w = img.shape[:2]
     if rng.random() < 0.3:  # a straight-edged shadow across the plate
@@ -437,7 +437,7 @@ def synth_sample(rng, out_size=(32, 128)):
         t = int(ph * rng.uniform(0.03, 0.12))
         cv2.rectangle(scene, (mx - t, my - t), (mx + pw + t, my + ph + t), tuple(int(v) for v in rng.integers(0, 256, 3)), -1)
     scene[my:my + ph, mx:mx + pw] = plate
-    img = _lighting(scene.astype(np.float32), rng)
+    img = lighting(scene.astype(np.float32), rng)
     img = np.clip(img, 0, 255).astype(np.uint8)
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY) if rng.random() < 0.9 else img[:, :, rng.integers(3)].copy()
     r = rng.random()

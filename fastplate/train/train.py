@@ -33,9 +33,11 @@ REAL_WEIGHTS = {"us-crops": 0.35, "br-crops": 0.3, "scenes-eu": 0.15, "scenes-br
 class Batches(torch.utils.data.IterableDataset):
     """Endless batches of (uint8 (B, 32, 128), labels) mixing real and synthetic plates."""
 
-    def __init__(self, batch_size, real_fraction, seed, small_plates=False, splice=0.0, reader_crops=0.0):
+    def __init__(self, batch_size, real_fraction, seed, small_plates=False, splice=0.0, reader_crops=0.0,
+                 real_lighting=0.0):
         self.batch_size, self.real_fraction, self.seed = batch_size, real_fraction, seed
         self.small_plates, self.splice, self.reader_crops = small_plates, splice, reader_crops
+        self.real_lighting = real_lighting
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
@@ -62,7 +64,8 @@ class Batches(torch.utils.data.IterableDataset):
                         s = realdata.splice(bucket[i_a], cuts[name][i_a], bucket[i_b], cuts[name][i_b], rng) or s
                     elif self.reader_crops and rng.random() < self.reader_crops:
                         crops = quads[name][k]  # the reader's own crops of this plate
-                    images[i] = realdata.augment_real(s, rng, INPUT_SIZE, self.small_plates, crops)
+                    images[i] = realdata.augment_real(s, rng, INPUT_SIZE, self.small_plates, crops,
+                                                      lighting=rng.random() < self.real_lighting)
                     labels.append(s.label)
                 else:
                     images[i], label = synth_sample(rng, INPUT_SIZE)
@@ -139,6 +142,9 @@ def main(argv=None):
                     help="fraction of real samples made of two real plates joined between characters (data.splice)")
     ap.add_argument("--reader-crops", type=number(float, 0, 1), default=0.0,
                     help="fraction of real samples cropped as the reader crops them (data.reader_quads)")
+    ap.add_argument("--real-lighting", type=number(float, 0, 1), default=0.0,
+                    help="fraction of real samples shown in other light: shadows, glare, brightness, contrast, "
+                         "gamma (data.relight)")
     ap.add_argument("--small-plates", action="store_true",
                     help="real crops looser and shrunk to parking-camera sizes (the fine-tuning recipe)")
     args = ap.parse_args(argv)
@@ -186,7 +192,7 @@ def main(argv=None):
 
     val = load_val()
     loader = torch.utils.data.DataLoader(Batches(args.batch_size, args.real_fraction, args.seed + step, args.small_plates,
-                                                 args.splice, args.reader_crops),
+                                                 args.splice, args.reader_crops, args.real_lighting),
                                          batch_size=None, num_workers=args.workers,
                                          prefetch_factor=4 if args.workers > 0 else None,
                                          persistent_workers=args.workers > 0)
