@@ -50,6 +50,7 @@ def test_export_soup_evaluate_and_gate_check_their_arguments(tmp_path, capsys, m
     (["--workers", "-1"], "--workers: must be >= 0"),
     (["--checkpoint-minutes", "-1"], "--checkpoint-minutes: must be > 0"),
     (["--splice", "nan"], "--splice: must be"),
+    (["--real-lighting", "1.5"], "--real-lighting: must be >= 0 and <= 1"),
     (["--resume"], "does not exist (the run made no checkpoint yet)"),  # was: a fresh 90-minute run
 ])
 def test_train_refuses_bad_values_before_any_work(tmp_path, capsys, argv, message):

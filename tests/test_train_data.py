@@ -172,3 +172,17 @@ def test_reader_quads_are_the_readers_crops_of_the_plate():
     a = data.augment_real(blank, np.random.default_rng(3), (32, 128), quads=none)
     b = data.augment_real(blank, np.random.default_rng(3), (32, 128))
     np.testing.assert_array_equal(a, b)
+
+
+def test_relight_changes_the_light_not_the_plate():
+    plate = np.full((64, 256), 200, np.uint8)
+    plate[16:48, 40:60] = 30  # one dark character
+    lit = [data.relight(plate, np.random.default_rng(k)) for k in range(20)]
+    assert all(x.shape == plate.shape and x.dtype == np.uint8 for x in lit)
+    assert len({round(float(x.mean())) for x in lit}) > 10  # other light each time
+    # the character stays darker than the plate around it in every one
+    assert all(x[20:44, 44:56].mean() < x[20:44, 70:110].mean() for x in lit)
+    sample = data.Sample(plate, (30, 10, 200, 44), "AB123", "us-crops", "flat")
+    a = data.augment_real(sample, np.random.default_rng(5), (32, 128))
+    b = data.augment_real(sample, np.random.default_rng(5), (32, 128), lighting=True)
+    assert a.shape == b.shape == (32, 128) and not np.array_equal(a, b)
