@@ -18,7 +18,8 @@ import numpy as np
 
 from ..formats import plate_text
 from .split import is_val  # the split rule (the training commands import it from here too)
-from .synth import ALPHABET, crop_quad, degrade, lighting, warp_quad
+from .synth import ALPHABET, crop_quad, degrade, warp_quad
+from .synth import lighting as plate_lighting  # not "lighting": augment_real has a flag of that name
 
 DATA_DIR = os.environ.get("FASTPLATE_DATA",
                           os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data")))
@@ -132,7 +133,7 @@ def relight(gray, rng):
     """``gray`` (uint8) in other light: the synthetic plates' shadows, glare and brightness/contrast
     (``synth.lighting``), then a gamma of 0.6-1.6."""
     img = gray.astype(np.float32)[..., None]
-    lighting(img, rng)
+    plate_lighting(img, rng)
     img = 255.0 * (np.clip(img[..., 0], 0, 255) / 255.0) ** rng.uniform(0.6, 1.6)
     return np.clip(img + 0.5, 0, 255).astype(np.uint8)
 
