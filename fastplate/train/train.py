@@ -64,8 +64,8 @@ class Batches(torch.utils.data.IterableDataset):
                         s = realdata.splice(bucket[i_a], cuts[name][i_a], bucket[i_b], cuts[name][i_b], rng) or s
                     elif self.reader_crops and rng.random() < self.reader_crops:
                         crops = quads[name][k]  # the reader's own crops of this plate
-                    images[i] = realdata.augment_real(s, rng, INPUT_SIZE, self.small_plates, crops,
-                                                      lighting=rng.random() < self.real_lighting)
+                    relit = bool(self.real_lighting) and rng.random() < self.real_lighting
+                    images[i] = realdata.augment_real(s, rng, INPUT_SIZE, self.small_plates, crops, lighting=relit)
                     labels.append(s.label)
                 else:
                     images[i], label = synth_sample(rng, INPUT_SIZE)
