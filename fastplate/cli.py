@@ -57,17 +57,31 @@ class Progress:
 
 
 def _expand(paths) -> list:
-    """Files named on the command line, with folders replaced by the image files in them (sorted)."""
+    """Files named on the command line, with folders replaced by the image files in them (sorted).
+
+    A file is kept as it was given (``./car.jpg`` stays ``./car.jpg``: scripts match results by the paths
+    they passed); a folder's files are the folder as given joined with their names.
+    """
     out = []
     for p in paths:
         path = Path(p)
-        if p == "-":
-            out.append(p)
-        elif path.is_dir():
-            out.extend(sorted(str(f) for f in path.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES))
+        if p != "-" and path.is_dir():
+            out.extend(sorted(os.path.join(p, f.name) for f in path.iterdir()
+                              if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES))
         else:
-            out.append(str(path))
+            out.append(p)
     return out
+
+
+def _printable(name, stream) -> str:
+    """``name`` as ``stream`` can write it: a file name whose bytes are not valid in the locale's encoding
+    (Python holds them as surrogates) would abort the run on a strict stream, so it is backslash-escaped."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        name.encode(encoding, getattr(stream, "errors", None) or "strict")
+        return name
+    except UnicodeEncodeError:
+        return name.encode(encoding, "backslashreplace").decode(encoding)
 
 
 def _make_reader(args, threads=None, recognizer_threads=None):
@@ -120,7 +134,7 @@ def arg_number(kind=float, low=None, high=None, low_open=False):
 
 # ---------------------------------------------------------------------------------------------- read
 def _print_text(name, plates, out):
-    out.write(f"{name}\n")
+    out.write(f"{_printable(name, out)}\n")
     if not plates:
         out.write("  No license plates found.\n")
     for i, plate in enumerate(plates):
@@ -132,11 +146,17 @@ def _print_text(name, plates, out):
 
 def _try_load(name):
     """``(gray image, None)``, or ``(None, the error)`` for a file that cannot be read (``-``: standard
-    input's bytes)."""
-    from .images import load_gray
+    input's bytes, capped as files are)."""
+    from .errors import ImageDecodeError
+    from .images import MAX_FILE_BYTES, load_gray
 
     try:
-        return load_gray(sys.stdin.buffer.read() if name == "-" else name), None
+        if name != "-":
+            return load_gray(name), None
+        data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)  # never more: a pipe can be endless
+        if len(data) > MAX_FILE_BYTES:
+            raise ImageDecodeError(f"image on standard input is too large (more than {MAX_FILE_BYTES} bytes)")
+        return load_gray(data), None
     except (OSError, ValueError, TypeError) as exc:  # ImageDecodeError is a ValueError
         return None, exc
 
@@ -202,9 +222,14 @@ def read_benchmark_labels(folder: Path, problems=None) -> list:
     from .formats import plate_text
 
     problems = [] if problems is None else problems
-    items, labelled = [], set()
+    items, labelled = [], {}  # labelled: image path -> the label file that labels it
     for txt in sorted(folder.glob("*.txt")):
-        labels, image, text = [], None, txt.read_text(encoding="utf-8", errors="replace")
+        try:
+            text = txt.read_text(encoding="utf-8-sig", errors="replace")  # -sig: Notepad's byte-order mark
+        except OSError as exc:  # a folder named x.txt, a broken link, no permission
+            problems.append(f"{txt.name}: skipped (cannot be read: {exc.strerror or exc})")
+            continue
+        labels, image = [], None
         for number, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
@@ -234,10 +259,13 @@ def read_benchmark_labels(folder: Path, problems=None) -> list:
         if not image.is_file():
             problems.append(f"{txt.name}: skipped (its image {image.name} is missing)")
             continue
-        labelled.add(image.name)
+        if image in labelled:  # scored once, with its first labels
+            problems.append(f"{txt.name}: skipped (its image {image.name} is labelled by {labelled[image]} too)")
+            continue
+        labelled[image] = txt.name
         items.append((image, labels))
     for path in sorted(folder.iterdir()):
-        if path.suffix.lower() in IMAGE_SUFFIXES and path.name not in labelled and not path.with_suffix(".txt").exists():
+        if path.suffix.lower() in IMAGE_SUFFIXES and path not in labelled and not path.with_suffix(".txt").exists():
             problems.append(f"{path.name}: skipped (no {path.stem}.txt with its labels)")
     return items
 
@@ -350,7 +378,8 @@ def cmd_eval(args) -> int:
             summary["errors"] = [{"file": name, "expected": want, "got": got} for name, want, got in mistakes]
         print(json.dumps(summary))
     else:
-        print(f"{folder}: {summary['images']} images, {summary['plates']} plates, country {args.country}"
+        shown = _printable(str(folder), sys.stdout)
+        print(f"{shown}: {summary['images']} images, {summary['plates']} plates, country {args.country}"
               + ("" if args.split == "all" else f", {args.split} split of the recognizer")
               + (f" ({len(problems)} lines or files skipped: see above)" if problems else ""))
         print(f"  detection (IoU > 0.4)   {100 * summary['detection']:6.1f} %")

@@ -362,3 +362,113 @@ def test_eval_says_when_no_image_is_in_the_split(scenes, fake_reader, capsys):
         split = "val"
     assert cli.main(["eval", str(folder), "--split", split]) == 2
     assert f"is in the {split} split" in capsys.readouterr().err
+
+
+def test_a_file_name_that_is_not_utf8_is_escaped_on_a_strict_stdout(tmp_path):
+    # PYTHONIOENCODING=utf-8 makes stdout strict: the undecodable byte of one name (a surrogate in Python)
+    # raised UnicodeEncodeError, which ended the run with status 2 before the files after it.
+    import os
+    import subprocess
+    from pathlib import Path
+
+    if sys.getfilesystemencoding().lower() not in ("utf-8", "utf8"):
+        pytest.skip("file names are not decoded as UTF-8 here")
+    image, truth = synthetic_scene(20)
+    data = cv2.imencode(".jpg", image)[1].tobytes()
+    names = ["a.jpg", os.fsdecode(b"bad\xffname.jpg"), "z \u00fc.jpg"]
+    try:
+        for name in names:
+            (tmp_path / name).write_bytes(data)
+    except (OSError, UnicodeError):
+        pytest.skip("the file system refuses names that are not UTF-8")
+    script = ("import sys; sys.path.insert(0, sys.argv.pop(1))\n"
+              "from fake_recognizer import FakeRecognizer\n"
+              "from fastplate import cli\n"
+              "from fastplate.reader import Reader\n"
+              "from fastplate.samples import synthetic_scene\n"
+              "truth = synthetic_scene(20)[1]\n"
+              "cli._make_reader = lambda args, threads=None, recognizer_threads=None: Reader(\n"
+              "    args.country, recognizer=FakeRecognizer(truth), top_n=args.top_n, threads=threads)\n"
+              "sys.exit(cli.main(sys.argv[1:]))\n")
+    env = dict(os.environ, PYTHONIOENCODING="utf-8")
+    run = subprocess.run([sys.executable, "-c", script, str(Path(__file__).parent), "read", str(tmp_path), "-n", "1"],
+                         env=env, capture_output=True, encoding="utf-8", errors="surrogateescape")
+    assert run.returncode == 0, run.stderr
+    shown = [line for line in run.stdout.splitlines() if not line.startswith(" ")]
+    assert shown == [str(tmp_path / "a.jpg"), str(tmp_path / "bad\\udcffname.jpg"), str(tmp_path / "z \u00fc.jpg")]
+    assert run.stdout.count(truth[0][0]) == 3  # every file was read
+
+
+def test_eval_skips_label_entries_it_cannot_read(scenes, fake_reader, capsys):
+    # A folder named x.txt or a broken link gave a traceback (IsADirectoryError, FileNotFoundError).
+    folder, truth = scenes
+    fake_reader(truth)
+    (folder / "dir.txt").mkdir()
+    (folder / "zlink.txt").symlink_to(folder / "gone.txt")
+    assert cli.main(["eval", str(folder), "--json"]) == 1
+    out, err = capsys.readouterr()
+    summary = json.loads(out)
+    assert summary["images"] == 3 and summary["top1"] == 1.0 and summary["skipped"] == 2
+    assert "dir.txt: skipped (cannot be read: Is a directory)" in err
+    assert "zlink.txt: skipped (cannot be read: No such file or directory)" in err
+    assert "Traceback" not in err
+
+
+def test_eval_reads_labels_with_a_byte_order_mark(scenes, fake_reader, capsys):
+    # Notepad's UTF-8 byte-order mark became part of the first file name ("its image \ufeffcar0.jpg is missing").
+    folder, truth = scenes
+    fake_reader(truth)
+    label = folder / "car0.txt"
+    label.write_bytes(b"\xef\xbb\xbf" + label.read_bytes())
+    assert cli.main(["eval", str(folder), "--json"]) == 0
+    out, err = capsys.readouterr()
+    summary = json.loads(out)
+    assert summary["images"] == 3 and summary["top1"] == 1.0 and summary["skipped"] == 0
+    assert err == ""
+
+
+def test_eval_scores_an_image_named_by_two_label_files_once(scenes, fake_reader, capsys):
+    # A second label file naming car0.jpg made eval score car0.jpg twice ("4 images").
+    folder, truth = scenes
+    fake_reader(truth)
+    (folder / "other.txt").write_bytes((folder / "car0.txt").read_bytes())
+    assert cli.main(["eval", str(folder), "--json"]) == 1
+    out, err = capsys.readouterr()
+    summary = json.loads(out)
+    assert summary["images"] == 3 and summary["plates"] == 3 and summary["skipped"] == 1
+    assert "other.txt: skipped (its image car0.jpg is labelled by car0.txt too)" in err
+
+
+def test_standard_input_is_capped_as_files_are(scenes, fake_reader, capsys, monkeypatch):
+    # `fastplate read - < huge` read all of it into memory; files are capped at images.MAX_FILE_BYTES.
+    from fastplate import images
+
+    folder, truth = scenes
+    fake_reader(truth)
+    data = (folder / "car1.jpg").read_bytes()
+    monkeypatch.setattr(images, "MAX_FILE_BYTES", 1000)
+    assert len(data) > 1001
+    stdin = io.BytesIO(data)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(stdin))
+    assert cli.main(["read", "-", str(folder / "car1.jpg"), "--json"]) == 1
+    piped, filed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert piped["file"] == "-" and "too large (more than 1000 bytes)" in piped["error"]
+    assert "too large" in filed["error"]  # the same cap
+    assert stdin.tell() == 1001  # no more was read
+
+
+def test_read_echoes_file_arguments_as_given(scenes, fake_reader, capsys, monkeypatch):
+    # "./car0.jpg" came back as "car0.jpg" and "sub//car1.jpg" as "sub/car1.jpg": scripts could not match them.
+    folder, truth = scenes
+    fake_reader(truth)
+    (folder / "sub").mkdir()
+    (folder / "sub" / "car1.jpg").write_bytes((folder / "car1.jpg").read_bytes())
+    monkeypatch.chdir(folder)
+    given = ["./car0.jpg", "sub//car1.jpg", "./nope.jpg", "./sub/", "sub"]
+    assert cli.main(["read", *given, "--json"]) == 1
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["file"] for r in records] == ["./car0.jpg", "sub//car1.jpg", "./nope.jpg", "./sub/car1.jpg",
+                                            "sub/car1.jpg"]
+    assert cli.main(["read", "./car0.jpg", "sub//car1.jpg"]) == 0
+    shown = [line for line in capsys.readouterr().out.splitlines() if not line.startswith(" ")]
+    assert shown == ["./car0.jpg", "sub//car1.jpg"]
