@@ -69,9 +69,12 @@ def _model_bytes_and_config(model):
 
 
 def _default_config():
+    """The shipped config, for a model without its own; less the shipped model's step positions."""
     files = importlib.resources.files("fastplate.models")
     if (files / "recognizer.json").is_file():
-        return json.loads((files / "recognizer.json").read_text())
+        cfg = json.loads((files / "recognizer.json").read_text())
+        cfg.pop("step_positions", None)
+        return cfg
     return {"input_size": [32, 128], "alphabet": ALPHABET, "blank_index": 36,
             "normalization": {"scale": 1.0 / 255.0, "offset": 0.0}}
 
@@ -91,7 +94,7 @@ def _choose_providers(ort, device, providers):
     return ["CPUExecutionProvider"]
 
 
-def ctc_decode(probs, alphabet, blank, top_n=5, max_swaps=4):
+def ctc_decode(probs, alphabet, blank, top_n=5, max_swaps=4, positions=None):
     """Greedy (best-path) CTC decoding of one (T, C) probability matrix.
 
     Parameters
@@ -106,13 +109,19 @@ def ctc_decode(probs, alphabet, blank, top_n=5, max_swaps=4):
     max_swaps : int
         Alternatives swap up to this many of the least confident characters with their runner-up at
         the step where the character was emitted (the runner-up may be "blank": the character dropped).
+    positions : sequence of 2T + 1 floats, optional
+        Where a character emitted at step position ``0, 0.5, 1, ..., T`` sits, as a fraction of the crop
+        width (a model's ``step_positions``, see :func:`fastplate.train.spans.calibrate`). A CTC model
+        emits each character some steps after (or before) it appears; without a table the step position
+        is taken as the place (``t / T``).
 
     Returns
     -------
     Recognition
         ``confidence`` is the product of the character probabilities (0 when nothing was read); each
         character's probability is its maximum over the steps of its run; ``char_spans`` divide the
-        width at the midpoints between the characters' emission positions.
+        width at the midpoints between the characters' places (their emission steps through
+        ``positions``).
 
     Example
     -------
@@ -123,10 +132,26 @@ def ctc_decode(probs, alphabet, blank, top_n=5, max_swaps=4):
     probs = np.asarray(probs, dtype=np.float32)
     if probs.ndim != 2 or probs.shape[1] != len(alphabet) + 1:
         raise ValueError(f"probs must have shape (T, {len(alphabet) + 1}), got {probs.shape}")
-    return ctc_decode_batch(probs[None], alphabet, blank, top_n, max_swaps)[0]
+    return ctc_decode_batch(probs[None], alphabet, blank, top_n, max_swaps, positions)[0]
 
 
-def ctc_decode_batch(probs, alphabet, blank, top_n=5, max_swaps=4):
+def step_positions(positions, t_steps):
+    """``positions`` checked as a table of :func:`ctc_decode` (None passes): a float64 array of 2T + 1
+    non-decreasing fractions in [0, 1]."""
+    if positions is None:
+        return None
+    try:
+        table = np.asarray(positions, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("positions must be a sequence of numbers") from None
+    if table.shape != (2 * t_steps + 1,) or not np.isfinite(table).all() or table.min() < 0 or table.max() > 1 \
+            or (np.diff(table) < 0).any():
+        raise ValueError(f"positions must be {2 * t_steps + 1} non-decreasing fractions in [0, 1] (one per half "
+                         f"step of {t_steps}), got shape {table.shape}")
+    return table
+
+
+def ctc_decode_batch(probs, alphabet, blank, top_n=5, max_swaps=4, positions=None):
     """:func:`ctc_decode` of each of the (N, T, C) probability matrices: a list of N Recognitions.
 
     The array work runs once for the whole batch (the reader decodes every candidate of every image
@@ -136,6 +161,7 @@ def ctc_decode_batch(probs, alphabet, blank, top_n=5, max_swaps=4):
     if probs.ndim != 3 or probs.shape[2] != len(alphabet) + 1:
         raise ValueError(f"probs must have shape (N, T, {len(alphabet) + 1}), got {probs.shape}")
     n, t_steps, n_cls = probs.shape
+    positions = step_positions(positions, t_steps)
     if n == 0 or t_steps == 0:
         return [_recognition("", [], [], [], t_steps, top_n) for _ in range(n)]
     flat = probs.reshape(n * t_steps, n_cls)
@@ -157,6 +183,10 @@ def ctc_decode_batch(probs, alphabet, blank, top_n=5, max_swaps=4):
     conf32 = step_prob[peak]
     item = starts[keep] // t_steps
     centres = (starts[keep] + ends[keep]) / 2.0 - item * t_steps
+    if positions is None:
+        centres = centres / t_steps
+    else:
+        centres = np.interp(centres, np.arange(2 * t_steps + 1) / 2.0, positions)
     # Runner-up class of every emitted character, at its peak step (blank: the character dropped).
     rows = flat[peak]
     rows[np.arange(len(peak)), chars] = -1.0
@@ -187,12 +217,12 @@ def _median(values):
 
 
 def _recognition(text, char_conf, centres, alts, t_steps, top_n):
-    """A Recognition from one decoded path: its characters' confidences (float32), run centres (steps) and
-    runner-ups ``[(index, letter or "", probability ratio), ...]``."""
+    """A Recognition from one decoded path: its characters' confidences (float32), places (fractions of the
+    width) and runner-ups ``[(index, letter or "", probability ratio), ...]``."""
     k = len(text)
     char_conf = np.array(char_conf, np.float32)
     if k:
-        c = [v / t_steps for v in centres]
+        c = centres
         half = _median([b - a for a, b in zip(c, c[1:])]) / 2 if k > 1 else 0.5 / t_steps * 2
         bounds = [min(max(v, 0.0), 1.0) for v in [c[0] - half] + [(a + b) / 2 for a, b in zip(c, c[1:])] + [c[-1] + half]]
         spans = np.array([bounds[:-1], bounds[1:]], np.float32).T.copy()
@@ -327,6 +357,11 @@ class Recognizer:
         self.scale = float(cfg.get("normalization", {}).get("scale", 1.0 / 255.0))
         if float(cfg.get("normalization", {}).get("offset", 0.0)) != 0.0:
             raise ModelError(f"{self.model_name}: normalization.offset is not supported (inputs are pixel * scale)")
+        try:  # where the model's characters sit along its steps (model card, "Character boxes")
+            self.step_positions = step_positions(cfg.get("step_positions"),
+                                                 int(cfg.get("time_steps", self.input_size[1] // 4)))
+        except ValueError as exc:
+            raise ModelError(f"{self.model_name}: step_positions of its config: {exc}") from None
         self.batch_size = int(batch_size)
         self.top_n = int(top_n)
         self.antialias = bool(antialias)
@@ -480,10 +515,13 @@ class Recognizer:
         probs = np.concatenate(outs) if len(outs) > 1 else outs[0]
         if probs.ndim != 3 or probs.shape[2] != len(self.alphabet) + 1:
             raise ModelError(f"{self.model_name}: output shape {probs.shape}, expected (N, T, {len(self.alphabet) + 1})")
+        if self.step_positions is not None and 2 * probs.shape[1] + 1 != len(self.step_positions):
+            raise ModelError(f"{self.model_name}: {probs.shape[1]} output steps, but its config's step_positions "
+                             f"are for {(len(self.step_positions) - 1) // 2}")
         return probs
 
     def _decode(self, probs):
-        return ctc_decode_batch(probs, self.alphabet, self.blank, self.top_n)
+        return ctc_decode_batch(probs, self.alphabet, self.blank, self.top_n, positions=self.step_positions)
 
     def _empty_batch(self, n):
         return np.empty((n, 1, *self.input_size), np.float32)

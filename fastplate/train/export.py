@@ -2,7 +2,8 @@
 
 ``python -m fastplate.train.export runs/rec/best.pt [--out fastplate/models] [--no-int8]`` writes
 ``recognizer.onnx`` (float32, dynamic batch axis, softmax output), ``recognizer.int8.onnx`` (static QDQ
-int8, calibrated on training crops) and ``recognizer.json`` (the config the Recognizer reads).
+int8, calibrated on training crops) and ``recognizer.json`` (the config the Recognizer reads, with the
+places of the model's steps measured by :mod:`fastplate.train.spans`).
 """
 from __future__ import annotations
 
@@ -85,7 +86,7 @@ def export_int8(fp32_path, int8_path):
     os.remove(pre)
 
 
-def write_config(path, ck, files):
+def write_config(path, ck, files, positions=None):
     cfg = {
         "name": "fastplate-recognizer",
         "version": dt.datetime.now(dt.timezone.utc).strftime("%Y.%m.%d"),
@@ -104,6 +105,8 @@ def write_config(path, ck, files):
         "output": "softmax probabilities (N, T, len(alphabet) + 1)",
         "files": files,
     }
+    if positions is not None:
+        cfg["step_positions"] = positions
     with open(path, "w") as f:
         json.dump(cfg, f, indent=2)
         f.write("\n")
@@ -128,7 +131,14 @@ def main(argv=None):
     if not args.no_int8:
         export_int8(fp32, os.path.join(args.out, "recognizer.int8.onnx"))
         files["int8"] = "recognizer.int8.onnx"
-    write_config(os.path.join(args.out, "recognizer.json"), ck, files)
+    from .spans import calibrate
+
+    try:
+        positions = calibrate(fp32)
+    except RuntimeError as exc:  # an untrained model: characters are placed by their steps
+        print(f"export: {exc}; recognizer.json gets no step_positions")
+        positions = None
+    write_config(os.path.join(args.out, "recognizer.json"), ck, files, positions)
     print(f"exported step {ck.get('step')} (val {ck.get('val')}) to {os.path.abspath(args.out)}: {files}")
 
 
