@@ -492,8 +492,9 @@ class Reader:
         for i, (cand, rec) in enumerate(zip(cands, readings)):
             if _per_char(rec.confidence, self.max_length) < self.min_confidence:
                 continue  # no reading of this candidate can reach min_confidence
-            ranked = self.formats.rerank(rec.candidates or [(rec.text, rec.confidence)], rec.char_confidences,
-                                         self.top_n)
+            # All of the recognizer's readings: the top_n listed are cut from them in the order shown (_plate).
+            found = rec.candidates or [(rec.text, rec.confidence)]
+            ranked = self.formats.rerank(found, rec.char_confidences, len(found))
             ranked = [(t, _per_char(c, len(t)), m) for t, c, m in ranked]
             if not ranked:
                 continue
@@ -557,7 +558,7 @@ class Reader:
             # The reading first, then the alternatives surest first (per character, as OpenALPR lists them;
             # the recognizer's own order is by whole-string probability, which favours short strings).
             candidates=((text, float(conf)),) + tuple(sorted(((t, float(c)) for t, c, _ in ranked[1:]),
-                                                          key=lambda tc: -tc[1])),
+                                                          key=lambda tc: -tc[1])[:self.top_n - 1]),
             region=match.region,
             matches_template=bool(match.matches_template),
         )

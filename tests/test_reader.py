@@ -252,8 +252,9 @@ def _png_header(width, height):
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"not an image at all", bytes(range(256)) * 4, _png_header(64, 64), b"\xff\xd8\xff\xe0" + b"\x00" * 50],
-    ids=["empty", "text", "noise", "truncated-png", "truncated-jpeg"],
+    [b"", b"not an image at all", bytes(range(256)) * 4, _png_header(64, 64), b"\xff\xd8\xff\xe0" + b"\x00" * 50,
+     b"II*\x00", b"MM\x00*\x00\x01"],
+    ids=["empty", "text", "noise", "truncated-png", "truncated-jpeg", "truncated-tiff-le", "truncated-tiff-be"],
 )
 def test_bad_bytes_raise_decode_error(data):
     with pytest.raises(ImageDecodeError):
@@ -269,6 +270,14 @@ def test_huge_declared_size_is_refused_before_decoding():
 def test_header_sizes_of_every_format(ext):
     ok, buf = cv2.imencode(ext, np.zeros((37, 53, 3), np.uint8))
     assert ok and image_size_from_header(buf.tobytes()) == (53, 37)
+
+
+@pytest.mark.parametrize("ext", [".png", ".jpg", ".bmp", ".webp", ".tiff"])
+def test_truncated_headers_give_a_size_or_none(ext):
+    ok, buf = cv2.imencode(ext, np.zeros((37, 53, 3), np.uint8))
+    data = buf.tobytes()
+    for n in range(min(len(data), 300)):  # no struct.error or IndexError on any prefix
+        assert image_size_from_header(data[:n]) in (None, (53, 37))
 
 
 def _bmp_header(width, height):
@@ -414,6 +423,18 @@ def test_top_n_shows_more_or_fewer_candidates_but_reads_the_same():
     assert fake.top_n == 3
 
 
+def test_top_n_lists_the_best_of_the_shown_order():
+    # The alternatives are shown surest first per character; top_n cuts that list, so a shorter list is the
+    # start of a longer one (the cut once came first, in the recognizer's whole-string order).
+    from fastplate.samples import sample_path
+
+    full = Reader(None, top_n=10).read(sample_path())[0].candidates
+    assert len(full) == 10
+    assert [c for _, c in full[1:]] == sorted((c for _, c in full[1:]), reverse=True)
+    for n in (2, 3, 5):
+        assert Reader(None, top_n=n).read(sample_path())[0].candidates == full[:n]
+
+
 def test_numpy_scalars_are_accepted_as_options():
     reader = Reader(recognizer=FakeRecognizer([]), threads=np.int64(2), min_length=np.int32(3), top_n=np.int64(4),
                     min_confidence=np.float32(0.8), stretch_short=np.int64(3))
@@ -454,6 +475,8 @@ def test_bad_reader_options():
         Reader(recognizer=fake, top_n=0)
     with pytest.raises(ValueError, match="min_confidence"):
         Reader(recognizer=fake, min_confidence=2)
+    with pytest.raises(ValueError, match="min_confidence must be finite"):  # once an OverflowError
+        Reader(recognizer=fake, min_confidence=10**400)
     with pytest.raises(ValueError, match="threads"):
         Reader(recognizer=fake, threads=0)
     with pytest.raises(ValueError, match="region"):
@@ -486,6 +509,13 @@ def test_draw_bad_options(kwargs, exc, match):
     # Once a cv2.error or an int() error.
     with pytest.raises(exc, match=match):
         fastplate.draw(np.zeros((40, 60), np.uint8), [], **kwargs)
+
+
+@pytest.mark.parametrize("shape", [(0, 5), (5, 0), (0, 5, 1), (0, 5, 3), (5, 0, 4)])
+def test_draw_empty_image(shape):
+    # Gray ones once reached cv2.cvtColor, which raised a cv2.error.
+    with pytest.raises(ValueError, match="must not be empty"):
+        fastplate.draw(np.zeros(shape, np.uint8), [])
 
 
 def test_brazil_requires_a_plate_pattern(scenes):
