@@ -315,8 +315,8 @@ void warp_batch(const carray<uint8_t>& src, const carray<double>& matrices, carr
 // Homographies from N quads (N, 4, 2) to an (h, w) rectangle: the closed form of kernels.py's
 // quad_to_rect_matrices (Heckbert's unit square -> quad, after output pixels -> unit square), the same
 // double operations in the same order as tests/reference.py. Returns the first quad that is degenerate
-// (a non-finite entry, or |det| < 1e-12), or -1. In C++ because, for a few dozen quads, the NumPy form's
-// ~40 small array operations cost as much as warping them.
+// (a non-finite entry, or three corners on a line: |cross| < 1e-12 at any corner), or -1. In C++
+// because, for a few dozen quads, the NumPy form's ~40 small array operations cost as much as warping them.
 long quad_matrices(const carray<double>& quads, carray<double>& out, int h, int w) {
     const long n = long(quads.shape(0));
     const double* q = quads.data();
@@ -333,7 +333,14 @@ long quad_matrices(const carray<double>& quads, carray<double>& out, int h, int 
         m[6] = g / (w - 1), m[7] = hh / (h - 1), m[8] = 1.0;
         bool finite = true;
         for (int j = 0; j < 9; ++j) finite = finite && std::isfinite(m[j]);
-        if (bad < 0 && (!finite || !(std::fabs(det) >= 1e-12))) bad = i;
+        // det is the cross product at corner 2; the other corners' lines leave it non-zero but the
+        // homography singular (a corner maps to infinity), so they are checked too.
+        const double c0 = (x1 - x0) * (y3 - y0) - (x3 - x0) * (y1 - y0);
+        const double c1 = (x0 - x1) * (y2 - y1) - (x2 - x1) * (y0 - y1);
+        const double c3 = (x2 - x3) * (y0 - y3) - (x0 - x3) * (y2 - y3);
+        const bool flat = !(std::fabs(det) >= 1e-12 && std::fabs(c0) >= 1e-12 && std::fabs(c1) >= 1e-12 &&
+                            std::fabs(c3) >= 1e-12);
+        if (bad < 0 && (!finite || flat)) bad = i;
     }
     return bad;
 }

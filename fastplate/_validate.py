@@ -50,7 +50,10 @@ def as_int(value, name, *, minimum=None, maximum=None, odd=False):
 def as_float(value, name, *, finite=True):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # e.g. 10**400 (its digits are not shown: str() of a huge int is refused)
+        raise ValueError(f"{name} must be finite, got a number too large for a float") from None
     if finite and not np.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
     return value
@@ -79,6 +82,8 @@ def as_quads(quads, name="quads"):
     if not isinstance(quads, np.ndarray):
         try:
             quads = np.asarray(quads, dtype=np.float64)
+        except OverflowError:  # a Python int beyond float range (10**400)
+            raise ValueError(f"{name} must be finite (no NaN, inf or int too large for a float)") from None
         except (TypeError, ValueError):
             raise TypeError(f"{name} must be an array of numbers of shape (N, 4, 2), got {type(quads).__name__}") from None
     if quads.dtype.kind not in "iuf":

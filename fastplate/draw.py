@@ -37,14 +37,15 @@ def draw(image, plates, *, color=(0, 255, 0), thickness=None, text=True, chars=F
     """
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
         raise TypeError(f"image must be a uint8 numpy.ndarray, got {getattr(image, 'dtype', type(image).__name__)}")
-    if image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 1):
-        out = cv2.cvtColor(image.reshape(image.shape[:2]), cv2.COLOR_GRAY2BGR)
-    elif image.ndim == 3 and image.shape[2] in (3, 4):
-        out = np.ascontiguousarray(image[:, :, :3]).copy()
-    else:
+    gray = image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 1)
+    if not gray and not (image.ndim == 3 and image.shape[2] in (3, 4)):
         raise ValueError(f"image must be (H, W) or (H, W, 3), got shape {image.shape}")
-    if out.size == 0:
+    if image.size == 0:  # before cvtColor, which refuses it with a cv2.error
         raise ValueError(f"image must not be empty, got shape {image.shape}")
+    if gray:
+        out = cv2.cvtColor(image.reshape(image.shape[:2]), cv2.COLOR_GRAY2BGR)
+    else:
+        out = np.ascontiguousarray(image[:, :, :3]).copy()
     h, w = out.shape[:2]
     thick = max(1, round(max(h, w) / 500)) if thickness is None else as_int(thickness, "thickness", minimum=1, maximum=64)
     try:

@@ -264,7 +264,9 @@ class PlateFormats:
         -------
         FormatMatch
         """
-        text = str(text).upper()
+        if not isinstance(text, str):  # str(None) would be matched as the plate 'NONE'
+            raise TypeError(f"text must be a str, got {type(text).__name__}")
+        text = text.upper()
         if char_confidences is not None and len(char_confidences) == len(text):
             unsure = tuple(float(c) < self.fix_below for c in char_confidences)
         else:

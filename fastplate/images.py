@@ -72,6 +72,8 @@ def _tiff_size(data: bytes):
     page could be the bomb), or None when the directories are unclear."""
     e = "<" if data[:2] == b"II" else ">"
     n, best = len(data), None
+    if n < 8:  # truncated before the first directory's offset
+        return None
     offset, seen = struct.unpack(e + "I", data[4:8])[0], set()
     while 8 <= offset <= n - 2 and offset not in seen and len(seen) < 64:
         seen.add(offset)

@@ -160,7 +160,7 @@ class Localizer:
         returned grown by ``widen_by`` character heights on each side: a character merged with the plate
         border is the most common miss, and the recognizer decides which of the two reads better.
     gate : callable, optional
-        ``gate(gray, quads) -> mask``: which of the candidates (after the cap, before widening) to keep, such
+        ``gate(gray, quads) -> mask`` (bool, one entry per quad): which of the candidates (after the cap, before widening) to keep, such
         as a :class:`fastplate.gate.CandidateGate` (the Reader's default localizer has the shipped one).
         None: keep all.
 
@@ -289,7 +289,13 @@ class Localizer:
             return []
         out = self._merge(np.concatenate(quads), np.concatenate(feats), np.concatenate(members), levels)
         if self.gate is not None and out:
-            keep = np.asarray(self.gate(gray, np.stack([c.quad for c in out])), dtype=bool).reshape(-1)
+            result = self.gate(gray, np.stack([c.quad for c in out]))
+            keep = np.asarray(result)
+            # Not cast to bool: None would become one False (or scores all True) and drop plates silently.
+            if keep.dtype != bool or keep.ndim == 0:
+                raise TypeError(f"gate must return a boolean mask with one entry per candidate ({len(out)}), got "
+                                f"{type(result).__name__} with dtype {keep.dtype} and shape {keep.shape}")
+            keep = keep.reshape(-1)
             if keep.shape != (len(out),):
                 raise ValueError(f"gate returned {keep.shape[0]} decisions for {len(out)} candidates")
             out = [c for c, k in zip(out, keep) if k]

@@ -407,6 +407,24 @@ class Recognizer:
             raise ModelError(f"{self.model_name}: input shape {shape} does not match (N, 1, {self.input_size[0]}, "
                              f"{self.input_size[1]}) from its config")
 
+    @property
+    def batch_size(self) -> int:
+        """Crops per model run, at least 1 (checked when set, not only by the constructor)."""
+        return self._batch_size
+
+    @batch_size.setter
+    def batch_size(self, value):
+        self._batch_size = as_int(value, "batch_size", minimum=1)
+
+    @property
+    def top_n(self) -> int:
+        """Readings per crop in ``Recognition.candidates``, at least 1 (checked when set)."""
+        return self._top_n
+
+    @top_n.setter
+    def top_n(self, value):
+        self._top_n = as_int(value, "top_n", minimum=1)
+
     def __repr__(self):
         return (f"Recognizer(model={self.model_name!r}, providers={self.providers}, batch_size={self.batch_size}, "
                 f"threads={self.threads}, workers={self.workers})")

@@ -153,7 +153,12 @@ def quad_to_rect_matrices(quads, size):
         m[:, 0, 0], m[:, 0, 1], m[:, 0, 2] = (x1 - x0 + g * x1) / (w - 1), (x3 - x0 + hh * x3) / (h - 1), x0
         m[:, 1, 0], m[:, 1, 1], m[:, 1, 2] = (y1 - y0 + g * y1) / (w - 1), (y3 - y0 + hh * y3) / (h - 1), y0
         m[:, 2, 0], m[:, 2, 1], m[:, 2, 2] = g / (w - 1), hh / (h - 1), 1.0
-    bad = ~np.isfinite(m).all(axis=(1, 2)) | (np.abs(det) < 1e-12)
+    # The cross product at each corner: any three corners on a line make the homography singular.
+    c0 = (x1 - x0) * (y3 - y0) - (x3 - x0) * (y1 - y0)
+    c1 = (x0 - x1) * (y2 - y1) - (x2 - x1) * (y0 - y1)
+    c3 = (x2 - x3) * (y0 - y3) - (x0 - x3) * (y2 - y3)
+    flat = ~((np.abs(det) >= 1e-12) & (np.abs(c0) >= 1e-12) & (np.abs(c1) >= 1e-12) & (np.abs(c3) >= 1e-12))
+    bad = ~np.isfinite(m).all(axis=(1, 2)) | flat
     if bad.any():
         raise ValueError(f"quads must be non-degenerate quadrilaterals (no three corners on a line); "
                          f"quad {int(np.flatnonzero(bad)[0])} is not")

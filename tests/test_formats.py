@@ -66,6 +66,12 @@ def test_no_match_keeps_text():
     assert m == FormatMatch("AB12", "", False, 0)
 
 
+@pytest.mark.parametrize("text", [None, 1234, b"AB12"])
+def test_apply_needs_a_str(text):
+    with pytest.raises(TypeError, match="text must be a str"):  # None was once read as the plate 'NONE'
+        PlateFormats("br").apply(text)
+
+
 def test_eu_fixes_only_unsure_characters():
     f = PlateFormats("eu")
     # "RK7S5AJ": no EU pattern fits as read; S at position 3 should be 5 (AA999AA)

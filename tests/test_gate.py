@@ -92,6 +92,10 @@ def test_localizer_gates_before_widening(scenes):
             assert np.array_equal(c.char_boxes, kept[c.source].char_boxes)
     with pytest.raises(ValueError, match="decisions"):
         Localizer(gate=lambda g, q: np.ones(len(q) + 1, bool))(image)
+    # None, one bool or scores once passed as a mask (None as one False: every plate dropped, no error).
+    for bad in (None, True, np.full(len(rows), 0.7)):
+        with pytest.raises(TypeError, match="gate must return a boolean mask with one entry per candidate"):
+            Localizer(gate=lambda g, q: bad)(image)
     with pytest.raises(TypeError, match="gate"):
         Localizer(gate="yes")
 
@@ -101,6 +105,8 @@ def test_reader_gate_option(scenes):
     assert Reader("us", gate=False).localizer.gate is None
     custom = lambda g, q: np.ones(len(q), bool)  # noqa: E731
     assert Reader("us", gate=custom).localizer.gate is custom
+    with pytest.raises(TypeError, match="boolean mask"):
+        Reader("us", gate=lambda g, q: None).read(scenes[0][0])
 
 
 def test_gated_reader_finds_the_synthetic_plates(scenes):

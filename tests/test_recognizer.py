@@ -294,8 +294,10 @@ def test_huge_crop_is_refused_before_any_work(rec):
 
 @pytest.mark.parametrize("quads, exc, match", [
     ([[0, 0], [10, 0], [10, np.nan], [0, 10]], ValueError, "finite"),
+    ([[0, 0], [10**400, 0], [10, 10], [0, 10]], ValueError, "finite"),  # once an OverflowError
     (np.zeros((2, 3, 2)), ValueError, r"\(N, 4, 2\)"),
     ([[5, 5], [5, 5], [5, 5], [5, 5]], ValueError, "degenerate"),
+    ([[0, 0], [20, 0], [40, 0], [40, 10]], ValueError, "degenerate"),  # corners 0, 1, 2 on a line
     ([[0, 0], [1e9, 0], [1e9, 10], [0, 10]], ValueError, "outside"),
     (np.array([[["a", "b"]] * 4]), TypeError, "numeric"),
 ])
@@ -320,6 +322,16 @@ def test_bad_quad_items(rec):
 def test_bad_constructor_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         Recognizer(**kwargs)
+
+
+@pytest.mark.parametrize("name", ["batch_size", "top_n"])
+def test_options_are_checked_when_set(rec, name):
+    # Plain attributes once: batch_size 0 gave a ZeroDivisionError at the next recognize(), top_n -1 was kept.
+    before = getattr(rec, name)
+    for bad, error in ((0, ValueError), (-3, ValueError), (2.5, TypeError)):
+        with pytest.raises(error, match=name):
+            setattr(rec, name, bad)
+    assert getattr(rec, name) == before
 
 
 def test_missing_model_file(tmp_path):

@@ -218,6 +218,8 @@ def test_invert_is_the_complement_for_integer_c(backend, h, w, seed, method, hal
         (dict(c=float("nan")), ValueError, "c must be finite, got nan"),
         (dict(c="5"), TypeError, "c must be a real number, got str"),
         (dict(k=float("inf")), ValueError, "k must be finite, got inf"),
+        (dict(c=10**400), ValueError, "c must be finite, got a number too large"),  # once an OverflowError
+        (dict(k=-10**400), ValueError, "k must be finite, got a number too large"),
         (dict(method="otsu"), ValueError, "method must be one of 'mean', 'gaussian', 'sauvola', 'wolf'; got 'otsu'"),
         (dict(out=np.zeros((8, 8), np.int16)), ValueError, "out must have dtype uint8, got int16"),
         (dict(out=np.zeros((8, 9), np.uint8)), ValueError, r"out must have shape \(8, 8\), got \(8, 9\)"),

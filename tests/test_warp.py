@@ -125,14 +125,23 @@ def test_degenerate_matrices_give_the_replicated_edge(backend, rng):
     np.testing.assert_array_equal(out, reference.warp_batch(image, matrices, (5, 6), 1.0))
 
 
-def test_collinear_quad_is_rejected_or_finite(backend, rng):
+@pytest.mark.parametrize("quad", [
+    [[0, 0], [10, 0], [20, 0], [30, 0]],  # all four
+    [[0, 0], [10, 0], [20, 0], [20, 10]],  # corners 0, 1, 2
+    [[0, 0], [20, 5], [0, 20], [0, 10]],  # 2, 3, 0
+    [[0, 0], [20, 0], [20, 10], [-10, 0]],  # 3, 0, 1
+    [[0, 0], [20, 0], [20, 10], [20, 20]],  # 1, 2, 3
+])
+def test_collinear_quad_is_rejected(backend, rng, quad):
+    # Any three corners on a line make the homography singular (a corner maps to NaN), not only 1, 2, 3.
     image = rng.integers(0, 256, (20, 30), dtype=np.uint8)
-    try:
-        out = kernels.normalize_batch(image, [[0, 0], [10, 0], [20, 0], [30, 0]], (8, 16))
-    except ValueError as exc:
-        assert "non-degenerate" in str(exc)
-    else:
-        assert np.isfinite(out).all() and 0 <= out.min() and out.max() <= 1 + 1e-6
+    quads = np.array([[[0, 0], [20, 0], [20, 10], [0, 10]], quad], float)
+    with pytest.raises(ValueError, match="non-degenerate.*quad 1 is not"):
+        kernels.quad_to_rect_matrices(quads, (8, 16))
+    with pytest.raises(ValueError, match="non-degenerate"):
+        kernels.normalize_batch(image, quad, (8, 16))
+    with pytest.raises(ValueError, match="non-degenerate"):
+        reference.quad_to_rect_matrices(quads, (8, 16))
 
 
 def test_empty_batch(backend):
@@ -182,12 +191,14 @@ QUAD = [[1, 1], [20, 1], [20, 9], [1, 9]]
         (dict(quads=np.zeros((2, 3, 2))), ValueError, r"quads must have shape \(N, 4, 2\) or \(4, 2\), got \(2, 3, 2\)"),
         (dict(quads=np.array([["a", "b"]] * 4)), TypeError, "quads must be numeric"),
         (dict(quads=[[0, 0], [np.nan, 0], [9, 9], [0, 9]]), ValueError, "quads must be finite"),
+        (dict(quads=[[0, 0], [10**400, 0], [9, 9], [0, 9]]), ValueError, "quads must be finite"),  # not OverflowError
         (dict(size=(8,)), ValueError, r"size must be a \(height, width\) pair, got \(8,\)"),
         (dict(size=(0, 16)), ValueError, r"size\[0\] must be >= 2, got 0"),
         (dict(size=(1, 16)), ValueError, r"size\[0\] must be >= 2, got 1"),
         (dict(size=(8, 5000)), ValueError, r"size\[1\] must be <= 4096, got 5000"),
         (dict(size=(8.5, 16)), TypeError, r"size\[0\] must be an int"),
         (dict(scale=float("nan")), ValueError, "scale must be finite"),
+        (dict(scale=10**400), ValueError, "scale must be finite"),
         (dict(threads=0), ValueError, "threads must be >= 1, got 0"),
         (dict(out=np.zeros((1, 1, 8, 16), np.float64)), ValueError, "out must have dtype float32"),
         (dict(out=np.zeros((2, 1, 8, 16), np.float32)), ValueError, r"out must have shape \(1, 1, 8, 16\)"),

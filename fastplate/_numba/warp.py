@@ -110,7 +110,13 @@ def quad_matrices(quads, out, h, w):
         for j in range(3):
             for k in range(3):
                 finite = finite and np.isfinite(m[j, k])
-        if bad < 0 and (not finite or not abs(det) >= 1e-12):
+        # det is the cross product at corner 2; lines through the other corners make the homography
+        # singular too (see csrc/warp.cpp).
+        c0 = (x1 - x0) * (y3 - y0) - (x3 - x0) * (y1 - y0)
+        c1 = (x0 - x1) * (y2 - y1) - (x2 - x1) * (y0 - y1)
+        c3 = (x2 - x3) * (y0 - y3) - (x0 - x3) * (y2 - y3)
+        flat = not (abs(det) >= 1e-12 and abs(c0) >= 1e-12 and abs(c1) >= 1e-12 and abs(c3) >= 1e-12)
+        if bad < 0 and (not finite or flat):
             bad = i
     return bad
 
