@@ -95,7 +95,12 @@ def test_plate_character_boxes_lie_on_the_plate():
 
 def test_calibration_finds_the_shipped_table():
     pytest.importorskip("PIL")
-    from fastplate.train import spans
+    from fastplate.train import spans, synth
+
+    try:
+        synth.font_files()
+    except RuntimeError as exc:  # no plate fonts on this machine (the model card says which to install)
+        pytest.skip(str(exc))
 
     shipped = np.array(Recognizer().step_positions)
     table = np.array(spans.calibrate(str(resources.files("fastplate.models") / "recognizer.onnx"), n=300, seed=5))
