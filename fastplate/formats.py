@@ -245,9 +245,9 @@ class PlateFormats:
         return None if best is None else (best[1], best[2], best[0][0])
 
     def matches(self, text: str) -> bool:
-        """Whether ``text`` fits a pattern (of the preferred region when one is set) as read."""
-        regions = [self.region] if self.region is not None else list(self.regions)
-        return self._best(str(text).upper(), regions, None, False) is not None
+        """Whether ``text`` fits one of the country's patterns as read (any region's, as :meth:`apply` falls
+        back to them when the preferred region's do not fit)."""
+        return self._best(str(text).upper(), list(self.regions), None, False) is not None
 
     def apply(self, text: str, char_confidences: Sequence[float] | None = None) -> FormatMatch:
         """Match ``text`` against the patterns, fixing confusions where needed.

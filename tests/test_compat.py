@@ -98,6 +98,21 @@ def test_eu_country_codes_select_eu_with_region(scene):
     assert alpr._reader.country == "br"
 
 
+def test_countries_without_patterns_report_no_region_or_template(scene):
+    # Read with every country's patterns, they once reported a Brazilian (or Polish...) region for "au".
+    image, truth = scene
+    res = Alpr("au", recognizer=FakeRecognizer(truth)).recognize_ndarray(image)
+    assert res["results"] and Alpr("br", recognizer=FakeRecognizer(truth)).recognize_ndarray(image)["results"]
+    for r in res["results"]:
+        assert r["region"] == "" and r["matches_template"] == 0 and r["region_confidence"] == 0
+        assert all(c["matches_template"] == 0 for c in r["candidates"])
+    alpr = Alpr("au", recognizer=FakeRecognizer(truth))
+    alpr.set_detect_region(True)
+    with pytest.warns(UserWarning):
+        alpr.set_default_region("nsw")
+    assert {r["region"] for r in alpr.recognize_ndarray(image)["results"]} == {"nsw"}
+
+
 def test_country_lists_and_unknown_countries(scene):
     image, truth = scene
     alpr = Alpr("gb,fr", recognizer=FakeRecognizer(truth))  # OpenALPR reads comma-separated countries

@@ -104,6 +104,14 @@ def test_matches_is_strict():
     assert not f.matches("A8C1234")
 
 
+def test_matches_agrees_with_apply_when_a_region_is_preferred():
+    # apply falls back to every region of the country; matches once looked at the preferred region only, so
+    # Alpr("gb") marked a plate as fitting and an alternative of the same shape as not.
+    f = PlateFormats("eu", region="gb")
+    assert not f._best("KL482TJ", ["gb"], None, False)
+    assert f.apply("KL482TJ").matches_template and f.matches("KL482TJ")
+
+
 def test_bad_country():
     with pytest.raises(ValueError, match="country"):
         PlateFormats("xx")

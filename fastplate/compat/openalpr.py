@@ -21,6 +21,10 @@ Where it differs from OpenALPR 2.3, on purpose:
 - Each result's ``processing_time_ms`` is the image's time shared out among its plates (OpenALPR times
   each plate), results are listed surest first, and coordinates are rounded (OpenALPR truncates).
 - :meth:`Alpr.get_version` names fastplate's version.
+- ``"br"`` reports only readings that fit a Brazilian pattern (every Brazilian plate does; text that does
+  not is a sign or a badge), where OpenALPR reports them with ``matches_template`` 0.
+- OpenALPR's countries that fastplate has no patterns for (``"au"``, ``"kr"``, ``"mx"``, ...) are read
+  without country formats: ``region`` is the default region (or ``""``) and ``matches_template`` is 0.
 """
 from __future__ import annotations
 
@@ -166,6 +170,7 @@ class Alpr:
         self._own_recognizer = self._recognizer is None
         self._unloaded = False
         self._not_loaded = ""
+        self._no_patterns = False
         self.set_country(country)
         if region is not None:
             self.set_default_region(region)
@@ -189,6 +194,7 @@ class Alpr:
             _warn(f"OpenALPR has no country {unknown}: this Alpr is not loaded")
             self._reader = None
             return
+        self._no_patterns = all(c in _OTHER_CODES for c in codes)
         if len({f[0] for f in found}) == 1:
             self._country, self._code_region = found[0][0], (found[0][1] if len(found) == 1 else None)
         else:
@@ -223,8 +229,8 @@ class Alpr:
             self._recognizer.top_n = max(self._top_n, READ_TOP_N)
 
     def set_default_region(self, region):
-        """Prefer the patterns of ``region`` (e.g. ``"md"``, ``"fr"``); unknown regions are ignored, with a
-        warning."""
+        """Prefer the patterns of ``region`` (e.g. ``"ny"``, ``"fr"``); regions without patterns (OpenALPR's
+        example uses ``"md"``) are ignored, with a warning."""
         self._check_unloaded()
         if isinstance(region, bytes):
             region = region.decode("utf-8")
@@ -279,8 +285,14 @@ class Alpr:
         t = time.perf_counter()
         (plates,), _ = reader.read_arrays([gray])
         ms = 1000.0 * (time.perf_counter() - t)
-        return to_openalpr(plates, gray.shape[1], gray.shape[0], ms, top_n, reader.formats,
-                           detect_region=detect_region)
+        out = to_openalpr(plates, gray.shape[1], gray.shape[0], ms, top_n, reader.formats,
+                          detect_region=detect_region)
+        if self._no_patterns:  # the reader matched every country's patterns; none of them is this country's
+            for result in out["results"]:
+                result.update(region=self._default_region or "", matches_template=0, region_confidence=0)
+                for cand in result["candidates"]:
+                    cand["matches_template"] = 0
+        return out
 
     def recognize_file(self, file_path):
         """Read the image file ``file_path``; returns OpenALPR's result dictionary."""
