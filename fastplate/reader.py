@@ -121,6 +121,14 @@ def _inside(quad, w, h) -> bool:
     return quad.min() >= -1 and (quad[:, 0] <= w).all() and (quad[:, 1] <= h).all()
 
 
+def _load_or_error(image):
+    """:func:`load_gray`, or the error that says why ``image`` cannot be read (``read_iter(errors="yield")``)."""
+    try:
+        return load_gray(image)
+    except (OSError, ValueError, TypeError) as exc:  # ImageDecodeError is a ValueError
+        return exc
+
+
 def _span_boxes(quad: np.ndarray, spans: np.ndarray) -> list:
     """Boxes (x, y, w, h) of characters whose spans are fractions of the quad's width."""
     tl, tr, br, bl = quad
@@ -336,27 +344,40 @@ class Reader:
         """
         return list(self.read_iter(images))
 
-    def read_iter(self, images, chunk_size=None):
+    def read_iter(self, images, chunk_size=None, errors="raise"):
         """Plates of each of ``images`` (any iterable, such as a generator of paths over an archive), in
         order, as an iterator: images are decoded and read ``chunk_size`` at a time (default: 16 per
-        thread), so memory stays bounded however many there are. Errors as :meth:`read_batch`.
+        thread), so memory stays bounded however many there are.
+
+        ``errors="raise"``: an image that cannot be loaded (a missing or corrupt file, bad bytes or array)
+        raises as in :meth:`read_batch`, and the iteration ends. ``errors="yield"``: its place in the
+        output holds the exception (``OSError``, ``ValueError`` such as :class:`fastplate.ImageDecodeError`,
+        or ``TypeError``) instead of a list of plates, and the other images are read: what an archive run
+        wants.
 
         Example
         -------
         >>> from fastplate.samples import sample_path
         >>> [[p.text for p in plates] for plates in Reader("eu").read_iter([sample_path()] * 2)]
         [['KL482TM'], ['KL482TM']]
+        >>> [type(r).__name__ for r in Reader("eu").read_iter([sample_path(), b"not an image"], errors="yield")]
+        ['list', 'ImageDecodeError']
         """
         _check_many(images, "images")  # here, not when the iteration starts
         chunk_size = 16 * self.threads if chunk_size is None else as_int(chunk_size, "chunk_size", minimum=1)
-        return self._read_chunks(iter(images), chunk_size)
+        if errors not in ("raise", "yield"):
+            raise ValueError(f"errors must be 'raise' or 'yield', got {errors!r}")
+        return self._read_chunks(iter(images), chunk_size, errors == "yield")
 
-    def _read_chunks(self, it, chunk_size):
+    def _read_chunks(self, it, chunk_size, yield_errors):
+        load = _load_or_error if yield_errors else load_gray
         while True:
             chunk = list(itertools.islice(it, chunk_size))
             if not chunk:
                 return
-            yield from self.read_arrays(kernels.map_images(load_gray, chunk, threads=self.threads))[0]
+            loaded = kernels.map_images(load, chunk, threads=self.threads)
+            plates = iter(self.read_arrays([g for g in loaded if not isinstance(g, Exception)])[0])
+            yield from (g if isinstance(g, Exception) else next(plates) for g in loaded)
 
     def read_arrays(self, grays: Sequence):
         """Read decoded images: ``(plates per image, milliseconds per image)``.

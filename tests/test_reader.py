@@ -457,6 +457,24 @@ def test_read_iter_reads_any_iterable_in_chunks(scenes):
         reader.read_iter("one.jpg")  # checked when called, not when iterated
 
 
+def test_read_iter_can_yield_errors_and_go_on(scenes, tmp_path):
+    images = [im for im, _ in scenes][:3]
+    truth = [t for _, ts in scenes for t in ts]
+    reader = Reader(recognizer=FakeRecognizer(truth), threads=2)
+    whole = reader.read_batch(images)
+    bad = [tmp_path / "missing.jpg", b"not an image", np.zeros((4, 4), np.float32)]
+    mixed = [bad[0], images[0], bad[1], images[1], images[2], bad[2]]
+    out = list(reader.read_iter(iter(mixed), chunk_size=4, errors="yield"))
+    assert len(out) == len(mixed)
+    assert isinstance(out[0], FileNotFoundError) and isinstance(out[2], ImageDecodeError)
+    assert isinstance(out[5], TypeError)
+    assert [out[1], out[3], out[4]] == whole
+    with pytest.raises(FileNotFoundError):  # the default: the first error ends the iteration
+        list(reader.read_iter(mixed))
+    with pytest.raises(ValueError, match="errors"):
+        reader.read_iter(images, errors="skip")
+
+
 @pytest.mark.parametrize("one", ["/some/car.jpg", b"bytes", np.zeros((8, 8), np.uint8)], ids=["path", "bytes", "array"])
 def test_read_batch_and_read_arrays_want_a_sequence(one):
     reader = Reader(recognizer=FakeRecognizer([]))
