@@ -251,6 +251,17 @@ def _recognition(text, char_conf, centres, alts, t_steps, top_n):
                        candidates=tuple(candidates))
 
 
+def _positive_int(name, doc):
+    """A property holding a whole number >= 1, checked whenever it is set (not only by the constructor)."""
+    def get(self):
+        return getattr(self, "_" + name)
+
+    def set(self, value):
+        setattr(self, "_" + name, as_int(value, name, minimum=1))
+
+    return property(get, set, doc=doc)
+
+
 def _chunks(crops):
     """Consecutive runs of ``crops`` of at most CHUNK_CROPS crops and CHUNK_PIXELS pixels (one crop at least)."""
     part, pixels = [], 0
@@ -407,23 +418,8 @@ class Recognizer:
             raise ModelError(f"{self.model_name}: input shape {shape} does not match (N, 1, {self.input_size[0]}, "
                              f"{self.input_size[1]}) from its config")
 
-    @property
-    def batch_size(self) -> int:
-        """Crops per model run, at least 1 (checked when set, not only by the constructor)."""
-        return self._batch_size
-
-    @batch_size.setter
-    def batch_size(self, value):
-        self._batch_size = as_int(value, "batch_size", minimum=1)
-
-    @property
-    def top_n(self) -> int:
-        """Readings per crop in ``Recognition.candidates``, at least 1 (checked when set)."""
-        return self._top_n
-
-    @top_n.setter
-    def top_n(self, value):
-        self._top_n = as_int(value, "top_n", minimum=1)
+    batch_size = _positive_int("batch_size", "Crops per model run, at least 1 (checked when set).")
+    top_n = _positive_int("top_n", "Readings per crop in ``Recognition.candidates``, at least 1 (checked when set).")
 
     def __repr__(self):
         return (f"Recognizer(model={self.model_name!r}, providers={self.providers}, batch_size={self.batch_size}, "
