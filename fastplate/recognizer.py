@@ -60,8 +60,10 @@ def _model_bytes_and_config(model):
     if not os.path.isfile(path):
         raise ModelError(f"model file not found: {path!r}")
     # The config next to the model: same stem, or recognizer.json in that folder, else the shipped one.
-    stem = os.path.splitext(path)[0]
-    for cand in (stem + ".json", stem.split(".")[0] + ".json", os.path.join(os.path.dirname(path), "recognizer.json")):
+    folder, name = os.path.split(path)
+    stem = os.path.splitext(name)[0]  # the file's name only: a folder may have dots too ("v1.2/")
+    for cand in (os.path.join(folder, stem + ".json"), os.path.join(folder, stem.split(".")[0] + ".json"),
+                 os.path.join(folder, "recognizer.json")):
         if os.path.isfile(cand):
             with open(cand) as f:
                 return path, json.load(f), path
@@ -80,12 +82,12 @@ def _default_config():
 
 
 def _choose_providers(ort, device, providers):
+    if device not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
     if providers is not None:
         if isinstance(providers, str) or not all(isinstance(p, (str, tuple)) for p in providers):
             raise TypeError(f"providers must be a list of provider names, got {providers!r}")
         return list(providers)
-    if device not in ("auto", "cpu", "cuda"):
-        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
     available = ort.get_available_providers()
     if device == "cpu":
         return ["CPUExecutionProvider"]
@@ -232,8 +234,7 @@ def _recognition(text, char_conf, centres, alts, t_steps, top_n):
     # Alternatives: swap the least confident characters with their runner-ups, rank by path probability.
     candidates = [(text, confidence)]
     if top_n > 1 and alts:
-        seen = {text}
-        scored = []
+        best = {}  # a text reachable by several swaps ("KL442": either 4 dropped) keeps its best score
         for r in range(1, len(alts) + 1):
             for combo in itertools.combinations(alts, r):
                 letters = list(text)
@@ -242,11 +243,9 @@ def _recognition(text, char_conf, centres, alts, t_steps, top_n):
                     letters[i] = ch
                     ratio *= q
                 cand = "".join(letters)
-                if cand not in seen:
-                    seen.add(cand)
-                    scored.append((cand, confidence * ratio))
-        scored.sort(key=lambda x: -x[1])
-        candidates += scored[: top_n - 1]
+                if cand != text and confidence * ratio > best.get(cand, -1.0):
+                    best[cand] = confidence * ratio
+        candidates += sorted(best.items(), key=lambda x: -x[1])[: top_n - 1]
     return Recognition(text=text, confidence=confidence, char_confidences=char_conf, char_spans=spans,
                        candidates=tuple(candidates))
 
@@ -326,6 +325,8 @@ class Recognizer:
     providers : list of str, optional
         ONNX Runtime providers, overriding ``device``.
     sess_options : onnxruntime.SessionOptions, optional
+        Used as given, except that ``threads`` (when given) sets its ``intra_op_num_threads`` to 1: the
+        object is changed, so pass a fresh one to each Recognizer that needs other settings.
     batch_size : int
         Crops per ONNX Runtime run.
     threads : int, optional
@@ -420,6 +421,19 @@ class Recognizer:
 
     batch_size = _positive_int("batch_size", "Crops per model run, at least 1 (checked when set).")
     top_n = _positive_int("top_n", "Readings per crop in ``Recognition.candidates``, at least 1 (checked when set).")
+
+    def __reduce__(self):
+        raise TypeError("a Recognizer cannot be pickled or deep-copied (it holds an ONNX Runtime session): "
+                        "create one in each process; threads may share one")
+
+    def __deepcopy__(self, memo):
+        return self.__reduce__()  # raises, with the same message
+
+    def __copy__(self):
+        """A shallow copy shares the session (as threads may), with its own options (``top_n``, ...)."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
 
     def __repr__(self):
         return (f"Recognizer(model={self.model_name!r}, providers={self.providers}, batch_size={self.batch_size}, "
@@ -624,7 +638,7 @@ class Recognizer:
         -------
         list of Recognition, one per quad.
         """
-        return self.recognize_quads_batch([(image, quads)])[0]
+        return self._quads_batch([self._check_item(image, quads, "")])[0]
 
     def recognize_quads_batch(self, items):
         """Read quads of several images with one batched model run (chunked by ``batch_size``).
@@ -643,15 +657,20 @@ class Recognizer:
         for i, item in enumerate(items):
             if not isinstance(item, (list, tuple)) or len(item) != 2:
                 raise TypeError(f"items[{i}] must be an (image, quads) pair")
-            image, quads = item
-            if not isinstance(image, np.ndarray):
-                raise TypeError(f"items[{i}] image must be a numpy.ndarray of uint8, got {type(image).__name__}")
-            if image.dtype != np.uint8:
-                raise TypeError(f"items[{i}] image must have dtype uint8, got {image.dtype}")
-            if image.ndim not in (2, 3) or image.size == 0:
-                raise ValueError(f"items[{i}] image must be a non-empty (H, W) or (H, W, C) array, got {image.shape}")
-            quads = self._check_quads(quads, f"items[{i}] quads", image.shape)
-            prepared.append((image, quads))
+            prepared.append(self._check_item(*item, f"items[{i}] "))
+        return self._quads_batch(prepared)
+
+    def _check_item(self, image, quads, where):
+        """``(image, quads as an (N, 4, 2) array)`` checked; errors name them after ``where``."""
+        if not isinstance(image, np.ndarray):
+            raise TypeError(f"{where}image must be a numpy.ndarray of uint8, got {type(image).__name__}")
+        if image.dtype != np.uint8:
+            raise TypeError(f"{where}image must have dtype uint8, got {image.dtype}")
+        if image.ndim not in (2, 3) or image.size == 0:
+            raise ValueError(f"{where}image must be a non-empty (H, W) or (H, W, C) array, got {image.shape}")
+        return image, self._check_quads(quads, f"{where}quads", image.shape)
+
+    def _quads_batch(self, prepared):
         counts = [len(q) for _, q in prepared]
         batch = self._empty_batch(sum(counts))
         start = 0

@@ -309,12 +309,18 @@ def test_bad_quads(rec, quads, exc, match):
 def test_bad_quad_items(rec):
     with pytest.raises(TypeError, match="list of"):
         rec.recognize_quads_batch(np.zeros((50, 80), np.uint8))
-    with pytest.raises(TypeError, match="dtype uint8"):
+    with pytest.raises(TypeError, match=r"items\[0\] image must have dtype uint8"):
         rec.recognize_quads_batch([(np.zeros((50, 80)), [[0, 0], [9, 0], [9, 9], [0, 9]])])
+    # one image's call names its own arguments, not the batch call's items[0]
+    with pytest.raises(TypeError, match=r"^image must have dtype uint8"):
+        rec.recognize_quads(np.zeros((50, 80)), [[0, 0], [9, 0], [9, 9], [0, 9]])
+    with pytest.raises(ValueError, match=r"^quads"):
+        rec.recognize_quads(np.zeros((50, 80), np.uint8), [[0, 0], [9, 0], [18, 0], [0, 9]])
 
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"device": "tpu"}, "device"),
+    ({"device": "gpu", "providers": ["CPUExecutionProvider"]}, "device"),
     ({"batch_size": 0}, "batch_size"),
     ({"threads": 0}, "threads"),
     ({"top_n": 0}, "top_n"),
@@ -332,6 +338,42 @@ def test_options_are_checked_when_set(rec, name):
         with pytest.raises(error, match=name):
             setattr(rec, name, bad)
     assert getattr(rec, name) == before
+
+
+def test_a_recognizer_is_not_pickled_but_may_be_copied(rec):
+    import copy
+    import pickle
+
+    for deep in (pickle.dumps, copy.deepcopy):
+        with pytest.raises(TypeError, match="Recognizer cannot be pickled"):
+            deep(rec)
+    twin = copy.copy(rec)
+    twin.top_n = 2
+    assert twin.session is rec.session and rec.top_n != 2
+
+
+def test_a_model_in_a_dotted_folder_finds_its_own_config(tmp_path):
+    models = resources.files("fastplate.models")
+    folder = tmp_path / "v1.2"
+    folder.mkdir()
+    (folder / "plate.int8.onnx").write_bytes((models / "recognizer.onnx").read_bytes())
+    cfg = json.loads((models / "recognizer.json").read_text())
+    cfg["step_positions"] = np.linspace(0, 1, 65).round(4).tolist()  # recognisably its own
+    (folder / "plate.json").write_text(json.dumps(cfg))
+    (tmp_path / "v1.json").write_text("{}")  # what the whole path's first dot once pointed at
+    assert Recognizer(str(folder / "plate.int8.onnx")).step_positions[1] == pytest.approx(1 / 64, abs=1e-4)
+
+
+def test_an_alternative_reached_by_two_swaps_keeps_its_best_score():
+    # Best path "AAB": dropping either A gives "AB"; the surer drop must score it.
+    p = probs_for("-A-A-B-")
+    a = ALPHABET.index("A")
+    p[1, a], p[1, BLANK] = 0.50, 0.20  # first A: the least sure, swapped first; dropped, ratio 0.4
+    p[3, a], p[3, BLANK] = 0.55, 0.44  # second A: dropped, ratio 0.8
+    r = ctc_decode(p, ALPHABET, BLANK, top_n=5)
+    scores = dict(r.candidates)
+    assert scores["AB"] == pytest.approx(r.confidence * 0.44 / 0.55, rel=1e-5)
+    assert len(scores) == len(r.candidates)
 
 
 def test_missing_model_file(tmp_path):
