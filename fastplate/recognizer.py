@@ -184,18 +184,21 @@ def ctc_decode_batch(probs, alphabet, blank, top_n=5, max_swaps=4, positions=Non
     chars = best[peak]
     conf32 = step_prob[peak]
     item = starts[keep] // t_steps
-    centres = (starts[keep] + ends[keep]) / 2.0 - item * t_steps
+    steps = (starts[keep] + ends[keep]) / 2.0 - item * t_steps
     if positions is None:
-        centres = centres / t_steps
+        centres = steps / t_steps
     else:
-        centres = np.interp(centres, np.arange(2 * t_steps + 1) / 2.0, positions)
+        centres = np.interp(steps, np.arange(2 * t_steps + 1) / 2.0, positions)
+    # The model has no steps past the crop's right edge: characters near it are emitted crowded into the last
+    # steps, whatever their places; with a table, they are spread out at the row's pitch (_even_out).
+    late = (steps >= t_steps - LAST_STEPS) & (positions is not None)
     # Runner-up class of every emitted character, at its peak step (blank: the character dropped).
     rows = flat[peak]
     rows[np.arange(len(peak)), chars] = -1.0
     alt = rows.argmax(1)
     alt_prob = rows[np.arange(len(peak)), alt]
     bounds = np.searchsorted(item, np.arange(n + 1))
-    chars, confs, centres = chars.tolist(), conf32.tolist(), centres.tolist()
+    chars, confs, centres, late = chars.tolist(), conf32.tolist(), centres.tolist(), late.tolist()
     alt, alt_prob = alt.tolist(), alt_prob.tolist()
     out = []
     for b in range(n):
@@ -206,8 +209,8 @@ def ctc_decode_batch(probs, alphabet, blank, top_n=5, max_swaps=4, positions=Non
                 if alt_prob[s + i] > 0:
                     alts.append((i, "" if alt[s + i] == blank else alphabet[alt[s + i]],
                                  alt_prob[s + i] / max(confs[s + i], 1e-12)))
-        out.append(_recognition("".join([alphabet[c] for c in chars[s:e]]), conf32[s:e], centres[s:e], alts,
-                                t_steps, top_n))
+        places = _even_out(centres[s:e], late[s:e])
+        out.append(_recognition("".join([alphabet[c] for c in chars[s:e]]), conf32[s:e], places, alts, t_steps, top_n))
     return out
 
 
@@ -218,13 +221,33 @@ def _median(values):
     return v[m] if len(v) % 2 else (v[m - 1] + v[m]) / 2
 
 
-def _recognition(text, char_conf, centres, alts, t_steps, top_n):
+# Characters emitted in the last LAST_STEPS steps that are closer than EVEN_OUT of the row's pitch to their left
+# neighbour are moved to one pitch right of it. Chosen on synthetic one-row plates (400 each of tight,
+# plate-sized and loose crops); on 600 others, the median of each plate's worst span centre error went from
+# 0.57 to 0.23 of the pitch on tight crops, 0.22 to 0.20 on plate-sized ones, 0.20 to 0.21 on loose ones.
+LAST_STEPS = 3.0
+EVEN_OUT = 0.9
+
+
+def _even_out(places, late):
+    """``places`` of a row's characters with the ``late`` ones that crowd their left neighbour spread out."""
+    if len(places) < 3 or not any(late):
+        return places
+    c = list(places)
+    pitch = _median([b - a for a, b in zip(c, c[1:])])
+    for i in range(1, len(c)):
+        if late[i] and c[i] - c[i - 1] < EVEN_OUT * pitch:
+            c[i] = c[i - 1] + pitch
+    return c
+
+
+def _recognition(text, char_conf, places, alts, t_steps, top_n):
     """A Recognition from one decoded path: its characters' confidences (float32), places (fractions of the
     width) and runner-ups ``[(index, letter or "", probability ratio), ...]``."""
     k = len(text)
     char_conf = np.array(char_conf, np.float32)
     if k:
-        c = centres
+        c = places
         half = _median([b - a for a, b in zip(c, c[1:])]) / 2 if k > 1 else 0.5 / t_steps * 2
         bounds = [min(max(v, 0.0), 1.0) for v in [c[0] - half] + [(a + b) / 2 for a, b in zip(c, c[1:])] + [c[-1] + half]]
         spans = np.array([bounds[:-1], bounds[1:]], np.float32).T.copy()

@@ -75,6 +75,18 @@ def test_the_shipped_model_spans_cover_their_characters():
     assert ((lo <= centres) & (centres <= hi)).all()
 
 
+@pytest.mark.parametrize("text", ["AB12", "AB123CD", "ABC12345"])
+def test_spans_of_a_crop_cut_close_to_its_characters(text):
+    # The model emits the characters near the right edge crowded into its last steps; they are spread out at
+    # the row's pitch (the last one once sat 0.6-0.8 of a pitch left of its character).
+    crop, centres = drawn_plate(text, pitch=40)
+    tight = crop[:, 16:int(centres[-1]) + 20]
+    r = Recognizer(threads=1).recognize(tight)
+    assert r.text == text
+    found = r.char_spans.mean(1) * tight.shape[1] + 16
+    assert np.abs(found - centres).max() < 40 / 3, found - centres
+
+
 def test_plate_character_boxes_lie_on_the_plate():
     from fastplate.samples import synthetic_scene
 
