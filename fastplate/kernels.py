@@ -119,7 +119,9 @@ def adaptive_threshold(image, block_size=15, c=5.0, *, method="mean", k=0.2, inv
     c : float
         Constant subtracted from the local mean (``"mean"``, ``"gaussian"``); ignored by Sauvola/Wolf.
     method : {"mean", "gaussian", "sauvola", "wolf"}
-        ``"mean"`` equals ``cv2.adaptiveThreshold(..., ADAPTIVE_THRESH_MEAN_C, ...)`` pixel for pixel,
+        ``"mean"`` equals ``cv2.adaptiveThreshold(..., ADAPTIVE_THRESH_MEAN_C, ...)`` pixel for pixel up to
+        ``block_size`` 179 (from 181 on, a window mean within float error of n.5 is rounded exactly here and
+        through OpenCV's float32 ``1 / block_size**2`` there: rare single pixels differ),
         ``"gaussian"`` follows ``ADAPTIVE_THRESH_GAUSSIAN_C``. ``"sauvola"``: T = m (1 + k (s/R - 1)),
         R = 127.5 (as ``skimage.filters.threshold_sauvola``). ``"wolf"`` (Wolf-Jolion):
         T = (1 - k) m + k M + k s/R (m - M), M = image minimum, R = largest local std.
@@ -149,7 +151,7 @@ def adaptive_threshold(image, block_size=15, c=5.0, *, method="mean", k=0.2, inv
     dtype('uint8')
     """
     image = as_image(image, "image")
-    block_size = as_int(block_size, "block_size", minimum=3, maximum=1 << 15, odd=True)
+    block_size = as_int(block_size, "block_size", minimum=3, maximum=(1 << 15) - 1, odd=True)
     c = as_float(c, "c")
     k = as_float(k, "k")
     code = THRESHOLD_METHODS[as_choice(method, "method", tuple(THRESHOLD_METHODS))]
@@ -431,19 +433,17 @@ def quad_to_rect_matrices(quads, size):
     Raises
     ------
     ValueError
-        A quad is degenerate (three corners on a line), or ``size`` has a side < 2.
+        A quad is degenerate (three corners on a line) or not finite, or ``size`` has a side < 2.
     """
-    h, w = size
-    if h < 2 or w < 2:
-        raise ValueError(f"size must be at least (2, 2) to map a quad's corners onto it, got {(h, w)}")
+    h, w = as_size(size, minimum=2)
     q = np.ascontiguousarray(quads, dtype=np.float64)
     if q.ndim != 3 or q.shape[1:] != (4, 2):
         raise ValueError(f"quads must have shape (N, 4, 2), got {q.shape}")
     m = np.empty((q.shape[0], 3, 3))
     bad = _kernels().quad_matrices(q, m, int(h), int(w))  # one native call: NumPy's ~40 small operations cost ~50 us
     if bad >= 0:
-        raise ValueError(f"quads must be non-degenerate quadrilaterals (no three corners on a line); "
-                         f"quad {bad} is not")
+        what = "has a corner that is not finite" if not np.isfinite(q[bad]).all() else "has three corners on a line"
+        raise ValueError(f"quads must be finite, non-degenerate quadrilaterals; quad {bad} {what}")
     return m
 
 

@@ -160,8 +160,9 @@ def quad_to_rect_matrices(quads, size):
     flat = ~((np.abs(det) >= 1e-12) & (np.abs(c0) >= 1e-12) & (np.abs(c1) >= 1e-12) & (np.abs(c3) >= 1e-12))
     bad = ~np.isfinite(m).all(axis=(1, 2)) | flat
     if bad.any():
-        raise ValueError(f"quads must be non-degenerate quadrilaterals (no three corners on a line); "
-                         f"quad {int(np.flatnonzero(bad)[0])} is not")
+        i = int(np.flatnonzero(bad)[0])
+        what = "has a corner that is not finite" if not np.isfinite(q[i]).all() else "has three corners on a line"
+        raise ValueError(f"quads must be finite, non-degenerate quadrilaterals; quad {i} {what}")
     return m
 
 

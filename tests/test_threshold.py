@@ -212,7 +212,7 @@ def test_invert_is_the_complement_for_integer_c(backend, h, w, seed, method, hal
         (dict(image=np.zeros((0, 8), np.uint8)), ValueError, "image must not be empty"),
         (dict(block_size=4), ValueError, "block_size must be odd, got 4"),
         (dict(block_size=1), ValueError, "block_size must be >= 3 and odd, got 1"),
-        (dict(block_size=1 << 16 | 1), ValueError, "block_size must be <= 32768"),
+        (dict(block_size=1 << 16 | 1), ValueError, "block_size must be <= 32767"),
         (dict(block_size=15.0), TypeError, "block_size must be an int, got float"),
         (dict(block_size=True), TypeError, "block_size must be an int, got bool"),
         (dict(c=float("nan")), ValueError, "c must be finite, got nan"),

@@ -136,12 +136,22 @@ def test_collinear_quad_is_rejected(backend, rng, quad):
     # Any three corners on a line make the homography singular (a corner maps to NaN), not only 1, 2, 3.
     image = rng.integers(0, 256, (20, 30), dtype=np.uint8)
     quads = np.array([[[0, 0], [20, 0], [20, 10], [0, 10]], quad], float)
-    with pytest.raises(ValueError, match="non-degenerate.*quad 1 is not"):
+    with pytest.raises(ValueError, match="non-degenerate.*quad 1 has three corners on a line"):
         kernels.quad_to_rect_matrices(quads, (8, 16))
     with pytest.raises(ValueError, match="non-degenerate"):
         kernels.normalize_batch(image, quad, (8, 16))
     with pytest.raises(ValueError, match="non-degenerate"):
         reference.quad_to_rect_matrices(quads, (8, 16))
+
+
+def test_quad_matrices_name_what_is_wrong(backend):
+    good = [[0, 0], [20, 0], [20, 10], [0, 10]]
+    with pytest.raises(ValueError, match="quad 1 has a corner that is not finite"):
+        kernels.quad_to_rect_matrices(np.array([good, [[0, 0], [20, np.nan], [20, 10], [0, 10]]], float), (8, 16))
+    with pytest.raises(TypeError, match="size"):  # once cut down to 8 silently (normalize_batch refused it)
+        kernels.quad_to_rect_matrices(np.array([good], float), (8.7, 16))
+    with pytest.raises(ValueError, match="<= 32767"):  # the largest odd block
+        kernels.adaptive_threshold(np.zeros((4, 4), np.uint8), 32769)
 
 
 def test_empty_batch(backend):
