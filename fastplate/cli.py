@@ -482,7 +482,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="end-to-end images/s and plates/s on the shipped samples")
     common(p)
-    p.add_argument("--seconds", type=float, default=3.0, help="time per measurement (default 3)")
+    p.add_argument("--seconds", type=arg_number(float, 0, 3600, low_open=True), default=3.0,
+                   help="time per measurement (default 3)")
     p.add_argument("--images", type=arg_number(int, 1), default=8, help="images per round (default 8)")
     p.set_defaults(func=cmd_bench)
     return parser

@@ -220,6 +220,8 @@ def test_results_on_a_terminal_never_share_the_progress_bars_line(scenes, fake_r
     (["read", "x.jpg", "-c", "usa"], "argument -c/--country: must be one of br, eu, us or none"),
     (["bench", "-c", "usa"], "fastplate bench: error: argument -c/--country"),
     (["bench", "--images", "0"], "fastplate bench: error: argument --images: must be >= 1"),
+    (["bench", "--seconds", "-1"], "fastplate bench: error: argument --seconds: must be > 0"),
+    (["bench", "--seconds", "inf"], "fastplate bench: error: argument --seconds"),
     (["read", "x.jpg", "--json", "--format", "text"], "--json and --format text"),
     (["frobnicate"], "invalid choice"),
 ])

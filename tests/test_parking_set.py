@@ -88,3 +88,18 @@ def test_gate_both_scores_two_readers_on_the_same_frames(capsys):
     # the same reader twice reads the same plates
     assert {k: v for k, v in summaries["a"].items() if "ms" not in k} == \
         {k: v for k, v in summaries["b"].items() if "ms" not in k}
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--country", "zz"], "--country must be one of"),
+    (["--set", "foo"], "--set wants NAME=VALUE"),
+    (["--set", "x=abc"], "Python literal"),
+    (["--model", "/no/such.onnx"], "--model: no such file"),
+    (["--gate", "/no/such.onnx"], "--gate: no such file"),
+    (["--passes", "-1"], "--passes"),
+    (["--limit", "0"], "--limit"),
+])
+def test_bad_arguments_are_one_line_errors(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        parking_set.main(argv)
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err

@@ -111,3 +111,56 @@ def test_evaluate_and_gate_name_bad_model_and_data_files(tmp_path, capsys):
     bad = tmp_path / "cands.npz"
     bad.write_bytes(b"PK\x03\x04 truncated")
     assert "is not collected gate data" in _error(gate.main, ["--data", str(bad), "--out", str(tmp_path)], capsys)
+
+
+def test_outputs_that_cannot_be_written_are_refused_at_once(tmp_path, capsys):
+    # They once stopped a command with a traceback when it came to write: for recipe, after hours of training.
+    from fastplate.train import recipe, soup, train, widen
+
+    a_file = tmp_path / "afile.txt"
+    a_file.write_text("x")
+    inside = str(a_file / "sub")
+    assert "is a file, not a folder" in _error(train.main, ["--out", inside, "--minutes", "1"], capsys)
+    assert "is a file, not a folder" in _error(soup.main, ["a.pt", "b.pt", "--out", inside + "/s.pt"], capsys)
+    assert "is a file, not a folder" in _error(widen.main, ["m.onnx", "--width", "1", "--out", inside], capsys)
+    assert "--models" in _error(recipe.main, ["--models", str(a_file), "--runs", str(tmp_path / "runs")], capsys)
+    assert "--runs" in _error(recipe.main, ["--runs", str(a_file)], capsys)
+
+
+def test_train_does_not_overwrite_a_run_without_resume(tmp_path, capsys):
+    from fastplate.train import train
+
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "last.pt").write_bytes(b"a run")
+    assert "--resume" in _error(train.main, ["--out", str(tmp_path / "run"), "--minutes", "1"], capsys)
+    assert (tmp_path / "run" / "last.pt").read_bytes() == b"a run"
+
+
+def test_a_data_folder_without_the_sets_is_refused(tmp_path, capsys, monkeypatch):
+    from fastplate.train import data, evaluate, train
+
+    (tmp_path / "data" / "scenes-eu").mkdir(parents=True)
+    monkeypatch.setattr(data, "DATA_DIR", str(tmp_path / "data"))
+    assert "has no us-crops, br-crops, scenes-br" in _error(train.main, ["--out", str(tmp_path / "r")], capsys)
+    assert not (tmp_path / "r").exists()
+    assert data.data_error(sets=("scenes-eu",)) is None
+    assert "has no us-crops" in _error(evaluate.main, ["--no-peer", "--sets", "us-crops"], capsys)
+
+
+def test_spans_names_bad_models_and_configs(tmp_path, capsys):
+    import json
+    from importlib import resources
+
+    from fastplate.train import spans
+
+    shipped = str(resources.files("fastplate.models") / "recognizer.onnx")
+    config = tmp_path / "c.json"
+    config.write_text("[1, 2]")
+    assert "not a JSON object" in _error(spans.main, [shipped, "--config", str(config)], capsys)
+    config.write_text("{not json")
+    assert "cannot be read as JSON" in _error(spans.main, [shipped, "--config", str(config)], capsys)
+    config.write_text(json.dumps({"name": "x"}))
+    not_a_model = tmp_path / "m.onnx"
+    not_a_model.write_bytes(b"not a model")
+    assert "m.onnx" in _error(spans.main, [str(not_a_model), "--config", str(config)], capsys)
+    assert json.loads(config.read_text()) == {"name": "x"}  # left as it was

@@ -20,7 +20,10 @@ def calls(monkeypatch, tmp_path):
     """
     from fastplate.train import data
 
-    (tmp_path / "data").mkdir()
+    for name in data.SETS:  # what the data check looks for
+        (tmp_path / "data" / name).mkdir(parents=True)
+        if name.endswith("-crops"):
+            (tmp_path / "data" / name / "labels.csv").write_text("file,region,plate\n")
     monkeypatch.setattr(data, "DATA_DIR", str(tmp_path / "data"))
     log = []
 

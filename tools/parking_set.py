@@ -29,6 +29,7 @@ import numpy as np
 # Score the working tree's fastplate, not an installed copy (``python tools/...`` puts tools/ on the path).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from fastplate.cli import arg_number as number  # noqa: E402
 from fastplate.train.parking import generate  # noqa: E402
 
 
@@ -104,13 +105,42 @@ def _summary(a, recall, show_errors, out, label=None):
     return summary
 
 
+def check_arguments(parser, args):
+    """One-line errors, before any frame is made, for what would otherwise stop the run with a traceback."""
+    import ast
+    import os
+
+    from fastplate.formats import countries
+    from fastplate.train._args import output_folder
+    from fastplate.train.data import data_error
+
+    if data_error(sets=("us-crops",)):
+        parser.error(data_error(sets=("us-crops",)))
+    if args.country and args.country not in countries():
+        parser.error(f"--country must be one of {', '.join(countries())} (or \"\" for none), got {args.country!r}")
+    for flag, path in (("--model", args.model), ("--gate", None if args.gate in ("on", "off", "both") else args.gate)):
+        if path is not None and not os.path.isfile(path):
+            parser.error(f"{flag}: no such file: {path}")
+    for flag, items in (("--set", args.set), ("--loc", args.loc)):
+        for item in items:
+            name, sep, value = item.partition("=")
+            if not sep or not name.isidentifier():
+                parser.error(f"{flag} wants NAME=VALUE, got {item!r}")
+            try:
+                ast.literal_eval(value)
+            except (ValueError, SyntaxError):
+                parser.error(f"{flag} {item}: the value must be a Python literal (a number, True, 'text', ...)")
+    if args.write:
+        output_folder(parser, args.write, "--write")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--split", choices=("train", "val"), default="val")
-    parser.add_argument("--passes", type=int, default=2, help="times each crop is pasted (other sizes/places)")
+    parser.add_argument("--passes", type=number(int, 1), default=2, help="times each crop is pasted (other sizes/places)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--negatives", action="store_true", help="frames without plates (false results)")
-    parser.add_argument("--limit", type=int, default=None, help="first N frames only")
+    parser.add_argument("--limit", type=number(int, 1), default=None, help="first N frames only")
     parser.add_argument("--write", metavar="DIR", help="write the frames to DIR instead of scoring them")
     parser.add_argument("--country", default="us")
     parser.add_argument("--show-errors", action="store_true")
@@ -126,6 +156,7 @@ def main(argv=None):
                         help="the candidate gate: the shipped one (on), none (off), both side by side on the same "
                              "frames (interleaved), or a gate model file")
     args = parser.parse_args(argv)
+    check_arguments(parser, args)
     frames = generate(args.split, passes=args.passes, seed=args.seed, negatives=args.negatives)
     if args.limit:
         frames = (f for i, f in zip(range(args.limit), frames))

@@ -22,13 +22,28 @@ def load_checkpoint_or_exit(ap, path, weights="ema", what="checkpoint"):
         ap.error(f"{what} {path} is not a fastplate training checkpoint ({type(exc).__name__}: {exc})")
 
 
+def _writable_place(ap, path, what):
+    """Refuse a path whose nearest existing folder above it cannot take it (a file on the way, no write
+    permission): found now, not when the command writes, minutes or hours later."""
+    above = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(above):
+        above = os.path.dirname(above)
+    if not os.path.isdir(above):
+        ap.error(f"{what} {path}: {above} is a file, not a folder")
+    if not os.access(above, os.W_OK | os.X_OK):
+        ap.error(f"{what} {path}: cannot write in {above}")
+
+
 def output_file(ap, path, what="--out"):
-    """Refuse an output file path that is an existing folder."""
+    """Refuse an output file path that is an existing folder or cannot be written."""
     if os.path.isdir(path):
         ap.error(f"{what} {path} is a folder; give a file path")
+    _writable_place(ap, path, what)
 
 
 def output_folder(ap, path, what="--out"):
-    """Refuse an output folder path that is an existing file."""
+    """Refuse an output folder path that is an existing file or cannot be made."""
     if os.path.exists(path) and not os.path.isdir(path):
         ap.error(f"{what} {path} is a file; give a folder")
+    if not os.path.isdir(path):
+        _writable_place(ap, path, what)

@@ -26,13 +26,20 @@ DATA_DIR = os.environ.get("FASTPLATE_DATA",
 SETS = ("us-crops", "br-crops", "scenes-eu", "scenes-br")
 
 
-def data_error(data_dir=None):
-    """A message when the data folder is missing (for the commands' argument errors), else None."""
+def data_error(data_dir=None, sets=SETS):
+    """A message when the data folder or one of ``sets`` in it is missing (for the commands' argument
+    errors), else None."""
     root = data_dir or DATA_DIR
-    if os.path.isdir(root):
-        return None
-    return (f"the data folder {root} does not exist: set FASTPLATE_DATA to the folder that holds "
-            f"{', '.join(SETS)} and backgrounds (see fastplate/models/README.md)")
+    hint = f"set FASTPLATE_DATA to the folder that holds {', '.join(SETS)} and backgrounds (see " \
+           f"fastplate/models/README.md)"
+    if not os.path.isdir(root):
+        return f"the data folder {root} does not exist: {hint}"
+    need = {name: os.path.join(root, name, "labels.csv") if name.endswith("-crops") else os.path.join(root, name)
+            for name in sets}
+    missing = [name for name, path in need.items() if not os.path.exists(path)]
+    if missing:
+        return f"the data folder {root} has no {', '.join(missing)}: {hint}"
+    return None
 
 
 def clean_label(text):

@@ -142,8 +142,8 @@ def main(argv=None):
         rec = Recognizer(args.model, device="cpu", threads=args.threads, **extra)
     except ModelError as exc:
         ap.error(f"--model: {exc}")
-    if realdata.data_error():
-        ap.error(realdata.data_error())
+    if realdata.data_error(sets=args.sets):
+        ap.error(realdata.data_error(sets=args.sets))
     peer = None
     if not args.no_peer:
         if os.path.exists(os.path.join(PEER_DIR, "cct_xs_v1_global.onnx")):

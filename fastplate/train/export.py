@@ -139,7 +139,8 @@ def main(argv=None):
         print(f"export: {exc}; recognizer.json gets no step_positions")
         positions = None
     write_config(os.path.join(args.out, "recognizer.json"), ck, files, positions)
-    print(f"exported step {ck.get('step')} (val {ck.get('val')}) to {os.path.abspath(args.out)}: {files}")
+    val = "" if ck.get("val") is None else f" (val {ck['val']})"  # a last.pt or a soup has none
+    print(f"exported step {ck.get('step')}{val} to {os.path.abspath(args.out)}: {files}")
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ def _run_stage(out, argv):
 
 
 def main(argv=None):
-    from ._args import number
+    from ._args import number, output_folder
 
     minutes = number(float, 0, low_open=True)
     ap = argparse.ArgumentParser(prog="python -m fastplate.train.recipe", description=__doc__.splitlines()[0])
@@ -52,6 +52,9 @@ def main(argv=None):
     args = ap.parse_args(argv)
     from . import data
 
+    output_folder(ap, args.runs, "--runs")  # here, not after hours of training
+    if args.models is not None:
+        output_folder(ap, args.models, "--models")
     if data.data_error():
         ap.error(data.data_error())
     rec, ft = os.path.join(args.runs, "rec"), os.path.join(args.runs, "ft")

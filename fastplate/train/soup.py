@@ -37,7 +37,7 @@ def average(paths, weights="ema", cks=None):
 def main(argv=None):
     from ._args import load_checkpoint_or_exit, output_file
 
-    ap = argparse.ArgumentParser(prog="python -m fastplate.train.soup", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m fastplate.train.soup", description=__doc__.split("\n\n")[0])
     ap.add_argument("checkpoints", nargs="+")
     ap.add_argument("--out", required=True, help="the averaged checkpoint's file")
     args = ap.parse_args(argv)

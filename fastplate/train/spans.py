@@ -97,6 +97,8 @@ def main(argv=None):
                     "recognizer.json next to the model)")
     ap.add_argument("-n", type=int, default=2000, help="synthetic plates to measure on (default 2000)")
     args = ap.parse_args(argv)
+    from ..errors import ModelError
+
     config = args.config or os.path.join(os.path.dirname(os.path.abspath(args.model)), "recognizer.json")
     if not os.path.isfile(args.model):
         ap.error(f"model file not found: {args.model}")
@@ -104,10 +106,18 @@ def main(argv=None):
         ap.error(f"config file not found: {config}")
     if args.n < 100:
         ap.error("-n must be at least 100")
-    with open(config) as f:
-        cfg = json.load(f)
-    cfg.pop("step_positions", None)
-    cfg["step_positions"] = calibrate(args.model, args.n)
+    try:
+        with open(config) as f:
+            cfg = json.load(f)
+    except (OSError, ValueError) as exc:  # JSONDecodeError is a ValueError
+        ap.error(f"config {config} cannot be read as JSON: {exc}")
+    if not isinstance(cfg, dict):
+        ap.error(f"config {config} is not a JSON object")
+    try:
+        table = calibrate(args.model, args.n)
+    except (ModelError, RuntimeError) as exc:  # not a model; an untrained one
+        ap.error(f"{args.model}: {exc}")
+    cfg["step_positions"] = table
     with open(config, "w") as f:
         json.dump(cfg, f, indent=2)
         f.write("\n")

@@ -24,7 +24,8 @@ LETTERS = ALPHABET[10:]
 DIGITS = ALPHABET[:10]
 STYLES = ("us", "eu", "br", "mercosur", "us2", "eu2", "br_moto")
 _STYLE_WEIGHTS = (0.34, 0.24, 0.12, 0.14, 0.06, 0.04, 0.06)
-BACKGROUND_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data", "backgrounds")
+BACKGROUND_DIR = os.path.join(os.environ.get("FASTPLATE_DATA", os.path.join(os.path.dirname(__file__), "..", "..", "..",
+                                                                            "shared", "data")), "backgrounds")
 
 # Patterns: L letter, 9 digit, X either, space = visual gap, '-' dash (drawn, not in the label).
 _PATTERNS = {

@@ -153,6 +153,8 @@ def main(argv=None):
         ap.error(f"--until must be HH:MM (UTC), got {args.until!r}")
     output_folder(ap, args.out)
     last_path, best_path = os.path.join(args.out, "last.pt"), os.path.join(args.out, "best.pt")
+    if not args.resume and os.path.exists(last_path):
+        ap.error(f"{args.out} already holds a run (last.pt): --resume to continue it, or choose another --out")
     if args.resume and not os.path.exists(last_path):
         ap.error(f"--resume: {last_path} does not exist (the run made no checkpoint yet); start it again "
                  f"without --resume")

@@ -128,7 +128,7 @@ def widen(net, width, rng):
 def main(argv=None):
     from ._args import load_checkpoint_or_exit, number, output_file
 
-    ap = argparse.ArgumentParser(prog="python -m fastplate.train.widen", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m fastplate.train.widen", description=__doc__.split("\n\n")[0])
     ap.add_argument("model", help="an exported recognizer.onnx or a training checkpoint")
     ap.add_argument("--width", type=number(float, 0, low_open=True), required=True)
     ap.add_argument("--out", required=True, help="the widened checkpoint's file")
