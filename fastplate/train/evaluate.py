@@ -142,6 +142,10 @@ def main(argv=None):
         rec = Recognizer(args.model, device="cpu", threads=args.threads, **extra)
     except ModelError as exc:
         ap.error(f"--model: {exc}")
+    if args.json:
+        from ._args import output_file
+
+        output_file(ap, args.json, "--json")  # now, not after the evaluation
     if realdata.data_error(sets=args.sets):
         ap.error(realdata.data_error(sets=args.sets))
     peer = None
