@@ -81,6 +81,13 @@ def _join(parts):
     return tuple(np.concatenate(p) for p in zip(*parts))
 
 
+# Textured frames (foliage, gravel, noise) give thousands of rows; pairing rows and merging candidates cost
+# the square of their number (a blurred-noise 4K frame once took 7 s and 6.5 GB). Photos of the scenes sets
+# have at most 229 rows per level and 377 candidates to merge, far below these caps.
+MAX_ROWS = 512  # rows kept per threshold job (2-3 jobs per pyramid level), the best scored
+MAX_MERGED = 2048  # candidates of all levels merged
+
+
 def row_score(feats: np.ndarray) -> np.ndarray:
     """Plate-likeness of rows from their features (N, 4), as :func:`kernels.character_row_table` gives them:
     about 1 for a clean plate row, lower otherwise.
@@ -241,11 +248,20 @@ class Localizer:
         return self._rows(stats[keep])
 
     def _rows(self, stats):
-        """Rows of 3..max_chars members among ``stats``, with their features, extents and padded quads."""
+        """Rows of 3..max_chars members among ``stats``, with their features, extents and padded quads (the
+        MAX_ROWS best scored, in the table's order, where a textured frame has more)."""
         t = kernels.character_row_table(stats, min_height=self.min_char_height, max_height=self.max_char_height,
                                         max_angle=self.max_angle, min_chars=3, max_chars=self.max_chars,
                                         pad_x=self.pad_x, pad_y=self.pad_y)
-        return stats[t.members, :4].astype(np.float64), t.counts, t.lines, t.features, t.extents, t.quads
+        members, counts = t.members, t.counts
+        rows = np.arange(len(counts))
+        if len(counts) > MAX_ROWS:
+            rows = np.sort(np.argsort(-row_score(t.features), kind="stable")[:MAX_ROWS])
+            starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+            members = np.concatenate([members[starts[r]:starts[r] + counts[r]] for r in rows])
+            counts = counts[rows]
+        return stats[members, :4].astype(np.float64), counts, t.lines[rows], t.features[rows], t.extents[rows], \
+            t.quads[rows]
 
     def __call__(self, image, threads=1) -> list:
         """Plate candidates of ``image`` ((H, W) gray or (H, W, 3) BGR uint8), best first.
@@ -320,6 +336,9 @@ class Localizer:
         """Merge candidates found at several levels/polarities (IoU > 0.6); score by shape and votes.
         ``members[i]`` is (level, upper row, lower row or -1) of candidate i; ``levels[k]`` is (member boxes,
         row starts, row counts, factor) of level k."""
+        if len(quads) > MAX_MERGED:  # the IoU matrix is N x N: the best scored rows only
+            best = np.sort(np.argsort(-row_score(feats), kind="stable")[:MAX_MERGED])
+            quads, feats, members = quads[best], feats[best], members[best]
         lo, hi = quads.min(axis=1), quads.max(axis=1)
         boxes = np.concatenate([lo, hi - lo], axis=1)
         iou = _boxes_iou_matrix(boxes)

@@ -841,3 +841,27 @@ def test_boxes_of_a_plate_at_the_frames_edge_stay_in_the_image():
         assert p.box == (0, 100, 110, 30)
         for x, y, bw, bh in [c.box for c in p.chars]:
             assert 0 <= x and 0 <= y and x + bw <= 110 and y + bh <= 130 and bw >= 0 and bh >= 0
+
+
+def test_textured_frames_keep_only_the_best_rows(monkeypatch):
+    # Pairing rows and merging candidates cost the square of their number: a blurred-noise 4K frame once took
+    # 7 s and 6.5 GB. Above the caps only the best scored rows are kept, in the table's order.
+    from fastplate import localize
+    from fastplate.localize import Localizer, row_score
+
+    rng = np.random.default_rng(0)
+    level = cv2.GaussianBlur(rng.integers(0, 256, (300, 400), dtype=np.uint8), (0, 0), 0.7)
+    loc = Localizer()
+    boxes, counts, lines, feats, ext, quads = loc._polarity_rows(level, False, loc.contrast)
+    assert len(counts) > 20 and len(boxes) == counts.sum()
+    monkeypatch.setattr(localize, "MAX_ROWS", 20)
+    b2, c2, l2, f2, e2, q2 = loc._polarity_rows(level, False, loc.contrast)
+    assert len(c2) == 20 and len(b2) == c2.sum() and len(l2) == len(f2) == len(e2) == len(q2) == 20
+    best = np.sort(np.argsort(-row_score(feats), kind="stable")[:20])
+    np.testing.assert_array_equal(f2, feats[best])
+    np.testing.assert_array_equal(q2, quads[best])
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    np.testing.assert_array_equal(b2, np.concatenate([boxes[starts[r]:starts[r] + counts[r]] for r in best]))
+    monkeypatch.setattr(localize, "MAX_MERGED", 15)
+    cands = loc(level)
+    assert 0 < len(cands) <= 2 * loc.max_candidates + 2 * loc.widen_top
