@@ -12,12 +12,15 @@ and only for characters the recognizer was unsure of (``fix_below`` in the data 
 from __future__ import annotations
 
 import json
+import math
 import re
 import string
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Sequence
+
+from ._validate import as_int
 
 
 __all__ = ["PlateFormats", "FormatMatch", "load_formats", "countries", "fold_o0", "plate_text"]
@@ -26,6 +29,9 @@ _LETTERS = frozenset(string.ascii_uppercase)
 _DIGITS = frozenset(string.digits)
 ALPHABET = string.digits + string.ascii_uppercase  # what plates are written with (the recognizer's classes)
 _TOKEN = re.compile(r"(\[[A-Z0-9]+\]|[A9*])(?:\{(\d+)(?:,(\d+))?\})?")
+_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)  # ASCII only: "ß".upper() is "SS"
+MAX_EXPANSIONS = 4096  # fixed-length forms of one pattern ("A{1,3}9{1,4}": 12); more is a mistake
+MAX_PLATE_LENGTH = 16
 
 
 @dataclass(frozen=True)
@@ -41,7 +47,7 @@ class FormatMatch:
 
 def plate_text(text: str) -> str:
     """A label or reading as plates are compared: uppercase, spaces and dashes removed."""
-    return text.strip().upper().replace(" ", "").replace("-", "")
+    return text.strip().translate(_UPPER).replace(" ", "").replace("-", "")
 
 
 def fold_o0(text: str) -> str:
@@ -52,15 +58,44 @@ def fold_o0(text: str) -> str:
 @lru_cache(maxsize=None)
 def load_formats(path: str | None = None) -> dict:
     """The parsed and checked format file (the shipped ``fastplate/data/formats.json`` unless ``path`` is
-    given)."""
+    given). Each path is read once per process: a file edited later is not read again."""
     if path is None:
         text = resources.files("fastplate.data").joinpath("formats.json").read_text(encoding="utf-8")
     else:
         with open(path, encoding="utf-8") as f:
             text = f.read()
-    data = json.loads(text)
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"format file {path or 'formats.json'} is not valid JSON: {exc}") from None
+    _check_structure(data, path)
     _check_settings(data, path)  # once per file: the parsed file is remembered
     return data
+
+
+def _check_structure(data, path) -> None:
+    """Refuse a format file whose countries are not ``{country: {region: [pattern, ...]}}`` (lowercase names,
+    patterns as :func:`_expand` reads them) or whose confusion tables are not single characters."""
+    where = f"format file {path or 'formats.json'}"
+    table = data.get("countries") if isinstance(data, dict) else None
+    if not isinstance(table, dict) or not table:
+        raise ValueError(f"{where}: must be an object with 'countries': {{country: {{region: [patterns]}}}}")
+    for country, regions in table.items():
+        if country != country.lower() or not isinstance(regions, dict):
+            raise ValueError(f"{where}: country {country!r} must be a lowercase name mapped to {{region: [patterns]}}")
+        for region, patterns in regions.items():
+            if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+                raise ValueError(f"{where}: {country}/{region} must be a list of pattern strings, got {patterns!r}")
+            for p in patterns:
+                try:
+                    _expand(p)
+                except ValueError as exc:
+                    raise ValueError(f"{where}: {country}/{region}: {exc}") from None
+    for name in ("to_letter", "to_digit"):
+        conf = data.get(name, {})
+        if not isinstance(conf, dict) or not all(isinstance(k, str) and isinstance(v, str) and len(k) == len(v) == 1
+                                                 for k, v in conf.items()):
+            raise ValueError(f"{where}: {name} must map single characters to single characters")
 
 
 def countries(path: str | None = None) -> tuple:
@@ -131,9 +166,15 @@ def _expand(pattern: str) -> list:
         pos = m.end()
         lo = int(m.group(2) or 1)
         hi = int(m.group(3) or lo)
+        if not 1 <= lo <= hi:
+            raise ValueError(f"bad plate pattern {pattern!r}: a count must be {{n}} or {{m,n}} with 1 <= m <= n")
         parts.append((_token_set(m.group(1)), lo, hi))
     if pos != len(pattern) or not parts:
         raise ValueError(f"bad plate pattern {pattern!r}")
+    forms = math.prod(hi - lo + 1 for _, lo, hi in parts)
+    if forms > MAX_EXPANSIONS or sum(hi for _, _, hi in parts) > MAX_PLATE_LENGTH:
+        raise ValueError(f"plate pattern {pattern!r} is too open: at most {MAX_EXPANSIONS} lengths and forms of "
+                         f"at most {MAX_PLATE_LENGTH} characters")
     seqs = [[]]
     for allowed, lo, hi in parts:
         seqs = [s + [allowed] * n for s in seqs for n in range(lo, hi + 1)]
@@ -247,7 +288,7 @@ class PlateFormats:
     def matches(self, text: str) -> bool:
         """Whether ``text`` fits one of the country's patterns as read (any region's, as :meth:`apply` falls
         back to them when the preferred region's do not fit)."""
-        return self._best(str(text).upper(), list(self.regions), None, False) is not None
+        return self._best(str(text).translate(_UPPER), list(self.regions), None, False) is not None
 
     def apply(self, text: str, char_confidences: Sequence[float] | None = None) -> FormatMatch:
         """Match ``text`` against the patterns, fixing confusions where needed.
@@ -266,7 +307,7 @@ class PlateFormats:
         """
         if not isinstance(text, str):  # str(None) would be matched as the plate 'NONE'
             raise TypeError(f"text must be a str, got {type(text).__name__}")
-        text = text.upper()
+        text = text.translate(_UPPER)
         if char_confidences is not None and len(char_confidences) == len(text):
             unsure = tuple(float(c) < self.fix_below for c in char_confidences)
         else:
@@ -311,6 +352,7 @@ class PlateFormats:
             Best first and without duplicates. A reading that fits a pattern moves to the front when its
             confidence is within ``prefer_template_within`` of the best one's.
         """
+        top_n = as_int(top_n, "top_n", minimum=1)
         out, seen = [], {}
         for i, (text, conf) in enumerate(candidates):
             match = self.apply(text, char_confidences if i == 0 else None)

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from fastplate.formats import FormatMatch, PlateFormats, _expand, countries, fold_o0, load_formats
+from fastplate.formats import FormatMatch, PlateFormats, _expand, countries, fold_o0, load_formats, plate_text
 
 
 def test_shipped_file_parses_and_has_the_three_countries():
@@ -211,3 +211,48 @@ def test_settings_for_a_country_the_file_does_not_have_are_refused(tmp_path):
     path.write_text(json.dumps({"countries": {"br": {"br": ["AAA9999"]}}, "settings": {"bra": {"max_fixes": 1}}}))
     with pytest.raises(ValueError, match="'bra': no such country"):
         PlateFormats("br", path=str(path))
+
+
+def _write(tmp_path, countries, **extra):
+    import json
+
+    path = tmp_path / "formats.json"
+    path.write_text(json.dumps({"countries": countries, **extra}))
+    return str(path)
+
+
+@pytest.mark.parametrize("countries, match", [
+    ({"xx": {"r": "AAA999"}}, "list of pattern strings"),  # a string was once split into 1-char patterns
+    ({"xx": {"r": ["9{0}"]}}, "1 <= m <= n"),  # made "" a plate
+    ({"xx": {"r": ["A{0,2}"]}}, "1 <= m <= n"),
+    ({"xx": {"r": ["A{5,2}"]}}, "1 <= m <= n"),  # silently no patterns
+    ({"xx": {"r": ["A{1,1000}"]}}, "too open"),  # took 22 s to expand
+    ({"xx": {"r": ["A{1,10}9{1,10}A{1,10}9{1,10}"]}}, "too open"),
+    ({"XX": {"r": ["AAA999"]}}, "lowercase"),
+    ({"xx": ["AAA999"]}, "lowercase name mapped"),
+    ({}, "countries"),
+])
+def test_format_files_with_bad_structure_are_named(tmp_path, countries, match):
+    with pytest.raises(ValueError, match=match) as info:
+        PlateFormats("xx", path=_write(tmp_path, countries))
+    assert "format file" in str(info.value)
+
+
+def test_format_files_that_are_not_json_are_named(tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text("{not json")
+    with pytest.raises(ValueError, match="broken.json is not valid JSON"):
+        PlateFormats(None, path=str(path))
+
+
+def test_only_ascii_letters_are_uppercased():
+    # "ı".upper() is "I" and "ß".upper() is "SS" (a character more): such readings are not plates.
+    f = PlateFormats("br")
+    assert f.matches("abc1234") and not f.matches("ıBC1234")
+    assert not f.apply("ıBC1234").matches_template
+    assert plate_text("abß-12") == "ABß12"
+
+
+def test_rerank_checks_top_n():
+    with pytest.raises(ValueError, match="top_n"):
+        PlateFormats("br").rerank([("ABC1234", 0.9)], top_n=-1)
