@@ -80,6 +80,9 @@ class CandidateGate:
             raise ModelError(f"the gate model {self.name} must take (N, 1, h, w) input, got {shape}")
         self.input_size = (int(shape[2]), int(shape[3]))
         self.input_name = self.session.get_inputs()[0].name
+        out = self.session.get_outputs()[0].shape  # one score per quad: (N,) or (N, 1)
+        if not 1 <= len(out) <= 2 or (len(out) == 2 and out[1] != 1):
+            raise ModelError(f"the gate model {self.name} must give one score per input, got output shape {out}")
         if threshold is None:
             threshold = float(meta.get("threshold", 0.5))
         if isinstance(threshold, (bool, np.bool_)) or not isinstance(threshold, numbers.Real) \
@@ -97,7 +100,10 @@ class CandidateGate:
         if not len(quads):
             return np.zeros(0, np.float32)
         batch = kernels.normalize_batch(gray, quads, self.input_size, threads=1)
-        return self.session.run(None, {self.input_name: batch})[0].reshape(-1)
+        scores = self.session.run(None, {self.input_name: batch})[0].reshape(-1)
+        if scores.shape != (len(quads),):
+            raise ModelError(f"the gate model {self.name} gave {scores.size} scores for {len(quads)} quads")
+        return scores
 
     def __call__(self, gray, quads) -> np.ndarray:
         """A boolean mask: which of ``quads`` to keep."""

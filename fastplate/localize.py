@@ -18,7 +18,7 @@ from ._validate import as_float, as_image, as_int
 __all__ = ["Candidate", "Localizer", "quad_box", "box_iou", "box_intersection"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays inside: equal only to itself (== and hash by identity)
 class Candidate:
     """A plate candidate.
 
@@ -187,10 +187,15 @@ class Localizer:
         self.min_char_height = as_int(min_char_height, "min_char_height", minimum=4)
         self.max_char_height = as_int(max_char_height, "max_char_height", minimum=self.min_char_height)
         self.min_level_side = as_int(min_level_side, "min_level_side", minimum=8)
-        light, dark = (block_size, block_size) if np.ndim(block_size) == 0 else block_size
+        try:
+            light, dark = (block_size, block_size) if np.ndim(block_size) == 0 else block_size
+        except (TypeError, ValueError):
+            raise ValueError(f"block_size must be an odd int or a (light, dark) pair, got {block_size!r}") from None
         self.block_size = (as_int(light, "block_size", minimum=3) | 1, as_int(dark, "block_size", minimum=3) | 1)
         self.contrast = as_float(contrast, "contrast")
         self.split_contrast = None if split_contrast is None else as_float(split_contrast, "split_contrast")
+        if self.contrast < 0 or (self.split_contrast is not None and self.split_contrast < 0):
+            raise ValueError(f"contrast and split_contrast are gray levels >= 0, got {contrast!r} and {split_contrast!r}")
         self.pad_x = as_float(pad_x, "pad_x")
         self.pad_y = as_float(pad_y, "pad_y")
         if self.pad_x < 0 or self.pad_y < 0:
@@ -199,6 +204,8 @@ class Localizer:
         self.extra_score = as_float(extra_score, "extra_score")
         self.widen_top = as_int(widen_top, "widen_top", minimum=0)
         self.widen_by = as_float(widen_by, "widen_by")
+        if self.widen_by < 0:  # a negative one mirrors the quad (no longer clockwise)
+            raise ValueError(f"widen_by must be >= 0 character heights, got {widen_by!r}")
         self.max_chars = as_int(max_chars, "max_chars", minimum=3)
         self.max_angle = as_float(max_angle, "max_angle")
         if not 0 <= self.max_angle < 90:

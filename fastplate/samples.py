@@ -14,6 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ._validate import as_size
+
 __all__ = ["synthetic_scene", "sample_path", "sample_truth", "write_sample"]
 
 SAMPLE_SEED = 7
@@ -67,6 +69,7 @@ def synthetic_scene(seed: int = 0, *, text: str | None = None, style: str | None
     style : {"us", "eu", "br"}, optional
         Plate layout; chosen by ``seed`` if None.
     size : (height, width)
+        Each side 120 to 4096 pixels.
 
     Returns
     -------
@@ -80,8 +83,8 @@ def synthetic_scene(seed: int = 0, *, text: str | None = None, style: str | None
     >>> img.shape, len(plates)
     ((480, 640, 3), 1)
     """
+    h, w = as_size(size, minimum=120)  # room for a car with a plate on it
     rng = np.random.default_rng(seed)
-    h, w = size
     style = style or ("us", "eu", "br")[int(rng.integers(3))]
     text = text or _random_text(rng, style)
     # Sky-to-street gradient, a few building blocks, asphalt noise.
@@ -150,7 +153,8 @@ def write_sample(folder=None, seed: int = SAMPLE_SEED) -> Path:
     # Letters and digits that no reader can confuse (no O/0, I/1, B/8), so the quickstart shows a clean read.
     image, plates = synthetic_scene(seed, text="KL482TM", style="eu", size=(720, 1280))
     path = folder / "sample.jpg"
-    cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, 92])  # a JPEG, as cameras write them
+    if not cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, 92]):  # a JPEG, as cameras write them
+        raise OSError(f"could not write {path}")
     truth = [{"plate": t, "quad": np.round(q, 1).tolist()} for t, q in plates]
     (folder / "sample.json").write_text(json.dumps(truth) + "\n", encoding="utf-8")
     return path

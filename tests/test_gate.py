@@ -116,3 +116,13 @@ def test_gated_reader_finds_the_synthetic_plates(scenes):
         cands = loc(image)
         for _, quad in truth:
             assert any(box_iou(quad_box(c.quad), quad_box(quad)) > 0.4 for c in cands)
+
+
+def test_a_model_that_does_not_give_one_score_per_quad_is_refused():
+    from importlib import resources
+
+    from fastplate.errors import ModelError
+    from fastplate.gate import CandidateGate
+
+    with pytest.raises(ModelError, match="one score per input"):  # once a mask of 2368 for 2 quads
+        CandidateGate(str(resources.files("fastplate.models") / "recognizer.onnx"))

@@ -325,6 +325,10 @@ def test_decoded_size_is_checked_when_the_header_is_unclear(monkeypatch):
     ({"max_candidates": 0}, ValueError, "max_candidates"),
     ({"pad_x": -1}, ValueError, "pad_x"),
     ({"max_chars": "9"}, TypeError, "max_chars"),
+    ({"block_size": (11,)}, ValueError, "block_size"),
+    ({"contrast": -2}, ValueError, "contrast"),
+    ({"split_contrast": -2}, ValueError, "split_contrast"),
+    ({"widen_by": -5}, ValueError, "widen_by"),
 ])
 def test_bad_localizer_options_name_the_option(kwargs, exc, match):
     # Once a cv2.error, a ZeroDivisionError, a silent empty result, or an error naming an inner argument.
@@ -865,3 +869,24 @@ def test_textured_frames_keep_only_the_best_rows(monkeypatch):
     monkeypatch.setattr(localize, "MAX_MERGED", 15)
     cands = loc(level)
     assert 0 < len(cands) <= 2 * loc.max_candidates + 2 * loc.widen_top
+
+
+def test_candidates_compare_by_identity():
+    from fastplate.localize import Candidate
+
+    a = Candidate(np.zeros((4, 2)), np.zeros((0, 4)), 1.0, 1)
+    b = Candidate(np.zeros((4, 2)), np.zeros((0, 4)), 1.0, 1)
+    assert a == a and a != b and len({a, b}) == 2  # == once raised (arrays), hash() a TypeError
+
+
+def test_synthetic_scene_and_write_sample_check_their_arguments(tmp_path):
+    from fastplate.samples import synthetic_scene, write_sample
+
+    for size in [(1, 1), (0, 10), 640]:
+        with pytest.raises(ValueError, match="size"):
+            synthetic_scene(1, size=size)
+    assert synthetic_scene(1, size=(120, 120))[0].shape == (120, 120, 3)
+    (tmp_path / "sample.jpg").mkdir()  # cv2.imwrite cannot write over a folder
+    with pytest.raises(OSError, match="could not write"):
+        write_sample(tmp_path)
+    assert not (tmp_path / "sample.json").exists()
