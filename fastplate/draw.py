@@ -60,7 +60,8 @@ def draw(image, plates, *, color=(0, 255, 0), thickness=None, text=True, chars=F
         if chars:
             for ch in plate.chars:
                 x, y, cw, chh = (int(v) for v in ch.box)
-                cv2.rectangle(out, (x, y), (x + cw - 1, y + chh - 1), color, 1)  # corners inclusive
+                if cw >= 1 and chh >= 1:  # a character cut off at the frame's edge has an empty box
+                    cv2.rectangle(out, (x, y), (x + cw - 1, y + chh - 1), color, 1)  # corners inclusive
         if text:
             label = f"{plate.text} {plate.confidence:.0%}"
             scale = max(0.4, (quad[:, 1].max() - quad[:, 1].min()) / 40)

@@ -81,7 +81,7 @@ class CandidateGate:
         self.input_size = (int(shape[2]), int(shape[3]))
         self.input_name = self.session.get_inputs()[0].name
         out = self.session.get_outputs()[0].shape  # one score per quad: (N,) or (N, 1)
-        if not 1 <= len(out) <= 2 or (len(out) == 2 and out[1] != 1):
+        if not 1 <= len(out) <= 2 or (len(out) == 2 and isinstance(out[1], int) and out[1] != 1):
             raise ModelError(f"the gate model {self.name} must give one score per input, got output shape {out}")
         if threshold is None:
             threshold = float(meta.get("threshold", 0.5))

@@ -433,9 +433,16 @@ def quad_to_rect_matrices(quads, size):
     Raises
     ------
     ValueError
-        A quad is degenerate (three corners on a line) or not finite, or ``size`` has a side < 2.
+        A quad is degenerate (three corners on a line) or not finite, or ``size`` is not two whole numbers
+        >= 2 (floats such as 32.0 are fine).
     """
-    h, w = as_size(size, minimum=2)
+    try:
+        h, w = size
+        if not all(not isinstance(v, (bool, np.bool_)) and float(v).is_integer() and v >= 2 for v in (h, w)):
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ValueError(f"size must be (h, w), two whole numbers >= 2, got {size!r}") from None
+    h, w = int(h), int(w)
     q = np.ascontiguousarray(quads, dtype=np.float64)
     if q.ndim != 3 or q.shape[1:] != (4, 2):
         raise ValueError(f"quads must have shape (N, 4, 2), got {q.shape}")

@@ -59,15 +59,24 @@ def _model_bytes_and_config(model):
     path = os.fspath(model)
     if not os.path.isfile(path):
         raise ModelError(f"model file not found: {path!r}")
-    # The config next to the model: same stem, or recognizer.json in that folder, else the shipped one.
-    folder, name = os.path.split(path)
+    config = config_path(path)
+    if config is not None:
+        with open(config) as f:
+            return path, json.load(f), path
+    return path, _default_config(), path
+
+
+def config_path(model_path):
+    """The config a model file is read with: ``<stem>.json`` next to it, ``<name before its first dot>.json``
+    (``plate.int8.onnx``: ``plate.json``), or ``recognizer.json`` in its folder; None when there is none
+    (the shipped config is used)."""
+    folder, name = os.path.split(os.fspath(model_path))
     stem = os.path.splitext(name)[0]  # the file's name only: a folder may have dots too ("v1.2/")
     for cand in (os.path.join(folder, stem + ".json"), os.path.join(folder, stem.split(".")[0] + ".json"),
                  os.path.join(folder, "recognizer.json")):
         if os.path.isfile(cand):
-            with open(cand) as f:
-                return path, json.load(f), path
-    return path, _default_config(), path
+            return cand
+    return None
 
 
 def _default_config():
@@ -237,7 +246,7 @@ def _even_out(places, late):
     pitch = _median([b - a for a, b in zip(c, c[1:])])
     for i in range(1, len(c)):
         if late[i] and c[i] - c[i - 1] < EVEN_OUT * pitch:
-            c[i] = c[i - 1] + pitch
+            c[i] = c[i - 1] + min(pitch, (1.0 - c[i - 1]) * 2 / 3)  # never past the crop's edge
     return c
 
 
@@ -394,7 +403,7 @@ class Recognizer:
             raise ModelError(f"{self.model_name}: normalization.offset is not supported (inputs are pixel * scale)")
         try:  # where the model's characters sit along its steps (model card, "Character boxes")
             self.step_positions = step_positions(cfg.get("step_positions"),
-                                                 int(cfg.get("time_steps", self.input_size[1] // 4)))
+                                                 int(cfg.get("time_steps") or self.input_size[1] // 4))
         except ValueError as exc:
             raise ModelError(f"{self.model_name}: step_positions of its config: {exc}") from None
         self.batch_size = int(batch_size)

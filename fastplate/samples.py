@@ -69,7 +69,7 @@ def synthetic_scene(seed: int = 0, *, text: str | None = None, style: str | None
     style : {"us", "eu", "br"}, optional
         Plate layout; chosen by ``seed`` if None.
     size : (height, width)
-        Each side 120 to 4096 pixels.
+        Each side 120 to 4096 pixels, at most twice as wide as tall.
 
     Returns
     -------
@@ -84,6 +84,8 @@ def synthetic_scene(seed: int = 0, *, text: str | None = None, style: str | None
     ((480, 640, 3), 1)
     """
     h, w = as_size(size, minimum=120)  # room for a car with a plate on it
+    if h < w / 2:  # the car is sized from the width: a wider frame puts it below the bottom edge
+        raise ValueError(f"size must be at most twice as wide as tall, got {(h, w)}")
     rng = np.random.default_rng(seed)
     style = style or ("us", "eu", "br")[int(rng.integers(3))]
     text = text or _random_text(rng, style)

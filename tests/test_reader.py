@@ -882,7 +882,7 @@ def test_candidates_compare_by_identity():
 def test_synthetic_scene_and_write_sample_check_their_arguments(tmp_path):
     from fastplate.samples import synthetic_scene, write_sample
 
-    for size in [(1, 1), (0, 10), 640]:
+    for size in [(1, 1), (0, 10), 640, (120, 640), (300, 2000)]:  # the last two put the car below the frame
         with pytest.raises(ValueError, match="size"):
             synthetic_scene(1, size=size)
     assert synthetic_scene(1, size=(120, 120))[0].shape == (120, 120, 3)
@@ -890,3 +890,14 @@ def test_synthetic_scene_and_write_sample_check_their_arguments(tmp_path):
     with pytest.raises(OSError, match="could not write"):
         write_sample(tmp_path)
     assert not (tmp_path / "sample.json").exists()
+
+
+def test_draw_skips_empty_character_boxes():
+    # A character cut off at the frame's edge has a box of width 0; it was drawn on the last column.
+    image = np.zeros((40, 100), np.uint8)
+    plate = Plate(text="AB", confidence=0.9, quad=((60.0, 10.0), (99.0, 10.0), (99.0, 30.0), (60.0, 30.0)),
+                  box=(60, 10, 40, 20), chars=(Char("A", 0.9, (70, 12, 10, 16)), Char("B", 0.9, (100, 12, 0, 16))),
+                  candidates=(("AB", 0.9),), region="", matches_template=False)
+    out = fastplate.draw(image, [plate], chars=True, text=False)
+    ref = fastplate.draw(image, [dataclasses.replace(plate, chars=plate.chars[:1])], chars=True, text=False)
+    np.testing.assert_array_equal(out, ref)

@@ -119,3 +119,32 @@ def test_calibration_finds_the_shipped_table():
     assert table.shape == shipped.shape and (np.diff(table) >= 0).all()
     middle = slice(20, 56)  # steps 10-28, where most characters are emitted
     assert np.abs(table[middle] - shipped[middle]).max() < 0.03
+
+
+def test_spread_characters_stay_inside_the_crop():
+    # Nine characters, the last four crowded into the last steps: spread at the pitch they would pass 1.0.
+    path = ["-"] * 32
+    for step, ch in ((8, "A"), (12, "B"), (16, "C"), (20, "D"), (24, "E"), (28, "F"), (29, "G"), (30, "H"), (31, "J")):
+        path[step] = ch
+    r = ctc_decode(probs_for("".join(path)), ALPHABET, BLANK, positions=Recognizer().step_positions)
+    assert r.text == "ABCDEFGHJ"
+    assert (r.char_spans[:, 1] > r.char_spans[:, 0]).all() and r.char_spans.max() <= 1.0
+
+
+def test_spans_writes_the_config_the_recognizer_reads(tmp_path):
+    pytest.importorskip("PIL")
+    from fastplate.train import spans, synth
+
+    try:
+        synth.font_files()
+    except RuntimeError as exc:
+        pytest.skip(str(exc))
+    models = resources.files("fastplate.models")
+    (tmp_path / "mine.onnx").write_bytes((models / "recognizer.onnx").read_bytes())
+    cfg = json.loads((models / "recognizer.json").read_text())
+    cfg.pop("step_positions")
+    (tmp_path / "mine.json").write_text(json.dumps(cfg))
+    (tmp_path / "recognizer.json").write_text(json.dumps(cfg))  # not the one mine.onnx is read with
+    spans.main([str(tmp_path / "mine.onnx"), "-n", "200"])
+    assert Recognizer(str(tmp_path / "mine.onnx")).step_positions is not None
+    assert "step_positions" not in json.loads((tmp_path / "recognizer.json").read_text())

@@ -125,6 +125,8 @@ def test_outputs_that_cannot_be_written_are_refused_at_once(tmp_path, capsys):
     assert "is a file, not a folder" in _error(widen.main, ["m.onnx", "--width", "1", "--out", inside], capsys)
     assert "--models" in _error(recipe.main, ["--models", str(a_file), "--runs", str(tmp_path / "runs")], capsys)
     assert "--runs" in _error(recipe.main, ["--runs", str(a_file)], capsys)
+    assert "is empty" in _error(soup.main, ["a.pt", "b.pt", "--out", ""], capsys)
+    assert "is a file" in _error(soup.main, ["a.pt", "b.pt", "--out", str(a_file) + "/../s.pt"], capsys)
     from fastplate.train import evaluate
 
     assert "--json" in _error(evaluate.main, ["--no-peer", "--sets", "scenes-eu", "--json", str(tmp_path)], capsys)

@@ -148,8 +148,10 @@ def test_quad_matrices_name_what_is_wrong(backend):
     good = [[0, 0], [20, 0], [20, 10], [0, 10]]
     with pytest.raises(ValueError, match="quad 1 has a corner that is not finite"):
         kernels.quad_to_rect_matrices(np.array([good, [[0, 0], [20, np.nan], [20, 10], [0, 10]]], float), (8, 16))
-    with pytest.raises(TypeError, match="size"):  # once cut down to 8 silently (normalize_batch refused it)
+    with pytest.raises(ValueError, match="size"):  # once cut down to 8 silently
         kernels.quad_to_rect_matrices(np.array([good], float), (8.7, 16))
+    whole = kernels.quad_to_rect_matrices(np.array([good], float), (32.0, 5000))  # whole floats, no size cap
+    np.testing.assert_array_equal(whole, kernels.quad_to_rect_matrices(np.array([good], float), (32, 5000)))
     with pytest.raises(ValueError, match="<= 32767"):  # the largest odd block
         kernels.adaptive_threshold(np.zeros((4, 4), np.uint8), 32769)
 

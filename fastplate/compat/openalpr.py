@@ -279,6 +279,7 @@ class Alpr:
     def _recognize(self, image):
         # One snapshot of the settings: another thread may unload this Alpr or change them meanwhile.
         reader, detect_region, top_n = self._reader, self._detect_region, self._top_n
+        no_patterns, default_region = self._no_patterns, self._default_region
         if reader is None:
             raise RuntimeError(_UNLOADED if self._unloaded else self._not_loaded)
         gray = load_gray(image)
@@ -287,9 +288,9 @@ class Alpr:
         ms = 1000.0 * (time.perf_counter() - t)
         out = to_openalpr(plates, gray.shape[1], gray.shape[0], ms, top_n, reader.formats,
                           detect_region=detect_region)
-        if self._no_patterns:  # the reader matched every country's patterns; none of them is this country's
+        if no_patterns:  # the reader matched every country's patterns; none of them is this country's
             for result in out["results"]:
-                result.update(region=self._default_region or "", matches_template=0, region_confidence=0)
+                result.update(region=default_region or "", matches_template=0, region_confidence=0)
                 for cand in result["candidates"]:
                     cand["matches_template"] = 0
         return out

@@ -25,9 +25,14 @@ def load_checkpoint_or_exit(ap, path, weights="ema", what="checkpoint"):
 def _writable_place(ap, path, what):
     """Refuse a path whose nearest existing folder above it cannot take it (a file on the way, no write
     permission): found now, not when the command writes, minutes or hours later."""
-    above = os.path.dirname(os.path.abspath(path))
-    while not os.path.exists(above):
+    if not path:
+        ap.error(f"{what} is empty; give a path")
+    # Up the path as given (not normalized: "afile/../x" cannot be written when afile is a file).
+    above = os.path.dirname(path) or "."
+    while not os.path.exists(above) and os.path.dirname(above) not in ("", above):
         above = os.path.dirname(above)
+    if not os.path.exists(above):
+        above = "."
     if not os.path.isdir(above):
         ap.error(f"{what} {path}: {above} is a file, not a folder")
     if not os.access(above, os.W_OK | os.X_OK):

@@ -133,12 +133,15 @@ def main(argv=None):
         files["int8"] = "recognizer.int8.onnx"
     from .spans import calibrate
 
+    config = os.path.join(args.out, "recognizer.json")
+    write_config(config, ck, files)  # first: calibrate loads the model with it (not with an older one there)
     try:
         positions = calibrate(fp32)
     except RuntimeError as exc:  # an untrained model: characters are placed by their steps
         print(f"export: {exc}; recognizer.json gets no step_positions")
         positions = None
-    write_config(os.path.join(args.out, "recognizer.json"), ck, files, positions)
+    if positions is not None:
+        write_config(config, ck, files, positions)
     val = "" if ck.get("val") is None else f" (val {ck['val']})"  # a last.pt or a soup has none
     print(f"exported step {ck.get('step')}{val} to {os.path.abspath(args.out)}: {files}")
 

@@ -7,7 +7,7 @@ match the reading) were then a character or more off. This measures the model on
 whose character places are known, and writes, for each half step, the median place (a fraction of the crop
 width) of the characters emitted there; :func:`fastplate.recognizer.ctc_decode` maps steps through it.
 
-``python -m fastplate.train.spans MODEL.onnx [--config recognizer.json]`` (``export`` runs it too).
+``python -m fastplate.train.spans MODEL.onnx [--config CONFIG.json]`` (``export`` runs it too).
 """
 from __future__ import annotations
 
@@ -93,17 +93,18 @@ def calibrate(model, n=2000, seed=0):
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m fastplate.train.spans", description=__doc__.splitlines()[0])
     ap.add_argument("model", help="an ONNX recognizer")
-    ap.add_argument("--config", default=None, help="the config to write step_positions into (default: "
-                    "recognizer.json next to the model)")
+    ap.add_argument("--config", default=None, help="the config to write step_positions into (default: the one "
+                    "the Recognizer reads the model with: <stem>.json or recognizer.json next to it)")
     ap.add_argument("-n", type=int, default=2000, help="synthetic plates to measure on (default 2000)")
     args = ap.parse_args(argv)
     from ..errors import ModelError
+    from ..recognizer import config_path
 
-    config = args.config or os.path.join(os.path.dirname(os.path.abspath(args.model)), "recognizer.json")
     if not os.path.isfile(args.model):
         ap.error(f"model file not found: {args.model}")
-    if not os.path.isfile(config):
-        ap.error(f"config file not found: {config}")
+    config = args.config or config_path(args.model)
+    if config is None or not os.path.isfile(config):
+        ap.error(f"config file not found: {config or 'no <stem>.json or recognizer.json next to the model'}")
     if args.n < 100:
         ap.error("-n must be at least 100")
     try:
