@@ -447,7 +447,7 @@ def quad_to_rect_matrices(quads, size):
     if q.ndim != 3 or q.shape[1:] != (4, 2):
         raise ValueError(f"quads must have shape (N, 4, 2), got {q.shape}")
     m = np.empty((q.shape[0], 3, 3))
-    bad = _kernels().quad_matrices(q, m, int(h), int(w))  # one native call: NumPy's ~40 small operations cost ~50 us
+    bad = _kernels().quad_matrices(q, m, h, w)  # one native call: NumPy's ~40 small operations cost ~50 us
     if bad >= 0:
         what = "has a corner that is not finite" if not np.isfinite(q[bad]).all() else "has three corners on a line"
         raise ValueError(f"quads must be finite, non-degenerate quadrilaterals; quad {bad} {what}")

@@ -88,6 +88,11 @@ MAX_ROWS = 512  # rows kept per threshold job (2-3 jobs per pyramid level), the 
 MAX_MERGED = 2048  # candidates of all levels merged
 
 
+def _best_scored(feats: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the ``n`` rows of best :func:`row_score`, in their original order (ties: the earlier)."""
+    return np.sort(np.argsort(-row_score(feats), kind="stable")[:n])
+
+
 def row_score(feats: np.ndarray) -> np.ndarray:
     """Plate-likeness of rows from their features (N, 4), as :func:`kernels.character_row_table` gives them:
     about 1 for a clean plate row, lower otherwise.
@@ -167,8 +172,9 @@ class Localizer:
         returned grown by ``widen_by`` character heights on each side: a character merged with the plate
         border is the most common miss, and the recognizer decides which of the two reads better.
     gate : callable, optional
-        ``gate(gray, quads) -> mask`` (bool, one entry per quad): which of the candidates (after the cap, before widening) to keep, such
-        as a :class:`fastplate.gate.CandidateGate` (the Reader's default localizer has the shipped one).
+        ``gate(gray, quads) -> mask`` (bool, one entry per quad): which of the candidates (after the cap,
+        before widening) to keep, such as a :class:`fastplate.gate.CandidateGate` (the Reader's default
+        localizer has the shipped one).
         None: keep all.
 
     Example
@@ -263,7 +269,7 @@ class Localizer:
         members, counts = t.members, t.counts
         rows = np.arange(len(counts))
         if len(counts) > MAX_ROWS:
-            rows = np.sort(np.argsort(-row_score(t.features), kind="stable")[:MAX_ROWS])
+            rows = _best_scored(t.features, MAX_ROWS)
             starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
             members = np.concatenate([members[starts[r]:starts[r] + counts[r]] for r in rows])
             counts = counts[rows]
@@ -344,7 +350,7 @@ class Localizer:
         ``members[i]`` is (level, upper row, lower row or -1) of candidate i; ``levels[k]`` is (member boxes,
         row starts, row counts, factor) of level k."""
         if len(quads) > MAX_MERGED:  # the IoU matrix is N x N: the best scored rows only
-            best = np.sort(np.argsort(-row_score(feats), kind="stable")[:MAX_MERGED])
+            best = _best_scored(feats, MAX_MERGED)
             quads, feats, members = quads[best], feats[best], members[best]
         lo, hi = quads.min(axis=1), quads.max(axis=1)
         boxes = np.concatenate([lo, hi - lo], axis=1)

@@ -114,8 +114,9 @@ def check_arguments(parser, args):
     from fastplate.train._args import output_folder
     from fastplate.train.data import data_error
 
-    if data_error(sets=("us-crops",)):
-        parser.error(data_error(sets=("us-crops",)))
+    missing = data_error(sets=("us-crops",))
+    if missing:
+        parser.error(missing)
     if args.country and args.country not in countries():
         parser.error(f"--country must be one of {', '.join(countries())} (or \"\" for none), got {args.country!r}")
     for flag, path in (("--model", args.model), ("--gate", None if args.gate in ("on", "off", "both") else args.gate)):

@@ -24,8 +24,6 @@ LETTERS = ALPHABET[10:]
 DIGITS = ALPHABET[:10]
 STYLES = ("us", "eu", "br", "mercosur", "us2", "eu2", "br_moto")
 _STYLE_WEIGHTS = (0.34, 0.24, 0.12, 0.14, 0.06, 0.04, 0.06)
-BACKGROUND_DIR = os.path.join(os.environ.get("FASTPLATE_DATA", os.path.join(os.path.dirname(__file__), "..", "..", "..",
-                                                                            "shared", "data")), "backgrounds")
 
 # Patterns: L letter, 9 digit, X either, space = visual gap, '-' dash (drawn, not in the label).
 _PATTERNS = {
@@ -316,7 +314,9 @@ def render_plate(text, rng, style=None):
 
 @functools.lru_cache(maxsize=1)
 def _backgrounds():
-    files = sorted(glob.glob(os.path.join(os.path.abspath(BACKGROUND_DIR), "*.jpg")))
+    from .data import DATA_DIR  # the one definition of the data folder (data imports this module)
+
+    files = sorted(glob.glob(os.path.join(os.path.abspath(DATA_DIR), "backgrounds", "*.jpg")))
     images = []
     for f in files[:400]:
         im = cv2.imread(f, cv2.IMREAD_GRAYSCALE)
