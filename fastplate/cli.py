@@ -66,8 +66,10 @@ def _expand(paths) -> list:
     for p in paths:
         path = Path(p)
         if p != "-" and path.is_dir():
+            # A broken link is kept, so that it is reported as missing rather than silently left out.
             out.extend(sorted(os.path.join(p, f.name) for f in path.iterdir()
-                              if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES))
+                              if (f.is_file() or (f.is_symlink() and not f.is_dir()))
+                              and f.suffix.lower() in IMAGE_SUFFIXES))
         else:
             out.append(p)
     return out
@@ -402,6 +404,7 @@ def cmd_eval(args) -> int:
 
 # --------------------------------------------------------------------------------------------- bench
 def cmd_bench(args) -> int:
+    from . import kernels
     from .images import load_gray
     from .samples import sample_path, synthetic_scene
 
@@ -410,7 +413,7 @@ def cmd_bench(args) -> int:
         img, _ = synthetic_scene(seed, size=(720, 1280))
         images.append(load_gray(img))
     print(f"fastplate bench: {len(images)} images of 1280x720 (the shipped sample + synthetic scenes)")
-    for label, threads in (("1 thread", 1), (f"{os.cpu_count()} threads", os.cpu_count() or 1)):
+    for label, threads in (("1 thread", 1), (f"{kernels.cpu_cores()} threads", kernels.cpu_cores())):
         reader = _make_reader(args, threads=threads, recognizer_threads=threads)
         reader.read_arrays(images[:2])  # warm up: sessions, JIT, caches
         runs, plates, t = 0, 0, time.perf_counter()
@@ -464,7 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="images decoded and read per chunk; on the CPU each thread's run of a chunk makes one "
                         "recognizer call (default 16)")
     p.add_argument("--threads", type=arg_number(int, 1), default=None,
-                   help="threads that decode and read the images (default: all cores)")
+                   help="threads that decode and read the images (default: all cores this process may use)")
     p.add_argument("--sample", action="store_true", help="also read the sample image shipped in the package")
     p.set_defaults(func=cmd_read, parser=p)
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import kernels
 from ._validate import as_image, as_int, as_quads
-from .errors import ModelError
+from .errors import ModelError, refuse_pickle
 from .recognizer import _import_onnxruntime
 
 __all__ = ["CandidateGate", "as_gate"]
@@ -89,6 +89,12 @@ class CandidateGate:
                 or not 0 <= threshold <= 1:
             raise ValueError(f"threshold must be a number in [0, 1], got {threshold!r}")
         self.threshold = float(threshold)
+
+    def __reduce__(self):
+        refuse_pickle(self)
+
+    def __deepcopy__(self, memo):
+        refuse_pickle(self)
 
     def __repr__(self):
         return f"CandidateGate({self.name!r}, threshold={self.threshold}, input_size={self.input_size})"

@@ -33,6 +33,7 @@ __all__ = [
     "normalize_batch",
     "quad_to_rect_matrices",
     "map_images",
+    "cpu_cores",
     "CharacterRow",
     "THRESHOLD_METHODS",
 ]
@@ -470,7 +471,7 @@ def normalize_batch(image, quads, size=(32, 128), *, scale=1.0 / 255.0, threads=
     size : (h, w)
         Output size, each side at least 2.
     threads : int, optional
-        Worker threads over N (default: all cores).
+        Worker threads over N (default: the cores this process may use, :func:`cpu_cores`).
     out : ndarray, (N, C, h, w) float32, optional
 
     Example
@@ -485,7 +486,7 @@ def normalize_batch(image, quads, size=(32, 128), *, scale=1.0 / 255.0, threads=
     h, w = as_size(size, minimum=2)
     quads = as_quads(quads)
     scale = as_float(scale, "scale")
-    threads = (os.cpu_count() or 1) if threads is None else as_int(threads, "threads", minimum=1, maximum=1024)
+    threads = cpu_cores() if threads is None else as_int(threads, "threads", minimum=1, maximum=1024)
     n = quads.shape[0]
     if n * image.shape[2] * h * w > MAX_BATCH_VALUES:
         raise ValueError(f"the batch would hold {n}x{image.shape[2]}x{h}x{w} values, at most {MAX_BATCH_VALUES} allowed")
@@ -498,6 +499,18 @@ def normalize_batch(image, quads, size=(32, 128), *, scale=1.0 / 255.0, threads=
 
 
 # ---------------------------------------------------------------------------------------------- batch
+def cpu_cores() -> int:
+    """Cores this process may run on: the default thread count everywhere in fastplate.
+
+    ``os.cpu_count()`` counts the machine's cores; under ``taskset``, a container's CPU set or a job
+    scheduler's affinity mask the process may run on fewer, and more threads than that only take turns.
+    """
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
 def map_images(func: Callable, images: Sequence, *, threads=None, **kwargs) -> list:
     """Run ``func(image, **kwargs)`` over ``images`` on a thread pool; results in input order.
 
@@ -509,7 +522,7 @@ def map_images(func: Callable, images: Sequence, *, threads=None, **kwargs) -> l
     >>> len(map_images(adaptive_threshold, imgs, threads=2, block_size=3))
     3
     """
-    threads = (os.cpu_count() or 1) if threads is None else as_int(threads, "threads", minimum=1, maximum=1024)
+    threads = cpu_cores() if threads is None else as_int(threads, "threads", minimum=1, maximum=1024)
     images = list(images)
     if threads == 1 or len(images) <= 1:
         return [func(img, **kwargs) for img in images]

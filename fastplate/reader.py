@@ -17,6 +17,7 @@ import numpy as np
 
 from . import kernels
 from ._validate import as_float, as_int
+from .errors import refuse_pickle
 from .formats import PlateFormats
 from .images import load_gray
 from .localize import Localizer, box_intersection, box_iou, quad_box
@@ -180,7 +181,8 @@ class Reader:
     region : str, optional
         Preferred region within ``country`` (e.g. ``"hr"``), see :class:`fastplate.formats.PlateFormats`.
     threads : int, optional
-        Threads for decoding and reading the images of :meth:`read_batch` (default: all cores).
+        Threads for decoding and reading the images of :meth:`read_batch` (default: the cores this process
+        may use, :func:`fastplate.kernels.cpu_cores`).
     localizer : Localizer, optional
         A configured :class:`fastplate.localize.Localizer` (it keeps its own ``gate``; see below).
     gate : bool or callable
@@ -258,7 +260,7 @@ class Reader:
                                             self.min_confidence)
         self.min_length = as_int(min_length, "min_length", minimum=1)
         self.max_length = as_int(max_length, "max_length", minimum=self.min_length)
-        self.threads = (os.cpu_count() or 1) if threads is None else as_int(threads, "threads", minimum=1)
+        self.threads = kernels.cpu_cores() if threads is None else as_int(threads, "threads", minimum=1)
         self.refine_heights = tuple(as_float(v, "refine_heights[]")
                                     for v in _sequence(refine_heights or (), "refine_heights"))
         if any(not v > 0 for v in self.refine_heights):
@@ -286,6 +288,12 @@ class Reader:
 
             recognizer = Recognizer(device=device, threads=recognizer_threads, top_n=max(self.top_n, READ_TOP_N))
         self.recognizer = recognizer
+
+    def __reduce__(self):  # its recognizer and gate hold ONNX Runtime sessions; ORT's own error names neither
+        refuse_pickle(self)
+
+    def __deepcopy__(self, memo):
+        refuse_pickle(self)
 
     @property
     def top_n(self) -> int:

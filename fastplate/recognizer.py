@@ -18,7 +18,7 @@ import numpy as np
 
 from . import kernels
 from ._validate import as_int, as_quads
-from .errors import DependencyError, ModelError
+from .errors import DependencyError, ModelError, refuse_pickle
 from .formats import ALPHABET
 from .types import Recognition
 
@@ -36,10 +36,18 @@ _SHIPPED = {"float32": "recognizer.onnx", "int8": "recognizer.int8.onnx"}
 def _import_onnxruntime():
     try:
         import onnxruntime
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise DependencyError(
-            "fastplate.Recognizer needs ONNX Runtime: pip install onnxruntime "
-            "(or onnxruntime-gpu for CUDA)") from exc
+    except ImportError as exc:
+        # Ctrl-C while ONNX Runtime's native module initializes reaches us as an ImportError caused by it.
+        cause, seen = exc, 0
+        while cause is not None and seen < 16:
+            if isinstance(cause, KeyboardInterrupt):
+                raise KeyboardInterrupt from exc
+            cause, seen = cause.__cause__ or cause.__context__, seen + 1
+        if isinstance(exc, ModuleNotFoundError) and exc.name == "onnxruntime":
+            raise DependencyError("fastplate.Recognizer needs ONNX Runtime: pip install onnxruntime "
+                                  "(or onnxruntime-gpu for CUDA)") from exc
+        raise DependencyError(f"ONNX Runtime is installed but cannot be imported ({type(exc).__name__}: {exc}); "
+                              "reinstall it: pip install --force-reinstall onnxruntime") from exc
     return onnxruntime
 
 
@@ -362,11 +370,12 @@ class Recognizer:
     batch_size : int
         Crops per ONNX Runtime run.
     threads : int, optional
-        CPU threads per call (default: all cores; with your own ``sess_options``, its settings). The session
-        runs each call single-threaded and a batch is split into ``threads`` parts run at the same time:
-        ONNX Runtime's intra-op threads scale poorly on this small model (measured on 2 cores, batches of
-        8-64: 1.3-1.5x one thread, against 1.9-2x for two parts at once). Also used for the normalization
-        kernel. On a GPU provider a batch is never split.
+        CPU threads per call (default: the cores this process may use, :func:`fastplate.kernels.cpu_cores`;
+        with your own ``sess_options``, its settings). The session runs each call single-threaded and a
+        batch is split into ``threads`` parts run at the same time: ONNX Runtime's intra-op threads scale
+        poorly on this small model (measured on 2 cores, batches of 8-64: 1.3-1.5x one thread, against
+        1.9-2x for two parts at once). Also used for the normalization kernel. On a GPU provider a batch is
+        never split.
     top_n : int
         Readings per crop in ``Recognition.candidates``.
     antialias : bool
@@ -419,7 +428,7 @@ class Recognizer:
             # Idle ORT workers must not spin: between runs the cores belong to the localization threads.
             sess_options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         # Parts of a batch run at once (see ``threads``); each session call then runs on one thread.
-        self.workers = self.threads or ((os.cpu_count() or 1) if own_options else 1)
+        self.workers = self.threads or (kernels.cpu_cores() if own_options else 1)
         if own_options or self.threads is not None:
             sess_options.intra_op_num_threads = 1
         requested = _choose_providers(ort, device, providers)
@@ -455,11 +464,10 @@ class Recognizer:
     top_n = _positive_int("top_n", "Readings per crop in ``Recognition.candidates``, at least 1 (checked when set).")
 
     def __reduce__(self):
-        raise TypeError("a Recognizer cannot be pickled or deep-copied (it holds an ONNX Runtime session): "
-                        "create one in each process; threads may share one")
+        refuse_pickle(self)
 
     def __deepcopy__(self, memo):
-        return self.__reduce__()  # raises, with the same message
+        refuse_pickle(self)
 
     def __copy__(self):
         """A shallow copy shares the session (as threads may), with its own options (``top_n``, ...)."""

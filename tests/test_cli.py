@@ -474,3 +474,16 @@ def test_read_echoes_file_arguments_as_given(scenes, fake_reader, capsys, monkey
     assert cli.main(["read", "./car0.jpg", "sub//car1.jpg"]) == 0
     shown = [line for line in capsys.readouterr().out.splitlines() if not line.startswith(" ")]
     assert shown == ["./car0.jpg", "sub//car1.jpg"]
+
+
+def test_a_broken_link_in_a_folder_is_reported_not_skipped(scenes, fake_reader, capsys):
+    # A dangling link inside a folder used to vanish from the run (exit 0), while named directly it is an error.
+    folder, truth = scenes
+    fake_reader(truth)
+    (folder / "a_gone.jpg").symlink_to(folder / "deleted.jpg")
+    (folder / "linked_dir.jpg").symlink_to(folder, target_is_directory=True)  # a folder is still not an image
+    assert cli.main(["read", str(folder), "--json"]) == 1
+    captured = capsys.readouterr()
+    lines = [json.loads(line) for line in captured.out.splitlines()]
+    assert [r["file"].rsplit("/", 1)[-1] for r in lines] == ["a_gone.jpg", "car0.jpg", "car1.jpg", "car2.jpg"]
+    assert "error" in lines[0] and "a_gone.jpg" in captured.err

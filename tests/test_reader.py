@@ -154,6 +154,22 @@ def test_read_batch_refines_unsure_readings_in_one_more_call(scenes):
     assert [[p.text for p in ps] for ps in results] == [[t[0][0]] for _, t in scenes]
 
 
+def test_default_threads_follow_the_cores_this_process_may_use(monkeypatch):
+    # os.cpu_count() counted the machine: under taskset or a container's CPU set, threads only took turns.
+    from fastplate import kernels
+    from fastplate.recognizer import Recognizer
+
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("no CPU affinity on this platform")
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3})
+    assert kernels.cpu_cores() == 1
+    assert Reader(recognizer=FakeRecognizer([]), gate=False).threads == 1
+    assert Recognizer().workers == 1
+    monkeypatch.delattr(os, "sched_getaffinity")  # other platforms: the machine's count
+    assert kernels.cpu_cores() == 64
+
+
 def test_read_batch_threads_do_not_change_results(scenes):
     images = [im for im, _ in scenes]
     one = Reader(recognizer=_fake(scenes), threads=1).read_batch(images)

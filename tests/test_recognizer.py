@@ -352,6 +352,22 @@ def test_a_recognizer_is_not_pickled_but_may_be_copied(rec):
     assert twin.session is rec.session and rec.top_n != 2
 
 
+@pytest.mark.parametrize("make", ["gate", "reader", "reader without gate"])
+def test_what_holds_a_session_says_so_when_pickled(make):
+    # The default Reader's gate used to fail first, with ONNX Runtime's own error naming its session class.
+    import copy
+    import pickle
+
+    from fastplate import Reader
+    from fastplate.gate import CandidateGate
+
+    obj = {"gate": CandidateGate, "reader": lambda: Reader("eu"), "reader without gate": lambda: Reader(gate=False)}[make]()
+    name = type(obj).__name__
+    for deep in (pickle.dumps, copy.deepcopy):
+        with pytest.raises(TypeError, match=f"a {name} cannot be pickled.*create one in each process"):
+            deep(obj)
+
+
 def test_a_model_in_a_dotted_folder_finds_its_own_config(tmp_path):
     models = resources.files("fastplate.models")
     folder = tmp_path / "v1.2"
@@ -388,6 +404,41 @@ def test_missing_onnxruntime_gives_install_hint(monkeypatch):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # makes `import onnxruntime` fail
     with pytest.raises(DependencyError, match="pip install onnxruntime"):
         Recognizer()
+
+
+class _FailingImport:
+    """A meta path finder whose ``import onnxruntime`` raises ``error`` (as a broken install would)."""
+
+    def __init__(self, error):
+        self.error = error
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "onnxruntime":
+            raise self.error
+        return None
+
+
+def _interrupted_import():
+    error = ImportError("initialization failed")  # what ONNX Runtime's native init makes of a Ctrl-C
+    error.__cause__ = KeyboardInterrupt()
+    return error
+
+
+@pytest.mark.parametrize("error, expected", [
+    (ImportError("libonnxruntime.so: cannot open shared object file"), "installed but cannot be imported.*cannot open"),
+    (_interrupted_import(), KeyboardInterrupt),
+])
+def test_a_broken_or_interrupted_onnxruntime_import_is_not_reported_missing(monkeypatch, error, expected):
+    # Every ImportError used to read "needs ONNX Runtime: pip install onnxruntime", even a Ctrl-C at start-up.
+    monkeypatch.delitem(sys.modules, "onnxruntime", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [_FailingImport(error)] + sys.meta_path)
+    if expected is KeyboardInterrupt:
+        with pytest.raises(KeyboardInterrupt):
+            Recognizer()
+    else:
+        with pytest.raises(DependencyError, match=expected) as info:
+            Recognizer()
+        assert "pip install onnxruntime " not in str(info.value)
 
 
 def test_cuda_request_falls_back_to_cpu_with_a_warning(crops):
