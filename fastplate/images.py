@@ -7,10 +7,10 @@ import struct
 import cv2
 import numpy as np
 
-from ._validate import MAX_PIXELS, as_image
+from ._validate import MAX_PIXELS, as_float, as_image, as_int
 from .errors import ImageDecodeError
 
-__all__ = ["load_gray", "image_size_from_header"]
+__all__ = ["load_gray", "image_size_from_header", "stretch_levels"]
 
 # The largest file we read: far above any camera frame, small enough to never exhaust memory.
 MAX_FILE_BYTES = 512 << 20
@@ -173,3 +173,34 @@ def load_gray(image, name: str = "image") -> np.ndarray:
     raise TypeError(
         f"{name} must be a numpy.ndarray, a path or encoded image bytes, got {type(image).__name__}"
     )
+
+
+def stretch_levels(gray: np.ndarray, min_range: int = 160, max_gain: float = 8.0) -> np.ndarray:
+    """``gray`` with its levels stretched to the full 0-255 range when they span less than ``min_range``.
+
+    Dark (underexposed, night) and hazy frames hold plates whose characters differ from the plate by a
+    few gray levels, below what the localizer's thresholds ask for (``Localizer(contrast=8)``). The span is
+    that of every 4th pixel in each direction, from its darkest to its brightest (not percentiles: a small
+    bright plate in a dark frame must not be clipped), and the gain is at most ``max_gain``. Frames that
+    span ``min_range`` or more are returned as they are (the same array). ``min_range=0``: never.
+
+    Example
+    -------
+    >>> dim = np.full((8, 8), 40, np.uint8); dim[4:, 4:] = 100      # levels 40-100: stretched
+    >>> out = stretch_levels(dim); int(out.min()), int(out.max())
+    (0, 255)
+    >>> stretch_levels(out) is out                                  # 0-255: as it is
+    True
+    """
+    gray = as_image(gray, "gray", ndims=(2,))
+    min_range = as_int(min_range, "min_range", minimum=0, maximum=256)
+    max_gain = as_float(max_gain, "max_gain")
+    if not max_gain >= 1:
+        raise ValueError(f"max_gain must be >= 1, got {max_gain!r}")
+    sample = gray[::4, ::4]
+    lo, hi = int(sample.min()), int(sample.max())
+    if hi - lo >= min_range:
+        return gray
+    gain = min(max_gain, 255.0 / max(hi - lo, 1))
+    lut = np.clip(np.round((np.arange(256) - lo) * gain), 0, 255).astype(np.uint8)
+    return cv2.LUT(gray, lut)

@@ -917,3 +917,45 @@ def test_draw_skips_empty_character_boxes():
     out = fastplate.draw(image, [plate], chars=True, text=False)
     ref = fastplate.draw(image, [dataclasses.replace(plate, chars=plate.chars[:1])], chars=True, text=False)
     np.testing.assert_array_equal(out, ref)
+
+
+def test_stretch_levels():
+    from fastplate.images import stretch_levels
+
+    rng = np.random.default_rng(0)
+    dim = rng.integers(30, 80, (40, 50)).astype(np.uint8)  # about 50 levels: a gain of about 5
+    out = stretch_levels(dim)
+    sample = dim[::4, ::4]
+    lo, hi = int(sample.min()), int(sample.max())
+    assert out[::4, ::4].min() == 0 and out[::4, ::4].max() == 255
+    # Monotonic: the order of the levels is kept, only the spacing grows.
+    assert (np.diff(out.ravel()[np.argsort(dim, axis=None)].astype(int)) >= 0).all()
+    assert np.allclose(out.astype(float), np.clip((dim.astype(float) - lo) * 255 / (hi - lo), 0, 255), atol=0.5)
+    wide = dim.copy()
+    wide[0, 0], wide[4, 4] = 0, 255
+    assert stretch_levels(wide) is wide  # spans the range: the same array, no copy
+    assert stretch_levels(dim, 0) is dim
+    flat = np.full((9, 9), 100, np.uint8)  # no levels to stretch: the gain is capped, nothing breaks
+    assert (stretch_levels(flat) == 0).all()
+    assert stretch_levels(np.full((8, 8), 10, np.uint8), 160, max_gain=2.0).max() == 0
+    for bad, error in (((dim, -1), ValueError), ((dim, 300), ValueError), ((dim, 1.5), TypeError),
+                       ((dim.astype(np.float32),), TypeError), ((dim[:, :, None],), ValueError)):
+        with pytest.raises(error):
+            stretch_levels(*bad)
+    with pytest.raises(ValueError, match="max_gain"):
+        stretch_levels(dim, 160, max_gain=0.5)
+
+
+def test_a_dark_frame_is_stretched_before_it_is_read():
+    # The sample scene at 1/10 of its brightness: its plate's characters differ from the plate by fewer gray
+    # levels than the localizer's thresholds ask for, until the frame's levels are stretched.
+    from fastplate.samples import sample_path, sample_truth
+
+    gray = fastplate.images.load_gray(str(sample_path()))
+    dark = np.round(gray * 0.1).astype(np.uint8)
+    text, = [p["plate"] for p in sample_truth()]
+    assert [p.text for p in Reader("eu").read(dark)] == [text]
+    assert Reader("eu", min_gray_range=0).read(dark) == []
+    assert [p.text for p in Reader("eu").read(gray)] == [text]
+    with pytest.raises(ValueError, match="min_gray_range"):
+        Reader("eu", min_gray_range=-1)
