@@ -134,10 +134,10 @@ def crops():
     return out
 
 
-def same(a, b):
+def same(a, b, rtol=1e-4):
     assert a.text == b.text
-    np.testing.assert_allclose(a.confidence, b.confidence, rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(a.char_confidences, b.char_confidences, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(a.confidence, b.confidence, rtol=rtol, atol=1e-6)
+    np.testing.assert_allclose(a.char_confidences, b.char_confidences, rtol=rtol, atol=1e-6)
 
 
 def test_session_names_and_config(rec):
@@ -186,7 +186,9 @@ def test_many_crops_are_read_in_chunks(rec, crops, monkeypatch):
     for before, after in zip(whole, (rec.recognize(many), rec.recognize(stack))):
         assert len(after) == len(before)
         for a, b in zip(before, after):
-            same(a, b)
+            # Chunks put crops at other places of the atlas: warp positions are float32, so the inputs differ
+            # by up to ~1e-4 and an unsure character's probability by ~2e-4 relative (OpenCV 4's text glyphs).
+            same(a, b, rtol=1e-3)
 
 
 def test_antialias_averages_large_quads_and_leaves_small_ones(crops):
@@ -501,3 +503,33 @@ def test_forked_child_reads_with_the_parents_recognizer():
     expected = _read_in_child(batch)  # the parent's pool now has worker threads
     with multiprocessing.get_context("fork").Pool(1) as pool:
         assert pool.apply_async(_read_in_child, (batch,)).get(timeout=120) == expected
+
+
+def test_shipped_models_import_only_the_opsets_their_nodes_use():
+    # quantize_static declared ai.onnx.ml 5 (and 7 other unused domains) in the int8 model, which ONNX Runtime
+    # before 1.18 refuses to load: Recognizer("int8") failed on the onnxruntime>=1.16 that pyproject allows.
+    onnx = pytest.importorskip("onnx")
+    for name in ("recognizer.onnx", "recognizer.int8.onnx", "gate.onnx"):
+        model = onnx.load_from_string((resources.files("fastplate.models") / name).read_bytes())
+        used = {n.domain for n in model.graph.node} | {""}
+        assert {o.domain for o in model.opset_import} == used == {""}, name
+        assert [o.version for o in model.opset_import] == [17], name  # ONNX Runtime 1.16 reads opset 17
+
+
+def test_drop_unused_opsets(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    from fastplate.train.export import drop_unused_opsets
+
+    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("ai.onnx.ml", 5),
+                                                    helper.make_opsetid("com.microsoft", 1)])
+    path = str(tmp_path / "m.onnx")
+    onnx.save(model, path)
+    drop_unused_opsets(path)
+    kept = onnx.load(path)
+    assert [(o.domain, o.version) for o in kept.opset_import] == [("", 17)]
+    assert kept.graph == model.graph

@@ -13,6 +13,7 @@ from fastplate.samples import synthetic_scene
 import reference
 
 DATA = Path(os.environ.get("FASTPLATE_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"))
+OPENCV_MAJOR = int(cv2.__version__.split(".")[0])
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +75,10 @@ def test_normalize_batch_matches_opencv_within_one_level(backend, rng, color_pho
         quads[0] = [[-40, -30], [200, -10], [190, 120], [-20, 90]]
         got = kernels.normalize_batch(image, quads, size)
         expected = opencv_batch(image, quads, size, 1 / 255)
-        # OpenCV rounds to uint8 (half a level) and solves the matrix in float32 (a little more).
-        assert np.abs(got - expected).max() <= 1 / 255
+        # OpenCV rounds to uint8 (half a level) and solves the matrix in float32 (a little more); OpenCV 4's
+        # warpPerspective also takes positions in 1/32 px and weights in 1/1024 steps (measured: up to 2.1
+        # levels with 4.8-4.14).
+        assert np.abs(got - expected).max() <= (1 if OPENCV_MAJOR >= 5 else 3) / 255
 
 
 def test_whole_image_quad_is_the_identity(backend, rng):

@@ -84,6 +84,26 @@ def export_int8(fp32_path, int8_path):
                     weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["Conv"],
                     nodes_to_exclude=convs[:1])
     os.remove(pre)
+    drop_unused_opsets(int8_path)
+
+
+def drop_unused_opsets(path):
+    """Remove the opset imports of domains no node of the model at ``path`` uses (rewritten in place).
+
+    ``quantize_static`` declares every domain it knows (``ai.onnx.ml`` 5, ``com.microsoft``, ...) though the
+    quantized graph uses only the default one; ONNX Runtime before 1.18 refuses to load a model that
+    imports ``ai.onnx.ml`` 5, so ``onnxruntime>=1.16`` (pyproject) could not read the int8 model.
+    """
+    import onnx
+
+    model = onnx.load(path)
+    used = {n.domain for n in model.graph.node} | {""}
+    keep = [o for o in model.opset_import if o.domain in used]
+    if len(keep) < len(model.opset_import):
+        del model.opset_import[:]
+        model.opset_import.extend(keep)
+        onnx.checker.check_model(model)
+        onnx.save(model, path)
 
 
 def write_config(path, ck, files, positions=None):

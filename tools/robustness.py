@@ -1,0 +1,117 @@
+"""The reader on labelled scenes made harder the way cameras make them: darker, hazier, noisier, blurred,
+tilted, smaller. Detection, top-1 and false results per image, as ``fastplate eval`` scores them.
+
+    python tools/robustness.py [--sets scenes-eu scenes-br] [--split train] [--only dark tilt+15 ...]
+
+Scores the train split by default: the val split is for measuring reader changes once, and these changes
+of the photos are for designing them. The shipped recognizer has seen the train split's plates, so what
+this shows is how much of the plates the pipeline still finds and reads as photos get worse, not how well
+it reads plates it never saw.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+import fastplate
+from fastplate.cli import read_benchmark_labels, score_image
+from fastplate.train.data import DATA_DIR
+from fastplate.train.split import is_val
+
+
+def _levels(image, gain, offset=0.0):
+    return np.clip(image.astype(np.float32) * gain + offset, 0, 255).astype(np.uint8)
+
+
+def _noise(image, sigma, seed):
+    rng = np.random.default_rng(seed)
+    return np.clip(image + rng.normal(0, sigma, image.shape), 0, 255).astype(np.uint8)
+
+
+def _motion(image, length):
+    return cv2.filter2D(image, -1, np.full((1, length), 1.0 / length, np.float32))
+
+
+def _rotate(image, labels, degrees):
+    """The photo turned by ``degrees`` about its centre on a canvas that holds all of it (edges replicated);
+    each label becomes the box around its turned corners."""
+    h, w = image.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    c, s = abs(m[0, 0]), abs(m[0, 1])
+    nw, nh = int(h * s + w * c), int(h * c + w * s)
+    m[0, 2] += nw / 2 - w / 2
+    m[1, 2] += nh / 2 - h / 2
+    out = cv2.warpAffine(image, m, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    turned = []
+    for (x, y, bw, bh), text in labels:
+        corners = np.array([[x, y], [x + bw, y], [x + bw, y + bh], [x, y + bh]], float) @ m[:, :2].T + m[:, 2]
+        (x0, y0), (x1, y1) = corners.min(0), corners.max(0)
+        turned.append(((x0, y0, x1 - x0, y1 - y0), text))
+    return out, turned
+
+
+def _plate_width(image, labels, width):
+    """The photo shrunk (INTER_AREA) so that its widest labelled plate is ``width`` px wide."""
+    f = min(1.0, width / max(b[2] for b, _ in labels))
+    small = cv2.resize(image, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    return small, [((x * f, y * f, w * f, h * f), t) for (x, y, w, h), t in labels]
+
+
+# name -> (image, labels, index) -> (image, labels)
+CHANGES = {
+    "none": lambda im, lb, i: (im, lb),
+    "dark 0.5": lambda im, lb, i: (_levels(im, 0.5), lb),
+    "dark 0.2": lambda im, lb, i: (_levels(im, 0.2), lb),
+    "dark 0.2 + noise": lambda im, lb, i: (_noise(_levels(im, 0.2), 3, i), lb),
+    "haze (contrast 0.3)": lambda im, lb, i: (_levels(im, 0.3, 0.7 * 128), lb),
+    "glare (0.35 x + 160)": lambda im, lb, i: (_levels(im, 0.35, 160), lb),
+    "noise 12": lambda im, lb, i: (_noise(im, 12, i), lb),
+    "jpeg 12": lambda im, lb, i: (cv2.imdecode(cv2.imencode(".jpg", im, [cv2.IMWRITE_JPEG_QUALITY, 12])[1], 1), lb),
+    "blur 1.5": lambda im, lb, i: (cv2.GaussianBlur(im, (0, 0), 1.5), lb),
+    "motion 5 px": lambda im, lb, i: (_motion(im, 5), lb),
+    "light gradient": lambda im, lb, i: (_levels(im * np.linspace(0.25, 1.2, im.shape[1])[None, :, None], 1), lb),
+    "tilt +8": lambda im, lb, i: _rotate(im, lb, 8),
+    "tilt +15": lambda im, lb, i: _rotate(im, lb, 15),
+    "tilt -15": lambda im, lb, i: _rotate(im, lb, -15),
+    "plates 80 px wide": lambda im, lb, i: _plate_width(im, lb, 80),
+    "plates 60 px wide": lambda im, lb, i: _plate_width(im, lb, 60),
+}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sets", nargs="+", default=["scenes-eu", "scenes-br"])
+    parser.add_argument("--split", choices=("train", "val", "all"), default="train")
+    parser.add_argument("--only", nargs="+", choices=sorted(CHANGES), metavar="CHANGE",
+                        help=f"some of: {', '.join(CHANGES)}")
+    parser.add_argument("--min-gray-range", type=int, default=None, help="Reader(min_gray_range=...); 0: never stretch")
+    args = parser.parse_args(argv)
+    changes = args.only or list(CHANGES)
+    print("| change | " + " | ".join(f"{s} detection / top-1 / false per image" for s in args.sets) + " |")
+    print("|---|" + "---|" * len(args.sets))
+    items, readers = {}, {}
+    for name in args.sets:
+        found = read_benchmark_labels(Path(DATA_DIR) / name)
+        items[name] = [(p, lb) for p, lb in found
+                       if lb and (args.split == "all" or all(is_val(t) == (args.split == "val") for _, t in lb))]
+        extra = {} if args.min_gray_range is None else {"min_gray_range": args.min_gray_range}
+        readers[name] = fastplate.Reader("eu" if "eu" in name else "br" if "br" in name else "us", threads=1, **extra)
+    for change in changes:
+        cells = []
+        for name in args.sets:
+            plates = detected = top1 = false = 0
+            for i, (path, labels) in enumerate(items[name]):
+                image, truth = CHANGES[change](cv2.imread(str(path)), labels, i)
+                s = score_image(readers[name].read(image), truth, 10)
+                plates, detected, top1, false = plates + s["plates"], detected + s["detected"], top1 + s["top1"], \
+                    false + s["false"]
+            cells.append(f"{100 * detected / plates:.1f} / {100 * top1 / plates:.1f} / {false / len(items[name]):.3f}")
+        print(f"| {change} | " + " | ".join(cells) + " |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
