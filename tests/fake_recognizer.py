@@ -8,7 +8,7 @@ import hashlib
 
 import numpy as np
 
-from fastplate.images import load_gray
+from fastplate.images import load_gray, stretch_levels
 from fastplate.localize import box_iou, quad_box
 from fastplate.types import Recognition
 
@@ -36,7 +36,11 @@ class FakeRecognizer:
         self.confidence = confidence
         self.calls = 0
         self.crops = 0
-        self.keys = None if images is None else {_key(load_gray(im)): k for k, im in enumerate(images)}
+        self.keys = None
+        if images is not None:  # as given, and as the Reader passes a frame of few gray levels (stretched)
+            grays = [load_gray(im) for im in images]
+            self.keys = {_key(g): k for k, g in enumerate(grays)}
+            self.keys.update({_key(stretch_levels(g)): k for k, g in enumerate(grays)})
 
     def _truth(self, i, image):
         if self.truths and isinstance(self.truths[0], tuple):

@@ -75,10 +75,13 @@ def test_normalize_batch_matches_opencv_within_one_level(backend, rng, color_pho
         quads[0] = [[-40, -30], [200, -10], [190, 120], [-20, 90]]
         got = kernels.normalize_batch(image, quads, size)
         expected = opencv_batch(image, quads, size, 1 / 255)
-        # OpenCV rounds to uint8 (half a level) and solves the matrix in float32 (a little more); OpenCV 4's
-        # warpPerspective also takes positions in 1/32 px and weights in 1/1024 steps (measured: up to 2.1
-        # levels with 4.8-4.14).
-        assert np.abs(got - expected).max() <= (1 if OPENCV_MAJOR >= 5 else 3) / 255
+        # OpenCV rounds to uint8 (half a level) and solves the matrix in float32 (a little more).
+        diff = np.abs(got - expected) * 255
+        if OPENCV_MAJOR >= 5:
+            assert diff.max() <= 1
+        else:  # OpenCV 4 samples at 1/32 px: across a sharp edge (~200 levels per px) that moves a value a few levels
+            # (measured with 4.8: at most 4.7, 0.3% more than 2, a mean of 0.29)
+            assert diff.max() <= 8 and np.mean(diff > 2) < 0.01 and diff.mean() < 0.5
 
 
 def test_whole_image_quad_is_the_identity(backend, rng):
