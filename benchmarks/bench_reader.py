@@ -20,12 +20,12 @@ summary (benchmarks/conftest.py) prints the time ratios:
   development VM this ceiling itself varied from 1.18x to 1.65x between runs, so read the reader's ratio
   next to it.
 """
-import os
 from importlib import resources
 
 import cv2
 import pytest
 
+from fastplate import kernels
 from fastplate.localize import Localizer
 from fastplate.samples import synthetic_scene
 
@@ -73,7 +73,7 @@ def test_read_one_thread(measure, frames):
 
 
 def test_read_batch_two_threads(measure, frames):
-    if (os.cpu_count() or 1) < 2:
+    if kernels.cpu_cores() < 2:
         pytest.skip("needs 2 cores")
     reader = _reader(2)
     measure("read-1280x720", "read_batch-2-threads", reader.read_batch, frames,
@@ -106,6 +106,6 @@ def test_kernels_one_thread(measure, frames):
 
 
 def test_kernels_two_threads(measure, frames):
-    if (os.cpu_count() or 1) < 2:
+    if kernels.cpu_cores() < 2:
         pytest.skip("needs 2 cores")
     measure("kernels-2-threads", "kernels-2-threads", _kernels(frames, 2), targets=(("kernels-1-thread", 1 / 1.7),))

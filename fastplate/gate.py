@@ -96,6 +96,12 @@ class CandidateGate:
     def __deepcopy__(self, memo):
         refuse_pickle(self)
 
+    def __copy__(self):
+        """A shallow copy shares the session (as threads may)."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
     def __repr__(self):
         return f"CandidateGate({self.name!r}, threshold={self.threshold}, input_size={self.input_size})"
 

@@ -181,8 +181,9 @@ def stretch_levels(gray: np.ndarray, min_range: int = 160, max_gain: float = 8.0
     Dark (underexposed, night) and hazy frames hold plates whose characters differ from the plate by a
     few gray levels, below what the localizer's thresholds ask for (``Localizer(contrast=8)``). The span is
     that of every 4th pixel in each direction, from its darkest to its brightest (not percentiles: a small
-    bright plate in a dark frame must not be clipped), and the gain is at most ``max_gain``. Frames that
-    span ``min_range`` or more are returned as they are (the same array). ``min_range=0``: never.
+    bright plate in a dark frame must not be clipped; a few pixels beyond the sample's span may clip), and
+    the gain is at most ``max_gain``. Frames that span ``min_range`` or more are returned unstretched (the
+    same array when it is C-contiguous). ``min_range=0``: never.
 
     Example
     -------

@@ -17,7 +17,6 @@ import numpy as np
 
 from . import kernels
 from ._validate import as_float, as_int
-from .errors import refuse_pickle
 from .formats import PlateFormats
 from .images import load_gray, stretch_levels
 from .localize import Localizer, box_intersection, box_iou, quad_box
@@ -233,14 +232,14 @@ class Reader:
         surer per character, whether or not the shorter text fits a pattern. On the US parking stand-in's
         train split that rule took top-1 from 85.7 to 86.1% (6 plates fixed, such as CURE4HD read URE4HD,
         and 1 lost); detection and false results unchanged.
-
     min_gray_range : int
-        Frames whose gray levels span less than this (dark, underexposed and hazy ones) are stretched to the
-        full range before they are localized and read (:func:`fastplate.images.stretch_levels`); 0: never.
-        Scenes darkened to 0.2 of their brightness (train splits): plates found, scenes-eu 65 -> 100%,
-        scenes-br 65 -> 99%. No scenes photo and no frame of the US parking stand-in spans less than 138
-        levels (most span about 255), so their readings do not change; 160 stretches the 3 stand-in train
-        frames that span 138-159 (one plate more read right).
+        Frames whose gray levels span less than this (default 160 of 256; dark, underexposed and hazy
+        frames) are stretched to the full range, with a gain of at most 8, before they are localized and
+        read (:func:`fastplate.images.stretch_levels`: the span is that of every 4th pixel in each
+        direction, so a few pixels beyond it may clip). 0: never. Scenes darkened to 0.2 of their
+        brightness (train splits): plates found, scenes-eu 65 -> 100%, scenes-br 65 -> 99%. No scenes photo
+        spans less than 186 levels, so their readings do not change; of the US parking stand-in's 787 train
+        frames (138 levels and up), 160 stretches 3, and one more plate is read right.
 
     Example
     -------
@@ -297,12 +296,6 @@ class Reader:
 
             recognizer = Recognizer(device=device, threads=recognizer_threads, top_n=max(self.top_n, READ_TOP_N))
         self.recognizer = recognizer
-
-    def __reduce__(self):  # its recognizer and gate hold ONNX Runtime sessions; ORT's own error names neither
-        refuse_pickle(self)
-
-    def __deepcopy__(self, memo):
-        refuse_pickle(self)
 
     @property
     def top_n(self) -> int:
@@ -433,19 +426,20 @@ class Reader:
     def _read_run(self, grays, threads):
         """:meth:`read_arrays` of decoded ``grays``, localized on ``threads`` threads, one recognizer call."""
 
-        grays = [stretch_levels(g, self.min_gray_range) for g in grays]
         # One large image on several threads: its pyramid levels and polarities share them (below about
         # half a megapixel the threads cost more than they save).
         split = threads > 1 and len(grays) == 1 and grays[0].size >= 500_000 and isinstance(self.localizer, Localizer)
 
         def locate(gray):
             t = time.perf_counter()
+            gray = stretch_levels(gray, self.min_gray_range)  # dark and hazy frames; what is read from here on
             cands = self.localizer(gray, threads=threads) if split else self.localizer(gray)
-            return cands, time.perf_counter() - t
+            return gray, cands, time.perf_counter() - t
 
         found = kernels.map_images(locate, grays, threads=threads)
-        cands = [c for c, _ in found]
-        seconds = [s for _, s in found]
+        grays = [g for g, _, _ in found]
+        cands = [c for _, c, _ in found]
+        seconds = [s for _, _, s in found]
         t = time.perf_counter()
         readings = self._recognize(grays, [[c.quad for c in cs] for cs in cands])
         self._refine(grays, cands, readings)

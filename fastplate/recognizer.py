@@ -37,17 +37,18 @@ def _import_onnxruntime():
     try:
         import onnxruntime
     except ImportError as exc:
-        # Ctrl-C while ONNX Runtime's native module initializes reaches us as an ImportError caused by it.
-        cause, seen = exc, 0
+        # Ctrl-C while ONNX Runtime's native module initializes reaches us as an ImportError caused by it
+        # (only causes: a context would be any exception being handled where we were called).
+        cause, seen = exc.__cause__, 0
         while cause is not None and seen < 16:
             if isinstance(cause, KeyboardInterrupt):
-                raise KeyboardInterrupt from exc
-            cause, seen = cause.__cause__ or cause.__context__, seen + 1
+                raise cause
+            cause, seen = cause.__cause__, seen + 1
         if isinstance(exc, ModuleNotFoundError) and exc.name == "onnxruntime":
             raise DependencyError("fastplate.Recognizer needs ONNX Runtime: pip install onnxruntime "
                                   "(or onnxruntime-gpu for CUDA)") from exc
         raise DependencyError(f"ONNX Runtime is installed but cannot be imported ({type(exc).__name__}: {exc}); "
-                              "reinstall it: pip install --force-reinstall onnxruntime") from exc
+                              "reinstall the package you use: onnxruntime, or onnxruntime-gpu") from exc
     return onnxruntime
 
 

@@ -354,20 +354,27 @@ def test_a_recognizer_is_not_pickled_but_may_be_copied(rec):
     assert twin.session is rec.session and rec.top_n != 2
 
 
-@pytest.mark.parametrize("make", ["gate", "reader", "reader without gate"])
-def test_what_holds_a_session_says_so_when_pickled(make):
+@pytest.mark.parametrize("make, name", [("gate", "CandidateGate"), ("reader", "CandidateGate"),
+                                        ("reader without gate", "Recognizer")])
+def test_what_holds_a_session_says_so_when_pickled(make, name):
     # The default Reader's gate used to fail first, with ONNX Runtime's own error naming its session class.
     import copy
     import pickle
+
+    from fake_recognizer import FakeRecognizer
 
     from fastplate import Reader
     from fastplate.gate import CandidateGate
 
     obj = {"gate": CandidateGate, "reader": lambda: Reader("eu"), "reader without gate": lambda: Reader(gate=False)}[make]()
-    name = type(obj).__name__
     for deep in (pickle.dumps, copy.deepcopy):
         with pytest.raises(TypeError, match=f"a {name} cannot be pickled.*create one in each process"):
             deep(obj)
+    twin = copy.copy(obj)  # a shallow copy shares the sessions, as threads may
+    assert type(twin) is type(obj) and twin is not obj
+    # A Reader without ONNX Runtime parts still pickles.
+    plain = pickle.loads(pickle.dumps(Reader("eu", recognizer=FakeRecognizer([]), gate=False)))
+    assert plain.country == "eu" and plain.min_gray_range == 160
 
 
 def test_a_model_in_a_dotted_folder_finds_its_own_config(tmp_path):
@@ -424,6 +431,16 @@ def _interrupted_import():
     error = ImportError("initialization failed")  # what ONNX Runtime's native init makes of a Ctrl-C
     error.__cause__ = KeyboardInterrupt()
     return error
+
+
+def test_a_missing_onnxruntime_inside_a_ctrl_c_handler_is_still_missing(monkeypatch):
+    # The exception being handled where we are called is the ImportError's context, not its cause.
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        with pytest.raises(DependencyError, match="pip install onnxruntime"):
+            Recognizer()
 
 
 @pytest.mark.parametrize("error, expected", [

@@ -50,6 +50,7 @@ def evaluate(frames, reader, *, show_errors=False, recall=True, out=None):
     a dict ``{label: summary}`` is returned."""
     out = sys.stdout if out is None else out
     from fastplate.cli import score_image
+    from fastplate.images import stretch_levels
     from fastplate.localize import box_iou
 
     readers = reader if isinstance(reader, dict) else {None: reader}
@@ -69,7 +70,7 @@ def evaluate(frames, reader, *, show_errors=False, recall=True, out=None):
             for k in keys:
                 a["totals"][k] += s[k]
             if recall and labels:  # candidate recall of the localizer (not timed: a second localization)
-                cands = r.localizer(gray)
+                cands = r.localizer(stretch_levels(gray, r.min_gray_range))  # as read_arrays localizes
                 a["totals"]["candidates_found"] += sum(
                     any(box_iou(c.box, box) > 0.4 for c in cands) for box, _ in labels)
             a["errors"].extend((name, want, got) for want, got in s["errors"])
