@@ -20,10 +20,3 @@ class ModelError(FastplateError, RuntimeError):
 class DependencyError(FastplateError, ImportError):
     """An optional dependency (onnxruntime, numba, ...) is missing; the message says what to install."""
 
-
-def refuse_pickle(obj):
-    """Raise the error for pickling or deep-copying ``obj``, which holds ONNX Runtime sessions: a
-    ``__reduce__``/``__deepcopy__`` of the classes that do (ONNX Runtime's own error names none of ours)."""
-    name = type(obj).__name__
-    raise TypeError(f"a {name} cannot be pickled or deep-copied (it holds ONNX Runtime sessions): create one "
-                    f"in each process (e.g. in a multiprocessing Pool initializer); threads may share one")

@@ -17,8 +17,8 @@ import numpy as np
 
 from . import kernels
 from ._validate import as_image, as_int, as_quads
-from .errors import ModelError, refuse_pickle
-from .recognizer import _import_onnxruntime
+from .errors import ModelError
+from .recognizer import HoldsSession, _import_onnxruntime
 
 __all__ = ["CandidateGate", "as_gate"]
 
@@ -31,7 +31,7 @@ def as_gate(gate):
     return None if gate is False else gate
 
 
-class CandidateGate:
+class CandidateGate(HoldsSession):
     """Scores plate candidates (quads on a gray image) for being text worth reading.
 
     Parameters
@@ -89,18 +89,6 @@ class CandidateGate:
                 or not 0 <= threshold <= 1:
             raise ValueError(f"threshold must be a number in [0, 1], got {threshold!r}")
         self.threshold = float(threshold)
-
-    def __reduce__(self):
-        refuse_pickle(self)
-
-    def __deepcopy__(self, memo):
-        refuse_pickle(self)
-
-    def __copy__(self):
-        """A shallow copy shares the session (as threads may)."""
-        new = object.__new__(type(self))
-        new.__dict__.update(self.__dict__)
-        return new
 
     def __repr__(self):
         return f"CandidateGate({self.name!r}, threshold={self.threshold}, input_size={self.input_size})"

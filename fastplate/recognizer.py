@@ -18,7 +18,7 @@ import numpy as np
 
 from . import kernels
 from ._validate import as_int, as_quads
-from .errors import DependencyError, ModelError, refuse_pickle
+from .errors import DependencyError, ModelError
 from .formats import ALPHABET
 from .types import Recognition
 
@@ -352,7 +352,25 @@ def _to_gray(image):
     return kernels.to_gray(image)
 
 
-class Recognizer:
+class HoldsSession:
+    """What holds ONNX Runtime sessions (the Recognizer, the candidate gate): sessions cannot be pickled, so
+    neither is it, with an error that names it (ONNX Runtime's names its session class); a shallow
+    ``copy.copy`` shares the session, as threads may, with options of its own (``top_n``, ...)."""
+
+    def __reduce__(self):
+        raise TypeError(f"a {type(self).__name__} cannot be pickled or deep-copied (it holds ONNX Runtime sessions): "
+                        f"create one in each process (e.g. in a multiprocessing Pool initializer); threads may share one")
+
+    def __deepcopy__(self, memo):
+        self.__reduce__()
+
+    def __copy__(self):
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
+
+class Recognizer(HoldsSession):
     """Read the text of license plate crops with the shipped (or a given) ONNX recognizer.
 
     Parameters
@@ -463,18 +481,6 @@ class Recognizer:
 
     batch_size = _positive_int("batch_size", "Crops per model run, at least 1 (checked when set).")
     top_n = _positive_int("top_n", "Readings per crop in ``Recognition.candidates``, at least 1 (checked when set).")
-
-    def __reduce__(self):
-        refuse_pickle(self)
-
-    def __deepcopy__(self, memo):
-        refuse_pickle(self)
-
-    def __copy__(self):
-        """A shallow copy shares the session (as threads may), with its own options (``top_n``, ...)."""
-        new = object.__new__(type(self))
-        new.__dict__.update(self.__dict__)
-        return new
 
     def __repr__(self):
         return (f"Recognizer(model={self.model_name!r}, providers={self.providers}, batch_size={self.batch_size}, "
