@@ -187,16 +187,11 @@ def ctc_decode_batch(probs, alphabet, blank, top_n=5, max_swaps=4, positions=Non
     flat = probs.reshape(n * t_steps, n_cls)
     best = flat.argmax(1)
     step_prob = flat[np.arange(n * t_steps), best]
-    # Runs of the same class: a character is emitted once per run of a non-blank class, at the run's
-    # most probable step (the earliest on ties). Every matrix starts a new run.
-    change = np.empty(n * t_steps, bool)
-    change[0] = True
-    np.not_equal(best[1:], best[:-1], out=change[1:])
-    change[::t_steps] = True
-    starts = np.flatnonzero(change)
-    ends = np.append(starts[1:], n * t_steps)
-    ends = np.minimum(ends, (starts // t_steps + 1) * t_steps)
-    order = np.lexsort((-step_prob, np.cumsum(change)))  # by run, then most probable first (stable)
+    # A character is emitted once per run of a non-blank class, at the run's most probable step (the
+    # earliest on ties).
+    starts, ends = _runs(best, t_steps)
+    run = np.repeat(np.arange(len(starts)), ends - starts)
+    order = np.lexsort((-step_prob, run))  # by run, then most probable first (stable)
     keep = best[starts] != blank
     peak = order[starts][keep]
     chars = best[peak]
@@ -230,6 +225,18 @@ def ctc_decode_batch(probs, alphabet, blank, top_n=5, max_swaps=4, positions=Non
         places = _even_out(centres[s:e], late[s:e])
         out.append(_recognition("".join([alphabet[c] for c in chars[s:e]]), conf32[s:e], places, alts, t_steps, top_n))
     return out
+
+
+def _runs(best, t_steps):
+    """Runs of the same class in best-path classes ``best`` of matrices of ``t_steps`` steps laid end to end
+    (every matrix starts a new run): ``(starts, ends)``, indices into ``best``, ends exclusive."""
+    change = np.empty(len(best), bool)
+    change[:1] = True
+    np.not_equal(best[1:], best[:-1], out=change[1:])
+    change[::t_steps] = True
+    starts = np.flatnonzero(change)
+    ends = np.append(starts[1:], len(best))
+    return starts, np.minimum(ends, (starts // t_steps + 1) * t_steps)
 
 
 def _median(values):

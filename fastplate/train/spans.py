@@ -50,9 +50,10 @@ def plates(n, seed=0, size=(32, 128)):
 def emitted(probs, blank):
     """Best-path characters of one (T, C) probability matrix and the centres (in steps, multiples of 0.5) of
     their runs, as :func:`fastplate.recognizer.ctc_decode` finds them."""
+    from ..recognizer import _runs
+
     best = probs.argmax(1)
-    starts = np.flatnonzero(np.r_[True, best[1:] != best[:-1]])
-    ends = np.r_[starts[1:], len(best)]
+    starts, ends = _runs(best, len(best))
     keep = best[starts] != blank
     return best[starts][keep], (starts[keep] + ends[keep]) / 2.0
 
