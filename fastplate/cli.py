@@ -413,7 +413,8 @@ def cmd_bench(args) -> int:
         img, _ = synthetic_scene(seed, size=(720, 1280))
         images.append(load_gray(img))
     print(f"fastplate bench: {len(images)} images of 1280x720 (the shipped sample + synthetic scenes)")
-    for label, threads in (("1 thread", 1), (f"{kernels.cpu_cores()} threads", kernels.cpu_cores())):
+    cores = kernels.cpu_cores()
+    for label, threads in (("1 thread", 1), (f"{cores} threads", cores)):
         reader = _make_reader(args, threads=threads, recognizer_threads=threads)
         reader.read_arrays(images[:2])  # warm up: sessions, JIT, caches
         runs, plates, t = 0, 0, time.perf_counter()

@@ -19,4 +19,3 @@ class ModelError(FastplateError, RuntimeError):
 
 class DependencyError(FastplateError, ImportError):
     """An optional dependency (onnxruntime, numba, ...) is missing; the message says what to install."""
-
