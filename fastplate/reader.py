@@ -18,7 +18,7 @@ import numpy as np
 from . import kernels
 from ._validate import as_float, as_int
 from .formats import PlateFormats
-from .images import load_gray, stretch_levels
+from .images import load_gray, sharpen, stretch_levels
 from .localize import Localizer, box_intersection, box_iou, quad_box
 from .types import Char, Plate
 
@@ -39,6 +39,9 @@ EXTEND_MIN_CONFIDENCE = 0.9
 SQUEEZE_MARGIN = 0.01
 # Heights (times a candidate's) at which unsure readings are read again (``Reader(refine_heights=...)``).
 REFINE_HEIGHTS = (0.8, 1.2)
+# The second look's unsharp mask (``Reader(second_look=True)``, :func:`fastplate.images.sharpen`).
+SECOND_LOOK_SIGMA = 1.5
+SECOND_LOOK_AMOUNT = 2.0
 # Alternatives the Reader's own recognizer lists, at least: the plate patterns choose among them, so the
 # reading does not depend on how many candidates the caller asked to see (top_n).
 READ_TOP_N = 10
@@ -253,7 +256,7 @@ class Reader:
                  max_length=10, region=None, threads=None, localizer=None, recognizer_threads=None,
                  prefer_extended=True, extend_margin=0.1, min_confidence_unmatched=None,
                  refine_heights=REFINE_HEIGHTS, refine_range=(0.5, 0.95), grow_extended=True, stretch_short=None,
-                 gate=True, min_gray_range=160):
+                 gate=True, min_gray_range=160, second_look=False):
         if country is not None and not isinstance(country, str):
             raise TypeError(f"country must be a str or None, got {type(country).__name__}")
         self.country = country.lower() if country else None
@@ -284,6 +287,7 @@ class Reader:
         self.stretch_short = as_int(stretch_short, "stretch_short", minimum=0)
         self.extend_margin = _unit(extend_margin, "extend_margin")
         self.min_gray_range = as_int(min_gray_range, "min_gray_range", minimum=0, maximum=256)
+        self.second_look = bool(second_look)
         self.aspect = PLATE_ASPECT.get(self.country, PLATE_ASPECT[None])
         if localizer is None:
             pad_x, pad_y = PADDING.get(self.country, PADDING[None])
@@ -424,7 +428,23 @@ class Reader:
         return [p for plates, _ in parts for p in plates], [ms for _, times in parts for ms in times]
 
     def _read_run(self, grays, threads):
-        """:meth:`read_arrays` of decoded ``grays``, localized on ``threads`` threads, one recognizer call."""
+        """:meth:`read_arrays` of decoded ``grays``, localized on ``threads`` threads, one recognizer call (and
+        one more for the second look, see ``second_look``)."""
+        # Dark and hazy frames are stretched; from here on, what is localized and read.
+        results, seconds = self._pass(grays, lambda g: stretch_levels(g, self.min_gray_range), threads)
+        if self.second_look:
+            todo = [i for i, plates in enumerate(results) if not plates]
+            if todo:
+                again, more = self._pass([grays[i] for i in todo], lambda g: sharpen(
+                    stretch_levels(g, self.min_gray_range), SECOND_LOOK_SIGMA, SECOND_LOOK_AMOUNT), threads)
+                for i, plates, ms in zip(todo, again, more):
+                    results[i] = plates
+                    seconds[i] += ms
+        return results, seconds
+
+    def _pass(self, grays, prepare, threads):
+        """Plates and milliseconds per image of ``grays``: each ``prepare``-d and localized (on ``threads``
+        threads), all candidates read in one recognizer call (one more to refine), verified."""
 
         # One large image on several threads: its pyramid levels and polarities share them (below about
         # half a megapixel the threads cost more than they save).
@@ -432,7 +452,7 @@ class Reader:
 
         def locate(gray):
             t = time.perf_counter()
-            gray = stretch_levels(gray, self.min_gray_range)  # dark and hazy frames; what is read from here on
+            gray = prepare(gray)
             cands = self.localizer(gray, threads=threads) if split else self.localizer(gray)
             return gray, cands, time.perf_counter() - t
 

@@ -946,6 +946,32 @@ def test_stretch_levels():
         stretch_levels(dim, 160, max_gain=0.5)
 
 
+def test_sharpen():
+    import cv2
+
+    from fastplate.images import sharpen
+
+    rng = np.random.default_rng(1)
+    gray = cv2.GaussianBlur(rng.integers(0, 256, (30, 41)).astype(np.uint8), (0, 0), 2)
+    out = sharpen(gray, 1.5, 2.0)
+    blurred = cv2.GaussianBlur(gray.astype(np.float64), (0, 0), 1.5, borderType=cv2.BORDER_REFLECT_101)
+    want = np.clip(gray + 2.0 * (gray - blurred), 0, 255)
+    assert out.dtype == np.uint8 and out.shape == gray.shape
+    assert np.abs(out - want).max() <= 1.5  # the blur is rounded to uint8 (x amount), then the result
+    assert out.std() > gray.std()  # contrast grows
+    copy = sharpen(gray, 1.5, 0.0)
+    np.testing.assert_array_equal(copy, gray)
+    assert copy is not gray
+    assert (sharpen(np.full((5, 5), 77, np.uint8)) == 77).all()  # nothing to sharpen in a flat image
+    assert sharpen(np.zeros((1, 1), np.uint8)).shape == (1, 1)
+    for bad, error in (((gray, 0.0), ValueError), ((gray, -1.0), ValueError), ((gray, 1.5, -1.0), ValueError),
+                       ((gray, 1.5, float("nan")), ValueError), ((gray, "1"), TypeError),
+                       ((gray.astype(np.float32),), TypeError), ((np.zeros((4, 4, 3), np.uint8),), ValueError),
+                       ((np.zeros((0, 4), np.uint8),), ValueError)):
+        with pytest.raises(error):
+            sharpen(*bad)
+
+
 def test_a_dark_frame_is_stretched_before_it_is_read():
     # The sample scene at 1/10 of its brightness: its plate's characters differ from the plate by fewer gray
     # levels than the localizer's thresholds ask for, until the frame's levels are stretched.

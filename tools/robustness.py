@@ -2,6 +2,7 @@
 tilted, smaller. Detection, top-1 and false results per image, as ``fastplate eval`` scores them.
 
     python tools/robustness.py [--sets scenes-eu scenes-br] [--split train] [--only dark tilt+15 ...]
+    python tools/robustness.py --only "blur 1.5" --set second_look=True    # a Reader option
 
 Scores the train split by default: the val split is for measuring reader changes once, and these changes
 of the photos are for designing them. The shipped recognizer has seen the train split's plates, so what
@@ -11,6 +12,7 @@ it reads plates it never saw.
 from __future__ import annotations
 
 import argparse
+import ast
 from pathlib import Path
 
 import cv2
@@ -53,6 +55,43 @@ def _rotate(image, labels, degrees):
     return out, turned
 
 
+def _warp(image, labels, matrix):
+    """The photo under the 3x3 ``matrix`` on a canvas that holds all of it (edges replicated); each label
+    becomes the box around its mapped corners."""
+    h, w = image.shape[:2]
+    corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
+    mapped = cv2.perspectiveTransform(corners[None], matrix)[0]
+    shift = np.array([[1, 0, -mapped[:, 0].min()], [0, 1, -mapped[:, 1].min()], [0, 0, 1]]) @ matrix
+    nw, nh = np.ceil(mapped.max(0) - mapped.min(0)).astype(int)
+    out = cv2.warpPerspective(image, shift, (int(nw), int(nh)), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_REPLICATE)
+    moved = []
+    for (x, y, bw, bh), text in labels:
+        box = np.array([[x, y], [x + bw, y], [x + bw, y + bh], [x, y + bh]], np.float64)
+        (x0, y0), (x1, y1) = (q := cv2.perspectiveTransform(box[None], shift)[0]).min(0), q.max(0)
+        moved.append(((x0, y0, x1 - x0, y1 - y0), text))
+    return out, moved
+
+
+def _shear(image, labels, k):
+    """Vertical shear (y += k x): a camera beside the road sees plates' lines slant, their uprights upright."""
+    return _warp(image, labels, np.array([[1, 0, 0], [k, 1, 0], [0, 0, 1]], np.float64))
+
+
+def _yaw(image, labels, degrees):
+    """The photo seen turned ``degrees`` about its vertical middle line (a pinhole camera with a focal length
+    of the photo's width): one side nearer and taller, the other farther and shorter, lines converging."""
+    h, w = image.shape[:2]
+    f, a = float(w), np.radians(degrees)
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
+    dst = []
+    for x, y in src:
+        X, Y = x - w / 2, y - h / 2
+        z = f + X * np.sin(a)
+        dst.append([w / 2 + f * X * np.cos(a) / z, h / 2 + f * Y / z])
+    return _warp(image, labels, cv2.getPerspectiveTransform(src.astype(np.float32), np.float32(dst)))
+
+
 def _plate_width(image, labels, width):
     """The photo shrunk (INTER_AREA) so that its widest labelled plate is ``width`` px wide."""
     f = min(1.0, width / max(b[2] for b, _ in labels))
@@ -76,6 +115,10 @@ CHANGES = {
     "tilt +8": lambda im, lb, i: _rotate(im, lb, 8),
     "tilt +15": lambda im, lb, i: _rotate(im, lb, 15),
     "tilt -15": lambda im, lb, i: _rotate(im, lb, -15),
+    "shear +0.25": lambda im, lb, i: _shear(im, lb, 0.25),
+    "shear -0.25": lambda im, lb, i: _shear(im, lb, -0.25),
+    "yaw 40": lambda im, lb, i: _yaw(im, lb, 40),
+    "yaw 55": lambda im, lb, i: _yaw(im, lb, 55),
     "plates 80 px wide": lambda im, lb, i: _plate_width(im, lb, 80),
     "plates 60 px wide": lambda im, lb, i: _plate_width(im, lb, 60),
 }
@@ -88,7 +131,18 @@ def main(argv=None):
     parser.add_argument("--only", nargs="+", choices=sorted(CHANGES), metavar="CHANGE",
                         help=f"some of: {', '.join(CHANGES)}")
     parser.add_argument("--min-gray-range", type=int, default=None, help="Reader(min_gray_range=...); 0: never stretch")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a Reader option, e.g. --set second_look=True (the value is a Python literal)")
     args = parser.parse_args(argv)
+    options = {}
+    for item in args.set:
+        name, sep, value = item.partition("=")
+        try:
+            if not sep or not name.isidentifier():
+                raise ValueError
+            options[name] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            parser.error(f"--set wants NAME=VALUE with a Python literal value, got {item!r}")
     changes = args.only or list(CHANGES)
     print("| change | " + " | ".join(f"{s} detection / top-1 / false per image" for s in args.sets) + " |")
     print("|---|" + "---|" * len(args.sets))
@@ -97,7 +151,7 @@ def main(argv=None):
         found = read_benchmark_labels(Path(DATA_DIR) / name)
         items[name] = [(p, lb) for p, lb in found
                        if lb and (args.split == "all" or all(is_val(t) == (args.split == "val") for _, t in lb))]
-        extra = {} if args.min_gray_range is None else {"min_gray_range": args.min_gray_range}
+        extra = dict(options) if args.min_gray_range is None else dict(options, min_gray_range=args.min_gray_range)
         readers[name] = fastplate.Reader("eu" if "eu" in name else "br" if "br" in name else "us", threads=1, **extra)
     for change in changes:
         cells = []
