@@ -98,7 +98,8 @@ def _make_reader(args, threads=None, recognizer_threads=None):
                                 top_n=max(args.top_n, READ_TOP_N), **extra)  # as the Reader's own: reading ignores -n
     options = {} if args.min_confidence is None else {"min_confidence": args.min_confidence}
     return Reader(args.country, recognizer=recognizer, top_n=args.top_n, device=args.device, threads=threads,
-                  recognizer_threads=recognizer_threads, gate=getattr(args, "gate", True), **options)
+                  recognizer_threads=recognizer_threads, gate=getattr(args, "gate", True),
+                  second_look=getattr(args, "second_look", True), **options)
 
 
 def _country(value):
@@ -451,6 +452,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="report readings at least this sure (0-1; default: the Reader's)")
         p.add_argument("--no-gate", dest="gate", action="store_false",
                        help="read every plate candidate (no candidate gate; slower)")
+        p.add_argument("--no-second-look", dest="second_look", action="store_false",
+                       help="do not read frames where no plate was found again, sharpened (faster on frames "
+                            "without plates; blurred plates are missed)")
         p.add_argument("--antialias", choices=("on", "off"), default=None,
                        help="average large plates down to the recognizer's input (Recognizer(antialias=...); "
                             "default: the Recognizer's)")

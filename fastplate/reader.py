@@ -243,6 +243,15 @@ class Reader:
         brightness (train splits): plates found, scenes-eu 65 -> 100%, scenes-br 65 -> 99%. No scenes photo
         spans less than 186 levels, so their readings do not change; of the US parking stand-in's 787 train
         frames (138 levels and up), 160 stretches 3, and one more plate is read right.
+    second_look : bool
+        Frames where no plate was reported are localized and read once more, sharpened first
+        (:func:`fastplate.images.sharpen`, an unsharp mask of ``SECOND_LOOK_SIGMA`` px and
+        ``SECOND_LOOK_AMOUNT``): blur (focus, motion) fills the gaps between a small plate's characters,
+        and the mask deepens them again. Frames with a plate are read once, as before; a frame without one
+        costs about 2.5 times as long (1280x720 plate-free frames: 20 -> 49 ms median). False: never (for
+        streams of mostly empty frames where blur is rare). scenes-eu's photos under a 1.5 px blur (train
+        split): plates read 77.5 -> 93.3%; the US parking stand-in's val split: 259 -> 260 plates,
+        detection 93.2 -> 94.4%, false results unchanged (0.028 per frame; 0.018 on plate-free frames).
 
     Example
     -------
@@ -256,7 +265,7 @@ class Reader:
                  max_length=10, region=None, threads=None, localizer=None, recognizer_threads=None,
                  prefer_extended=True, extend_margin=0.1, min_confidence_unmatched=None,
                  refine_heights=REFINE_HEIGHTS, refine_range=(0.5, 0.95), grow_extended=True, stretch_short=None,
-                 gate=True, min_gray_range=160, second_look=False):
+                 gate=True, min_gray_range=160, second_look=True):
         if country is not None and not isinstance(country, str):
             raise TypeError(f"country must be a str or None, got {type(country).__name__}")
         self.country = country.lower() if country else None

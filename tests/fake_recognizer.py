@@ -8,8 +8,9 @@ import hashlib
 
 import numpy as np
 
-from fastplate.images import load_gray, stretch_levels
+from fastplate.images import load_gray, sharpen, stretch_levels
 from fastplate.localize import box_iou, quad_box
+from fastplate.reader import SECOND_LOOK_AMOUNT, SECOND_LOOK_SIGMA
 from fastplate.types import Recognition
 
 
@@ -37,10 +38,12 @@ class FakeRecognizer:
         self.calls = 0
         self.crops = 0
         self.keys = None
-        if images is not None:  # as given, and as the Reader passes a frame of few gray levels (stretched)
-            grays = [load_gray(im) for im in images]
+        if images is not None:  # as given, and as the Reader passes a frame of few gray levels (stretched),
+            grays = [load_gray(im) for im in images]  # and a frame it takes a second look at (sharpened)
             self.keys = {_key(g): k for k, g in enumerate(grays)}
             self.keys.update({_key(stretch_levels(g)): k for k, g in enumerate(grays)})
+            self.keys.update({_key(sharpen(stretch_levels(g), SECOND_LOOK_SIGMA, SECOND_LOOK_AMOUNT)): k
+                              for k, g in enumerate(grays)})
 
     def _truth(self, i, image):
         if self.truths and isinstance(self.truths[0], tuple):

@@ -487,3 +487,11 @@ def test_a_broken_link_in_a_folder_is_reported_not_skipped(scenes, fake_reader, 
     lines = [json.loads(line) for line in captured.out.splitlines()]
     assert [r["file"].rsplit("/", 1)[-1] for r in lines] == ["a_gone.jpg", "car0.jpg", "car1.jpg", "car2.jpg"]
     assert "error" in lines[0] and "a_gone.jpg" in captured.err
+
+
+@pytest.mark.parametrize("command", ["read", "eval", "bench"])
+def test_no_second_look_reaches_the_reader(command, tmp_path):
+    extra = {"read": ["x.jpg"], "eval": [str(tmp_path)], "bench": []}[command]
+    for flags, want in (([], True), (["--no-second-look"], False)):
+        args = cli.build_parser().parse_args([command, *extra, *flags])
+        assert cli._make_reader(args, threads=1).second_look is want

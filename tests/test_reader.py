@@ -664,7 +664,7 @@ def test_unsure_reading_is_refined_in_a_taller_crop(scenes):
     # the plate's quad is the crop that was read: 1.2x as tall as a candidate's
     assert np.ptp(np.array(plates[0].quad)[:, 1]) > 1.1 * min(fake.heights)
     fake = _TallerCrops(truth)
-    assert Reader(recognizer=fake, refine_heights=()).read(image) == []  # 0.7 < min_confidence
+    assert Reader(recognizer=fake, refine_heights=(), second_look=False).read(image) == []  # 0.7 < min_confidence
     assert fake.calls == 1
 
 
@@ -946,6 +946,44 @@ def test_stretch_levels():
         stretch_levels(dim, 160, max_gain=0.5)
 
 
+def test_a_blurred_frame_gets_a_second_look():
+    # The sample scene under a 3.5 px blur: its characters run together until the frame is sharpened.
+    import cv2
+
+    from fastplate.samples import sample_path, sample_truth
+
+    gray = fastplate.images.load_gray(str(sample_path()))
+    blurred = cv2.GaussianBlur(gray, (0, 0), 3.5)
+    text, = [p["plate"] for p in sample_truth()]
+    assert Reader("eu", second_look=False).read(blurred) == []
+    looked = Reader("eu", second_look=True)
+    assert [p.text for p in looked.read(blurred)] == [text]
+    # In a batch, only the frames with nothing found are looked at again; the others read as alone.
+    blank = np.full((200, 300), 128, np.uint8)
+    batch = looked.read_batch([gray, blurred, blank, blurred])
+    assert [[p.text for p in ps] for ps in batch] == [[text], [text], [], [text]]
+    assert batch[0] == looked.read(gray) and batch[1] == looked.read(blurred)
+
+
+def test_the_second_look_localizes_only_frames_without_plates():
+    from fastplate.samples import sample_path
+
+    gray = fastplate.images.load_gray(str(sample_path()))
+    blank = np.full((200, 300), 128, np.uint8)
+    for second_look, want in ((True, [1, 2]), (False, [1, 1])):
+        reader = Reader("eu", second_look=second_look)
+        seen = []
+        localize = reader.localizer
+        reader.localizer = lambda image, threads=1: (seen.append(image.shape), localize(image))[1]
+        counts = []
+        for image in (gray, blank):
+            seen.clear()
+            reader.read(image)
+            counts.append(len(seen))
+        assert counts == want
+    assert Reader("eu").second_look is True
+
+
 def test_sharpen():
     import cv2
 
@@ -981,7 +1019,7 @@ def test_a_dark_frame_is_stretched_before_it_is_read():
     dark = np.round(gray * 0.1).astype(np.uint8)
     text, = [p["plate"] for p in sample_truth()]
     assert [p.text for p in Reader("eu").read(dark)] == [text]
-    assert Reader("eu", min_gray_range=0).read(dark) == []
+    assert Reader("eu", min_gray_range=0, second_look=False).read(dark) == []
     assert [p.text for p in Reader("eu").read(gray)] == [text]
     with pytest.raises(ValueError, match="min_gray_range"):
         Reader("eu", min_gray_range=-1)
