@@ -103,3 +103,23 @@ def test_bad_arguments_are_one_line_errors(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
         parking_set.main(argv)
     assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_camera_text_changes_nothing_but_itself():
+    plain = _first(4, split="train")
+    with_text = _first(4, split="train", osd="train")
+    boxes = 0
+    for (n0, f0, _, l0), (n1, f1, _, l1, box) in zip(plain, with_text):
+        assert n0 == n1 and l0 == l1  # the same plates in the same places
+        if box is None:
+            continue
+        boxes += 1
+        x, y, w, h = box
+        for (px, py, pw, ph), _ in l1:  # clear of the plates
+            assert x + w <= px or px + pw <= x or y + h <= py or py + ph <= y
+        diff = np.abs(f0.astype(int) - f1.astype(int)).max(axis=2) > 40
+        ys, xs = np.nonzero(diff)
+        assert len(ys) > 30
+        # JPEG and blur spread the text a little; the frames are the same elsewhere
+        assert xs.min() >= x - 8 and xs.max() < x + w + 8 and ys.min() >= y - 8 and ys.max() < y + h + 8
+    assert boxes >= 3

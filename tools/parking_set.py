@@ -13,6 +13,7 @@ metric (IoU > 0.4 and top-1 text, strict and O/0 folded, false results per image
     python tools/parking_set.py --split train --show-errors       # tune on this one
     python tools/parking_set.py --split train --set min_confidence_unmatched=0.95 --loc max_candidates=12
     python tools/parking_set.py --split val --negatives           # plate-free 1280x720 frames: false results
+    python tools/parking_set.py --split val --negatives --osd val # ... with camera text burnt in (timestamps)
     python tools/parking_set.py --split val --model /tmp/m/recognizer.onnx   # a candidate recognizer
     python tools/parking_set.py --split val --write /tmp/parking-val && fastplate eval /tmp/parking-val --country us
 """
@@ -142,6 +143,9 @@ def main(argv=None):
     parser.add_argument("--passes", type=number(int, 1), default=2, help="times each crop is pasted (other sizes/places)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--negatives", action="store_true", help="frames without plates (false results)")
+    parser.add_argument("--osd", choices=("train", "val"), default=None,
+                        help="burn a line of camera text (timestamp, camera name) into each frame, in the train or "
+                             "val style set (fastplate.train.osd; the gate learns from the train set)")
     parser.add_argument("--limit", type=number(int, 1), default=None, help="first N frames only")
     parser.add_argument("--write", metavar="DIR", help="write the frames to DIR instead of scoring them")
     parser.add_argument("--country", default="us")
@@ -159,7 +163,9 @@ def main(argv=None):
                              "frames (interleaved), or a gate model file")
     args = parser.parse_args(argv)
     check_arguments(parser, args)
-    frames = generate(args.split, passes=args.passes, seed=args.seed, negatives=args.negatives)
+    frames = generate(args.split, passes=args.passes, seed=args.seed, negatives=args.negatives, osd=args.osd)
+    if args.osd:
+        frames = (f[:4] for f in frames)
     if args.limit:
         frames = (f for i, f in zip(range(args.limit), frames))
     if args.write:

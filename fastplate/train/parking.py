@@ -92,11 +92,16 @@ def degrade_frame(frame, rng):
     return cv2.imdecode(buf, cv2.IMREAD_COLOR), buf.tobytes()
 
 
-def generate(split="val", *, passes=2, seed=0, data_dir=None, negatives=False):
+def generate(split="val", *, passes=2, seed=0, data_dir=None, negatives=False, osd=None):
     """Yield ``(name, bgr frame, jpeg bytes, labels)`` with labels ``[((x, y, w, h), text), ...]``.
 
     Every crop of ``split`` is pasted once per pass, one or two per frame; ``negatives=True`` gives the
     frames built the same way with no plates. Deterministic in (split, passes, seed).
+
+    ``osd="train"`` or ``"val"``: each frame also gets a line of on-screen display text (a timestamp, a
+    camera name) in that style set (:func:`fastplate.train.osd.overlay`), clear of the plates, drawn before
+    the camera's blur, noise and JPEG; the frames and plates are the same as without it. Then 5-tuples are
+    yielded, the last item the OSD box ``(x, y, w, h)`` (None where no place clear of the plates was found).
     """
     from fastplate.train.data import DATA_DIR, load_set
 
@@ -124,6 +129,23 @@ def generate(split="val", *, passes=2, seed=0, data_dir=None, negatives=False):
                     x0, y0 = np.floor(quad.min(axis=0))
                     x1, y1 = np.ceil(quad.max(axis=0))
                     labels.append(((int(x0), int(y0), int(x1 - x0), int(y1 - y0)), s.label))
+            osd_box = None
+            if osd is not None:
+                from fastplate.train.osd import overlay
+
+                # Its own random stream: the frame's own draws (and so the plates) stay as without OSD.
+                orng = np.random.default_rng([seed, p, 0 if split == "train" else 1, frame_index, 7])
+                for _ in range(5):  # a place clear of the plates
+                    drawn = frame.copy()
+                    box = overlay(drawn, orng, osd)
+                    if not any(_overlap(box, b) for b, _ in labels):
+                        frame, osd_box = drawn, box
+                        break
             frame, jpeg = degrade_frame(frame, rng)
-            yield f"{split}{'-neg' if negatives else ''}-{p}-{frame_index:04d}", frame, jpeg, labels
+            name = f"{split}{'-neg' if negatives else ''}-{p}-{frame_index:04d}"
+            yield (name, frame, jpeg, labels) if osd is None else (name, frame, jpeg, labels, osd_box)
             frame_index += 1
+
+
+def _overlap(a, b):
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
