@@ -99,7 +99,19 @@ def _make_reader(args, threads=None, recognizer_threads=None):
     options = {} if args.min_confidence is None else {"min_confidence": args.min_confidence}
     return Reader(args.country, recognizer=recognizer, top_n=args.top_n, device=args.device, threads=threads,
                   recognizer_threads=recognizer_threads, gate=getattr(args, "gate", True),
-                  second_look=getattr(args, "second_look", True), **options)
+                  second_look=getattr(args, "second_look", True), ignore=getattr(args, "ignore", None) or None,
+                  **options)
+
+
+def _box(value):
+    """``X,Y,W,H`` (pixels) for ``--ignore``."""
+    try:
+        box = tuple(float(v) for v in value.split(","))
+    except ValueError:
+        box = ()
+    if len(box) != 4 or not all(math.isfinite(v) for v in box) or box[2] <= 0 or box[3] <= 0:
+        raise argparse.ArgumentTypeError(f"wants X,Y,W,H: four numbers, W and H positive, got {value!r}")
+    return box
 
 
 def _country(value):
@@ -452,6 +464,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="report readings at least this sure (0-1; default: the Reader's)")
         p.add_argument("--no-gate", dest="gate", action="store_false",
                        help="read every plate candidate (no candidate gate; slower)")
+        p.add_argument("--ignore", action="append", type=_box, default=[], metavar="X,Y,W,H",
+                       help="an area of the frames (pixels) where no plate is reported, e.g. the camera's "
+                            "timestamp; repeat for more")
         p.add_argument("--no-second-look", dest="second_look", action="store_false",
                        help="do not read frames where no plate was found again, sharpened (faster on frames "
                             "without plates; blurred plates are missed)")

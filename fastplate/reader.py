@@ -124,6 +124,24 @@ def _inside(quad, w, h) -> bool:
     return quad.min() >= -1 and (quad[:, 0] <= w).all() and (quad[:, 1] <= h).all()
 
 
+def _boxes(value, name) -> np.ndarray:
+    """``value`` (None or a sequence of (x, y, w, h) boxes) as a float64 (N, 4) array; clear errors."""
+    if value is None:
+        return np.zeros((0, 4))
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+        raise TypeError(f"{name} must be a sequence of (x, y, w, h) boxes, got {type(value).__name__}")
+    boxes = []
+    for box in value:
+        box = [as_float(v, f"{name}[]") for v in _sequence(box, f"{name}[]")]
+        if len(box) != 4:
+            raise ValueError(f"{name} must hold (x, y, w, h) boxes of 4 numbers each, got {value!r}")
+        boxes.append(box)
+    boxes = np.array(boxes, dtype=np.float64).reshape(-1, 4)
+    if not np.isfinite(boxes).all() or (boxes[:, 2:] <= 0).any():
+        raise ValueError(f"{name} boxes need finite x, y and positive w, h, got {value!r}")
+    return boxes
+
+
 def _load_or_error(image):
     """:func:`load_gray`, or the error that says why ``image`` cannot be read (``read_iter(errors="yield")``)."""
     try:
@@ -243,6 +261,12 @@ class Reader:
         brightness (train splits): plates found, scenes-eu 65 -> 100%, scenes-br 65 -> 99%. No scenes photo
         spans less than 186 levels, so their readings do not change; of the US parking stand-in's 787 train
         frames (138 levels and up), 160 stretches 3, and one more plate is read right.
+    ignore : sequence of (x, y, w, h), optional
+        Areas of the frame, in its pixels, where no plate is reported: a reading whose quad's centre lies in
+        one is dropped before overlapping plates are reduced to one. For the text a camera burns into its
+        frames (timestamp, camera name), which the reader otherwise reads as plates: on the US parking
+        stand-in with one line of such text per frame (``tools/parking_set.py --osd train``), false
+        results went from 0.08 to 0.39 per frame. Also for a sign that is always in view.
     second_look : bool
         Frames where no plate was reported are localized and read once more, sharpened first
         (:func:`fastplate.images.sharpen`, an unsharp mask of ``SECOND_LOOK_SIGMA`` px and
@@ -265,7 +289,7 @@ class Reader:
                  max_length=10, region=None, threads=None, localizer=None, recognizer_threads=None,
                  prefer_extended=True, extend_margin=0.1, min_confidence_unmatched=None,
                  refine_heights=REFINE_HEIGHTS, refine_range=(0.5, 0.95), grow_extended=True, stretch_short=None,
-                 gate=True, min_gray_range=160, second_look=True):
+                 gate=True, min_gray_range=160, second_look=True, ignore=None):
         if country is not None and not isinstance(country, str):
             raise TypeError(f"country must be a str or None, got {type(country).__name__}")
         self.country = country.lower() if country else None
@@ -297,6 +321,7 @@ class Reader:
         self.extend_margin = _unit(extend_margin, "extend_margin")
         self.min_gray_range = as_int(min_gray_range, "min_gray_range", minimum=0, maximum=256)
         self.second_look = bool(second_look)
+        self.ignore = _boxes(ignore, "ignore")
         self.aspect = PLATE_ASPECT.get(self.country, PLATE_ASPECT[None])
         if localizer is None:
             pad_x, pad_y = PADDING.get(self.country, PADDING[None])
@@ -554,6 +579,11 @@ class Reader:
         for i, (cand, rec) in enumerate(zip(cands, readings)):
             if _per_char(rec.confidence, self.max_length) < self.min_confidence:
                 continue  # no reading of this candidate can reach min_confidence
+            if len(self.ignore):
+                cx, cy = np.asarray(cand.quad, dtype=np.float64).mean(axis=0)
+                x, y, w, h = self.ignore.T
+                if ((x <= cx) & (cx < x + w) & (y <= cy) & (cy < y + h)).any():
+                    continue  # an area the caller said holds no plate (camera text, a sign always in view)
             # All of the recognizer's readings: the top_n listed are cut from them in the order shown (_plate).
             found = rec.candidates or [(rec.text, rec.confidence)]
             ranked = self.formats.rerank(found, rec.char_confidences, len(found))

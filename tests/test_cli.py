@@ -495,3 +495,13 @@ def test_no_second_look_reaches_the_reader(command, tmp_path):
     for flags, want in (([], True), (["--no-second-look"], False)):
         args = cli.build_parser().parse_args([command, *extra, *flags])
         assert cli._make_reader(args, threads=1).second_look is want
+
+
+def test_ignore_boxes_reach_the_reader(capsys):
+    args = cli.build_parser().parse_args(["read", "x.jpg", "--ignore", "0,0,400,40", "--ignore", "10.5,600,50,20"])
+    np.testing.assert_array_equal(cli._make_reader(args, threads=1).ignore, [[0, 0, 400, 40], [10.5, 600, 50, 20]])
+    assert len(cli._make_reader(cli.build_parser().parse_args(["read", "x.jpg"]), threads=1).ignore) == 0
+    for bad in ("1,2,3", "a,b,c,d", "0,0,-1,5", "0,0,nan,5", ""):
+        with pytest.raises(SystemExit):
+            cli.build_parser().parse_args(["read", "x.jpg", "--ignore", bad])
+        assert "X,Y,W,H" in capsys.readouterr().err

@@ -984,6 +984,27 @@ def test_the_second_look_localizes_only_frames_without_plates():
     assert Reader("eu").second_look is True
 
 
+def test_ignored_areas_report_no_plate(scenes):
+    image, truth = scenes[0]
+    fake = FakeRecognizer(truth)
+    plates = Reader(recognizer=fake).read(image)
+    assert [p.text for p in plates] == [t for t, _ in truth][:len(plates)] and plates
+    (x0, y0), (x1, y1) = np.min(truth[0][1], axis=0), np.max(truth[0][1], axis=0)
+    around = (x0 - 5, y0 - 5, x1 - x0 + 10, y1 - y0 + 10)
+    hidden = Reader(recognizer=FakeRecognizer(truth), ignore=[around], second_look=False).read(image)
+    assert truth[0][0] not in [p.text for p in hidden]
+    elsewhere = Reader(recognizer=FakeRecognizer(truth), ignore=[(0, 0, 5, 5), np.array([1, 1, 2, 2])]).read(image)
+    assert [p.text for p in elsewhere] == [p.text for p in plates]
+    # The centre decides: a box over the plate's left half only leaves it reported.
+    half = (x0 - 5, y0 - 5, (x1 - x0) * 0.4, y1 - y0 + 10)
+    assert truth[0][0] in [p.text for p in Reader(recognizer=FakeRecognizer(truth), ignore=[half]).read(image)]
+    for bad, error, match in (("0,0,5,5", TypeError, "sequence of"), (7, TypeError, "sequence of"),
+                              ([(0, 0, 5)], ValueError, "4 numbers"), ([(0, 0, 5, 0)], ValueError, "positive"),
+                              ([(0, 0, 5, float("inf"))], ValueError, "finite"), ([("a", 0, 5, 5)], TypeError, "real number")):
+        with pytest.raises(error, match=match):
+            Reader(recognizer=fake, ignore=bad)
+
+
 def test_sharpen():
     import cv2
 

@@ -26,10 +26,7 @@ import numpy as np
 
 INPUT_SIZE = (16, 64)
 THRESHOLD = 0.05
-SOURCES = ("stand-in", "stand-in plate-free", "scenes-eu", "scenes-br", "stand-in osd")
-# Frames of the stand-in drawn again with camera text burnt in (fastplate.train.osd, train styles): this many
-# with plates and as many without.
-OSD_FRAMES = 400
+SOURCES = ("stand-in", "stand-in plate-free", "scenes-eu", "scenes-br")
 
 
 def _log(*args):
@@ -59,10 +56,9 @@ def gate_net(widths=(8, 16, 32, 32)):
     return GateNet()
 
 
-def collect(data_dir=None, negatives=400, log=None, recognizer=None, osd_frames=OSD_FRAMES):
-    """``(x (N, 16, 64) uint8, table (N, 9) float64)``: columns iou, cover, reading length, per-character
-    confidence, widened, localizer score, source (index into SOURCES), frame number, and the share of the
-    candidate's box inside a frame's on-screen display text (0 where there is none)."""
+def collect(data_dir=None, negatives=400, log=None, recognizer=None):
+    """``(x (N, 16, 64) uint8, table (N, 8) float64)``: columns iou, cover, reading length, per-character
+    confidence, widened, localizer score, source (index into SOURCES), frame number."""
     import itertools
     from pathlib import Path
 
@@ -85,7 +81,7 @@ def collect(data_dir=None, negatives=400, log=None, recognizer=None, osd_frames=
     def cover(cb, b):
         return box_intersection(cb, b) / max(cb[2] * cb[3], 1e-9)
 
-    def add(gray, labels, country, source, osd_box=None):
+    def add(gray, labels, country, source):
         reader = readers[country]
         cands = reader.localizer(gray)
         if not cands:
@@ -98,8 +94,7 @@ def collect(data_dir=None, negatives=400, log=None, recognizer=None, osd_frames=
             cb = quad_box(c.quad)
             rows.append((max([box_iou(cb, b) for b, _ in labels], default=0.0),
                          max([cover(cb, b) for b, _ in labels], default=0.0), len(rec.text),
-                         _per_char(rec.confidence, len(rec.text)), c.widened, c.score, source, frame,
-                         0.0 if osd_box is None else cover(cb, osd_box)))
+                         _per_char(rec.confidence, len(rec.text)), c.widened, c.score, source, frame))
 
     def gray_of(jpeg):
         return cv2.cvtColor(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2GRAY)
@@ -110,11 +105,6 @@ def collect(data_dir=None, negatives=400, log=None, recognizer=None, osd_frames=
     for _, _, jpeg, labels in itertools.islice(generate("train", data_dir=data_dir, negatives=True), negatives):
         add(gray_of(jpeg), labels, "us", 1)
     log(f"stand-in frames: {len(rows)} candidates ({time.time() - t:.0f} s)")
-    for negative in (False, True):
-        for _, _, jpeg, labels, box in itertools.islice(
-                generate("train", data_dir=data_dir, negatives=negative, osd="train"), osd_frames):
-            add(gray_of(jpeg), labels, "us", 4, box)
-    log(f"with camera text: {len(rows)} candidates ({time.time() - t:.0f} s)")
     for source, (country, folder) in ((2, ("eu", "scenes-eu")), (3, ("br", "scenes-br"))):
         for path, labels in read_benchmark_labels(Path(data_dir) / folder):
             if labels and not any(is_val(text) for _, text in labels):
@@ -124,11 +114,9 @@ def collect(data_dir=None, negatives=400, log=None, recognizer=None, osd_frames=
 
 
 def labels_of(table):
-    """Positive: overlaps a labelled plate, or the recognizer reads plausible text (see the module doc); but
-    never a candidate that lies mostly (half or more) inside on-screen display text."""
+    """Positive: overlaps a labelled plate, or the recognizer reads plausible text (see the module doc)."""
     iou, cover, length, conf = table[:, 0], table[:, 1], table[:, 2], table[:, 3]
-    osd = table[:, 8] >= 0.5 if table.shape[1] > 8 else np.zeros(len(table), bool)
-    return ((iou > 0.4) | (cover >= 0.6) | ((length >= 4) & (conf >= 0.85))) & ~osd
+    return (iou > 0.4) | (cover >= 0.6) | ((length >= 4) & (conf >= 0.85))
 
 
 def train(x, table, *, epochs=12, exclude=(), seed=0, log=None):
