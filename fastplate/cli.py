@@ -466,7 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="read every plate candidate (no candidate gate; slower)")
         p.add_argument("--ignore", action="append", type=_box, default=[], metavar="X,Y,W,H",
                        help="an area of the frames (pixels) where no plate is reported, e.g. the camera's "
-                            "timestamp; repeat for more")
+                            "timestamp; repeat for more (a negative X: --ignore=-5,0,100,20)")
         p.add_argument("--no-second-look", dest="second_look", action="store_false",
                        help="do not read frames where no plate was found again, sharpened (faster on frames "
                             "without plates; blurred plates are missed)")
@@ -485,7 +485,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "image per line, with a \"file\" key")
     p.add_argument("--batch-size", type=arg_number(int, 1), default=16,
                    help="images decoded and read per chunk; on the CPU each thread's run of a chunk makes one "
-                        "recognizer call (default 16)")
+                        "recognizer call for its first reading (default 16)")
     p.add_argument("--threads", type=arg_number(int, 1), default=None,
                    help="threads that decode and read the images (default: all cores this process may use)")
     p.add_argument("--sample", action="store_true", help="also read the sample image shipped in the package")

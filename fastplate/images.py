@@ -10,7 +10,7 @@ import numpy as np
 from ._validate import MAX_PIXELS, as_float, as_image, as_int
 from .errors import ImageDecodeError
 
-__all__ = ["load_gray", "image_size_from_header", "stretch_levels"]
+__all__ = ["load_gray", "image_size_from_header", "stretch_levels", "sharpen"]
 
 # The largest file we read: far above any camera frame, small enough to never exhaust memory.
 MAX_FILE_BYTES = 512 << 20

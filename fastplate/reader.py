@@ -130,6 +130,8 @@ def _boxes(value, name) -> np.ndarray:
         return np.zeros((0, 4))
     if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
         raise TypeError(f"{name} must be a sequence of (x, y, w, h) boxes, got {type(value).__name__}")
+    if len(value) == 4 and all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in value):
+        raise TypeError(f"{name} must be a sequence of boxes: one box is [(x, y, w, h)], got {value!r}")
     boxes = []
     for box in value:
         box = [as_float(v, f"{name}[]") for v in _sequence(box, f"{name}[]")]
@@ -263,10 +265,11 @@ class Reader:
         frames (138 levels and up), 160 stretches 3, and one more plate is read right.
     ignore : sequence of (x, y, w, h), optional
         Areas of the frame, in its pixels, where no plate is reported: a reading whose quad's centre lies in
-        one is dropped before overlapping plates are reduced to one. For the text a camera burns into its
-        frames (timestamp, camera name), which the reader otherwise reads as plates: on the US parking
-        stand-in with one line of such text per frame (``tools/parking_set.py --osd train``), false
-        results went from 0.08 to 0.39 per frame. Also for a sign that is always in view.
+        one is dropped before overlapping plates are reduced to one (candidates centred there are not even
+        read). For the text a camera burns into its frames (timestamp, camera name), which the reader
+        otherwise reads as plates (one line of such text per frame of the US parking stand-in,
+        ``tools/parking_set.py --osd train``, raised its false results from 0.08 to 0.39 per frame); also
+        for a sign that is always in view. Settable later (``reader.ignore = [...]``).
     second_look : bool
         Frames where no plate was reported are localized and read once more, sharpened first
         (:func:`fastplate.images.sharpen`, an unsharp mask of ``SECOND_LOOK_SIGMA`` px and
@@ -321,7 +324,7 @@ class Reader:
         self.extend_margin = _unit(extend_margin, "extend_margin")
         self.min_gray_range = as_int(min_gray_range, "min_gray_range", minimum=0, maximum=256)
         self.second_look = bool(second_look)
-        self.ignore = _boxes(ignore, "ignore")
+        self.ignore = ignore
         self.aspect = PLATE_ASPECT.get(self.country, PLATE_ASPECT[None])
         if localizer is None:
             pad_x, pad_y = PADDING.get(self.country, PADDING[None])
@@ -344,6 +347,15 @@ class Reader:
         self._top_n = as_int(value, "top_n", minimum=1)
         if self._own_recognizer and getattr(self, "recognizer", None) is not None:
             self.recognizer.top_n = max(self._top_n, READ_TOP_N)
+
+    @property
+    def ignore(self) -> np.ndarray:
+        """The ignored areas, a float64 (N, 4) array of (x, y, w, h); settable like the parameter."""
+        return self._ignore
+
+    @ignore.setter
+    def ignore(self, value):
+        self._ignore = _boxes(value, "ignore")
 
     # ------------------------------------------------------------------------------------------ public
     def read(self, image) -> list:
@@ -432,12 +444,13 @@ class Reader:
 
         On the CPU, the images are split into ``threads`` runs of consecutive images, and each thread reads
         its run from start to end: localization, one recognizer call for all the run's candidates (one
-        more for unsure readings), verification. The Python steps of one thread then overlap the other's
+        more for unsure readings), verification; then the same for the run's images where no plate was
+        found, sharpened (``second_look``). The Python steps of one thread then overlap the other's
         GIL-free kernels and model runs; run phase by phase, both threads would wait for the GIL at once.
         Measured on 16 scenes-eu and scenes-br photos on 2 cores, two threads gave 1.57-1.69x one
         thread, against 1.37-1.49x phase by phase; in the same runs the GIL-free kernels alone gave
-        1.36-1.65x. On a GPU provider, all candidates of all images go to the recognizer in one call,
-        after localizing the images on ``threads`` threads.
+        1.36-1.65x. On a GPU provider, all candidates of all images go to the recognizer in one call (and
+        the same calls follow), after localizing the images on ``threads`` threads.
 
         Parameters
         ----------
@@ -462,19 +475,24 @@ class Reader:
         return [p for plates, _ in parts for p in plates], [ms for _, times in parts for ms in times]
 
     def _read_run(self, grays, threads):
-        """:meth:`read_arrays` of decoded ``grays``, localized on ``threads`` threads, one recognizer call (and
-        one more for the second look, see ``second_look``)."""
-        # Dark and hazy frames are stretched; from here on, what is localized and read.
-        results, seconds = self._pass(grays, lambda g: stretch_levels(g, self.min_gray_range), threads)
+        """:meth:`read_arrays` of decoded ``grays``, localized on ``threads`` threads: one pass of all, then a
+        second look at those with no plate (see ``second_look``)."""
+        results, seconds = self._pass(grays, self._prepare, threads)
         if self.second_look:
             todo = [i for i, plates in enumerate(results) if not plates]
             if todo:
-                again, more = self._pass([grays[i] for i in todo], lambda g: sharpen(
-                    stretch_levels(g, self.min_gray_range), SECOND_LOOK_SIGMA, SECOND_LOOK_AMOUNT), threads)
+                again, more = self._pass([grays[i] for i in todo], lambda g: self._prepare(g, second_look=True),
+                                         threads)
                 for i, plates, ms in zip(todo, again, more):
                     results[i] = plates
                     seconds[i] += ms
         return results, seconds
+
+    def _prepare(self, gray, second_look=False):
+        """What is localized and read of decoded ``gray``: stretched if dark or hazy (``min_gray_range``), and
+        sharpened for the second look."""
+        gray = stretch_levels(gray, self.min_gray_range)
+        return sharpen(gray, SECOND_LOOK_SIGMA, SECOND_LOOK_AMOUNT) if second_look else gray
 
     def _pass(self, grays, prepare, threads):
         """Plates and milliseconds per image of ``grays``: each ``prepare``-d and localized (on ``threads``
@@ -488,6 +506,10 @@ class Reader:
             t = time.perf_counter()
             gray = prepare(gray)
             cands = self.localizer(gray, threads=threads) if split else self.localizer(gray)
+            if len(self.ignore):
+                # Not even read; the quads that refining moves are checked again in _verify.
+                ignored = self._ignored([c.quad for c in cands])
+                cands = [c for c, out in zip(cands, ignored) if not out]
             return gray, cands, time.perf_counter() - t
 
         found = kernels.map_images(locate, grays, threads=threads)
@@ -574,16 +596,21 @@ class Reader:
                 readings[i][k] = rec
                 cands[i][k] = dataclasses.replace(cands[i][k], quad=quads[i][j])
 
+    def _ignored(self, quads) -> np.ndarray:
+        """Whether each quad's centre lies in an ignored area (boxes half-open: x <= cx < x + w)."""
+        if not len(quads):
+            return np.zeros(0, bool)
+        cx, cy = np.asarray(quads, dtype=np.float64).reshape(-1, 4, 2).mean(axis=1).T
+        x, y, w, h = (v[:, None] for v in self.ignore.T)
+        return ((x <= cx) & (cx < x + w) & (y <= cy) & (cy < y + h)).any(axis=0)
+
     def _verify(self, cands, readings, shape) -> list:
         plates = {}
         for i, (cand, rec) in enumerate(zip(cands, readings)):
             if _per_char(rec.confidence, self.max_length) < self.min_confidence:
                 continue  # no reading of this candidate can reach min_confidence
-            if len(self.ignore):
-                cx, cy = np.asarray(cand.quad, dtype=np.float64).mean(axis=0)
-                x, y, w, h = self.ignore.T
-                if ((x <= cx) & (cx < x + w) & (y <= cy) & (cy < y + h)).any():
-                    continue  # an area the caller said holds no plate (camera text, a sign always in view)
+            if len(self.ignore) and self._ignored([cand.quad])[0]:
+                continue  # an area the caller said holds no plate (camera text, a sign always in view)
             # All of the recognizer's readings: the top_n listed are cut from them in the order shown (_plate).
             found = rec.candidates or [(rec.text, rec.confidence)]
             ranked = self.formats.rerank(found, rec.char_confidences, len(found))

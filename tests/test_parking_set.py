@@ -123,3 +123,9 @@ def test_camera_text_changes_nothing_but_itself():
         # JPEG and blur spread the text a little; the frames are the same elsewhere
         assert xs.min() >= x - 8 and xs.max() < x + w + 8 and ys.min() >= y - 8 and ys.max() < y + h + 8
     assert boxes >= 3
+
+
+@pytest.mark.parametrize("osd", ["bogus", True])
+def test_bad_osd_is_refused_before_the_first_frame(osd):
+    with pytest.raises(ValueError, match="osd must be None, 'train' or 'val'"):
+        parking_set.generate(split="val", osd=osd)

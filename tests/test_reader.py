@@ -998,6 +998,16 @@ def test_ignored_areas_report_no_plate(scenes):
     # The centre decides: a box over the plate's left half only leaves it reported.
     half = (x0 - 5, y0 - 5, (x1 - x0) * 0.4, y1 - y0 + 10)
     assert truth[0][0] in [p.text for p in Reader(recognizer=FakeRecognizer(truth), ignore=[half]).read(image)]
+    # Settable later, checked the same way; None: nothing ignored.
+    later = Reader(recognizer=FakeRecognizer(truth), second_look=False)
+    later.ignore = [around]
+    assert truth[0][0] not in [p.text for p in later.read(image)]
+    later.ignore = None
+    assert later.ignore.shape == (0, 4) and truth[0][0] in [p.text for p in later.read(image)]
+    with pytest.raises(ValueError, match="4 numbers"):
+        later.ignore = [(1, 2)]
+    with pytest.raises(TypeError, match=r"one box is \[\(x, y, w, h\)\]"):
+        Reader(recognizer=fake, ignore=(10, 20, 30, 40))
     for bad, error, match in (("0,0,5,5", TypeError, "sequence of"), (7, TypeError, "sequence of"),
                               ([(0, 0, 5)], ValueError, "4 numbers"), ([(0, 0, 5, 0)], ValueError, "positive"),
                               ([(0, 0, 5, float("inf"))], ValueError, "finite"), ([("a", 0, 5, 5)], TypeError, "real number")):

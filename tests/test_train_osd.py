@@ -37,3 +37,11 @@ def test_overlay_draws_inside_its_box(split, channels):
 
 def test_the_style_sets_share_no_font():
     assert not set(HERSHEY["train"]) & set(HERSHEY["val"])
+
+
+def test_bad_arguments_are_clear_errors():
+    frame = np.zeros((100, 200), np.uint8)
+    with pytest.raises(ValueError, match="split must be one of train, val"):
+        overlay(frame, np.random.default_rng(0), "test")
+    with pytest.raises(TypeError, match="Generator"):
+        overlay(frame, 0)

@@ -51,7 +51,6 @@ def evaluate(frames, reader, *, show_errors=False, recall=True, out=None):
     a dict ``{label: summary}`` is returned."""
     out = sys.stdout if out is None else out
     from fastplate.cli import score_image
-    from fastplate.images import stretch_levels
     from fastplate.localize import box_iou
 
     readers = reader if isinstance(reader, dict) else {None: reader}
@@ -71,7 +70,9 @@ def evaluate(frames, reader, *, show_errors=False, recall=True, out=None):
             for k in keys:
                 a["totals"][k] += s[k]
             if recall and labels:  # candidate recall of the localizer (not timed: a second localization)
-                cands = r.localizer(stretch_levels(gray, r.min_gray_range))  # as read_arrays localizes
+                cands = r.localizer(r._prepare(gray))  # as read_arrays localizes: the first pass ...
+                if not plates and r.second_look:  # ... and the second look where it found nothing
+                    cands += r.localizer(r._prepare(gray, second_look=True))
                 a["totals"]["candidates_found"] += sum(
                     any(box_iou(c.box, box) > 0.4 for c in cands) for box, _ in labels)
             a["errors"].extend((name, want, got) for want, got in s["errors"])
@@ -110,9 +111,12 @@ def _summary(a, recall, show_errors, out, label=None):
 def check_arguments(parser, args):
     """One-line errors, before any frame is made, for what would otherwise stop the run with a traceback."""
     import ast
+    import inspect
     import os
 
+    from fastplate import Reader
     from fastplate.formats import countries
+    from fastplate.localize import Localizer
     from fastplate.train._args import output_folder
     from fastplate.train.data import data_error
 
@@ -133,6 +137,10 @@ def check_arguments(parser, args):
                 ast.literal_eval(value)
             except (ValueError, SyntaxError):
                 parser.error(f"{flag} {item}: the value must be a Python literal (a number, True, 'text', ...)")
+            target = Reader if flag == "--set" else Localizer
+            own = {"--set": ("country", "threads", "recognizer_threads", "gate", "localizer")}.get(flag, ())
+            if name not in inspect.signature(target).parameters or name in own:
+                parser.error(f"{flag} {item}: not a {target.__name__} option this tool leaves to you")
     if args.write:
         output_folder(parser, args.write, "--write")
 
@@ -145,7 +153,7 @@ def main(argv=None):
     parser.add_argument("--negatives", action="store_true", help="frames without plates (false results)")
     parser.add_argument("--osd", choices=("train", "val"), default=None,
                         help="burn a line of camera text (timestamp, camera name) into each frame, in the train or "
-                             "val style set (fastplate.train.osd; the gate learns from the train set)")
+                             "val style set (fastplate.train.osd)")
     parser.add_argument("--limit", type=number(int, 1), default=None, help="first N frames only")
     parser.add_argument("--write", metavar="DIR", help="write the frames to DIR instead of scoring them")
     parser.add_argument("--country", default="us")

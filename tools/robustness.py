@@ -2,7 +2,7 @@
 tilted, smaller. Detection, top-1 and false results per image, as ``fastplate eval`` scores them.
 
     python tools/robustness.py [--sets scenes-eu scenes-br] [--split train] [--only dark tilt+15 ...]
-    python tools/robustness.py --only "blur 1.5" --set second_look=True    # a Reader option
+    python tools/robustness.py --only "blur 1.5" --set second_look=False   # a Reader option
 
 Scores the train split by default: the val split is for measuring reader changes once, and these changes
 of the photos are for designing them. The shipped recognizer has seen the train split's plates, so what
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import inspect
 from pathlib import Path
 
 import cv2
@@ -132,7 +133,7 @@ def main(argv=None):
                         help=f"some of: {', '.join(CHANGES)}")
     parser.add_argument("--min-gray-range", type=int, default=None, help="Reader(min_gray_range=...); 0: never stretch")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="a Reader option, e.g. --set second_look=True (the value is a Python literal)")
+                        help="a Reader option, e.g. --set second_look=False (the value is a Python literal)")
     args = parser.parse_args(argv)
     options = {}
     for item in args.set:
@@ -143,6 +144,10 @@ def main(argv=None):
             options[name] = ast.literal_eval(value)
         except (ValueError, SyntaxError):
             parser.error(f"--set wants NAME=VALUE with a Python literal value, got {item!r}")
+        if name not in inspect.signature(fastplate.Reader).parameters or name in ("country", "threads"):
+            parser.error(f"--set {item}: not a Reader option this tool leaves to you")
+        if name == "min_gray_range" and args.min_gray_range is not None:
+            parser.error("give min_gray_range once: --min-gray-range or --set min_gray_range=...")
     changes = args.only or list(CHANGES)
     print("| change | " + " | ".join(f"{s} detection / top-1 / false per image" for s in args.sets) + " |")
     print("|---|" + "---|" * len(args.sets))

@@ -103,6 +103,12 @@ def generate(split="val", *, passes=2, seed=0, data_dir=None, negatives=False, o
     the camera's blur, noise and JPEG; the frames and plates are the same as without it. Then 5-tuples are
     yielded, the last item the OSD box ``(x, y, w, h)`` (None where no place clear of the plates was found).
     """
+    if osd is not None and osd not in ("train", "val"):  # here, not at the first frame: generate is not lazy
+        raise ValueError(f"osd must be None, 'train' or 'val', got {osd!r}")
+    return _frames(split, passes, seed, data_dir, negatives, osd)
+
+
+def _frames(split, passes, seed, data_dir, negatives, osd):
     from fastplate.train.data import DATA_DIR, load_set
 
     data_dir = data_dir or DATA_DIR
@@ -131,6 +137,7 @@ def generate(split="val", *, passes=2, seed=0, data_dir=None, negatives=False, o
                     labels.append(((int(x0), int(y0), int(x1 - x0), int(y1 - y0)), s.label))
             osd_box = None
             if osd is not None:
+                from fastplate.localize import box_intersection
                 from fastplate.train.osd import overlay
 
                 # Its own random stream: the frame's own draws (and so the plates) stay as without OSD.
@@ -138,7 +145,7 @@ def generate(split="val", *, passes=2, seed=0, data_dir=None, negatives=False, o
                 for _ in range(5):  # a place clear of the plates
                     drawn = frame.copy()
                     box = overlay(drawn, orng, osd)
-                    if not any(_overlap(box, b) for b, _ in labels):
+                    if not any(box_intersection(box, b) > 0 for b, _ in labels):
                         frame, osd_box = drawn, box
                         break
             frame, jpeg = degrade_frame(frame, rng)
@@ -146,6 +153,3 @@ def generate(split="val", *, passes=2, seed=0, data_dir=None, negatives=False, o
             yield (name, frame, jpeg, labels) if osd is None else (name, frame, jpeg, labels, osd_box)
             frame_index += 1
 
-
-def _overlap(a, b):
-    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
