@@ -18,6 +18,7 @@ import numpy as np
 from . import kernels
 from ._validate import as_image, as_int, as_quads
 from .errors import ModelError
+from .localize import scale_quads
 from .recognizer import HoldsSession, _import_onnxruntime
 
 __all__ = ["CandidateGate", "as_gate"]
@@ -83,6 +84,13 @@ class CandidateGate(HoldsSession):
         out = self.session.get_outputs()[0].shape  # one score per quad: (N,) or (N, 1)
         if not 1 <= len(out) <= 2 or (len(out) == 2 and isinstance(out[1], int) and out[1] != 1):
             raise ModelError(f"the gate model {self.name} must give one score per input, got output shape {out}")
+        try:  # how much of the candidate's surroundings the model sees: its quad scaled by (along, across)
+            self.context = tuple(float(v) for v in meta.get("context", "1,1").split(","))
+        except ValueError:
+            self.context = ()
+        if len(self.context) != 2 or not all(0 < v <= 16 for v in self.context):
+            raise ModelError(f"the gate model {self.name} has a bad 'context' entry in its metadata: "
+                             f"{meta.get('context')!r} (want two scales, e.g. '1.25,2')")
         if threshold is None:
             threshold = float(meta.get("threshold", 0.5))
         if isinstance(threshold, (bool, np.bool_)) or not isinstance(threshold, numbers.Real) \
@@ -91,7 +99,8 @@ class CandidateGate(HoldsSession):
         self.threshold = float(threshold)
 
     def __repr__(self):
-        return f"CandidateGate({self.name!r}, threshold={self.threshold}, input_size={self.input_size})"
+        return (f"CandidateGate({self.name!r}, threshold={self.threshold}, input_size={self.input_size}, "
+                f"context={self.context})")
 
     def scores(self, gray, quads) -> np.ndarray:
         """Scores in [0, 1] of ``quads`` ((N, 4, 2), corners clockwise from top-left) on ``gray`` ((H, W) uint8)."""
@@ -99,6 +108,8 @@ class CandidateGate(HoldsSession):
         quads = as_quads(quads)
         if not len(quads):
             return np.zeros(0, np.float32)
+        if self.context != (1.0, 1.0):
+            quads = scale_quads(quads, *self.context)
         batch = kernels.normalize_batch(gray, quads, self.input_size, threads=1)
         scores = self.session.run(None, {self.input_name: batch})[0].reshape(-1)
         if scores.shape != (len(quads),):

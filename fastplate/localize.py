@@ -51,6 +51,28 @@ def quad_box(quad) -> tuple:
     return (float(x0), float(y0), float(x1 - x0), float(y1 - y0))
 
 
+def scale_quads(quads, sx=1.0, sy=1.0) -> np.ndarray:
+    """``quads`` ((4, 2) or (N, 4, 2), clockwise from top-left) scaled about their centres along their own
+    axes: ``sx`` times as long along their top and bottom edges, ``sy`` times as tall along their side edges
+    (each new corner is the quad's bilinear map at ``0.5 -/+ sx/2``, ``0.5 -/+ sy/2``).
+
+    Example
+    -------
+    >>> scale_quads([[0, 0], [10, 0], [10, 4], [0, 4]], 1.2, 2.0).round(6).tolist()
+    [[-1.0, -2.0], [11.0, -2.0], [11.0, 6.0], [-1.0, 6.0]]
+    """
+    q = np.asarray(quads, dtype=np.float64)
+    flat = q.reshape(-1, 4, 2)
+
+    def at(u, v):
+        top = flat[:, 0] + (flat[:, 1] - flat[:, 0]) * u
+        bottom = flat[:, 3] + (flat[:, 2] - flat[:, 3]) * u
+        return top + (bottom - top) * v
+
+    u0, u1, v0, v1 = 0.5 - sx / 2, 0.5 + sx / 2, 0.5 - sy / 2, 0.5 + sy / 2
+    return np.stack([at(u0, v0), at(u1, v0), at(u1, v1), at(u0, v1)], axis=1).reshape(q.shape)
+
+
 def box_intersection(a, b) -> float:
     """Area of the intersection of two ``(x, y, w, h)`` boxes."""
     ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))

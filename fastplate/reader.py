@@ -19,7 +19,7 @@ from . import kernels
 from ._validate import as_float, as_int
 from .formats import PlateFormats
 from .images import load_gray, sharpen, stretch_levels
-from .localize import Localizer, box_intersection, box_iou, quad_box
+from .localize import Localizer, box_intersection, box_iou, quad_box, scale_quads
 from .types import Char, Plate
 
 __all__ = ["Reader"]
@@ -100,9 +100,7 @@ def _suppress(kept_boxes, box, iou_limit=0.3, cover_limit=0.5) -> bool:
 
 def _scale_height(quad, scale) -> np.ndarray:
     """``quad`` (4, 2; clockwise from top-left) with its height scaled by ``scale`` about its middle line."""
-    q = np.asarray(quad, dtype=np.float64)
-    mid = (q + q[[3, 2, 1, 0]]) / 2  # tl/bl and tr/br midpoints, per corner
-    return mid + (q - mid) * scale
+    return scale_quads(quad, 1.0, scale)
 
 
 def _stretch(quad, aspect, side) -> np.ndarray:

@@ -30,6 +30,11 @@ def test_labels_follow_the_documented_rule():
     t[3, 2:4] = (3, 0.99)           # too short
     t[4, :4] = (0.3, 0.5, 5, 0.8)   # nothing
     assert train_gate.labels_of(t).tolist() == [True, True, True, False, False]
+    # With the ninth column (share inside camera text): text there is never a plate, whatever it reads.
+    osd = np.concatenate([t, np.zeros((5, 1))], axis=1)
+    assert train_gate.labels_of(osd).tolist() == [True, True, True, False, False]
+    osd[:, 8] = (0.5, 0.0, 0.9, 0.9, 0.49)
+    assert train_gate.labels_of(osd).tolist() == [False, True, False, False, False]
 
 
 def test_train_and_export_round_trip(tmp_path):
@@ -42,9 +47,9 @@ def test_train_and_export_round_trip(tmp_path):
     x[pos, 4:12, 8:56] = 230
     net = train_gate.train(x, table, epochs=3, log=lambda *a: None)
     path = tmp_path / "gate.onnx"
-    train_gate.export(net, str(path), threshold=0.3)
+    train_gate.export(net, str(path), threshold=0.3, context=(1, 1), input_size=(16, 64))
     gate = CandidateGate(path)
-    assert gate.threshold == 0.3 and gate.input_size == (16, 64)
+    assert gate.threshold == 0.3 and gate.input_size == (16, 64) and gate.context == (1.0, 1.0)
     # the exported model equals the torch one on an image whose quads are the training crops
     image = np.concatenate(list(x[:8]), axis=0)  # 8 crops stacked: 128 x 64
     quads = np.array([[[0, 16 * i], [63, 16 * i], [63, 16 * i + 15], [0, 16 * i + 15]] for i in range(8)], float)
@@ -52,3 +57,41 @@ def test_train_and_export_round_trip(tmp_path):
         want = torch.sigmoid(net(torch.from_numpy(x[:8]).float().unsqueeze(1) / 255)).numpy()
     np.testing.assert_allclose(gate.scores(image, quads), want, atol=1e-4)
     assert (gate(image, quads) == (want >= 0.3)).mean() >= 0.75
+
+
+def test_a_gate_with_context_sees_the_grown_quad(tmp_path):
+    """The model's metadata says how much of the surroundings it sees; the gate grows each quad by it."""
+    from fastplate.localize import scale_quads
+
+    torch.manual_seed(0)
+    net = train_gate.gate_net().eval()
+    path = tmp_path / "gate.onnx"
+    train_gate.export(net, str(path), context=(1.25, 2.0), input_size=(32, 64))
+    gate = CandidateGate(path)
+    assert gate.context == (1.25, 2.0) and gate.input_size == (32, 64) and "context=(1.25, 2.0)" in repr(gate)
+    rng = np.random.default_rng(1)
+    image = rng.integers(0, 256, (120, 200)).astype(np.uint8)
+    quads = np.array([[[60, 40], [140, 44], [139, 70], [59, 66]], [[10, 10], [50, 10], [50, 30], [10, 30]]], float)
+    from fastplate import kernels
+
+    crops = kernels.normalize_batch(image, scale_quads(quads, 1.25, 2.0), (32, 64), threads=1)
+    with torch.no_grad():
+        want = torch.sigmoid(net(torch.from_numpy(crops))).numpy()
+    np.testing.assert_allclose(gate.scores(image, quads), want, atol=1e-5)
+
+
+@pytest.mark.parametrize("context", ["1.25", "a,b", "0,2", "1,99"])
+def test_a_bad_context_entry_is_a_model_error(tmp_path, context):
+    import onnx
+
+    from fastplate.errors import ModelError
+
+    path = tmp_path / "gate.onnx"
+    train_gate.export(train_gate.gate_net().eval(), str(path))
+    model = onnx.load(str(path))
+    for entry in model.metadata_props:
+        if entry.key == "context":
+            entry.value = context
+    onnx.save(model, str(path))
+    with pytest.raises(ModelError, match="bad 'context' entry"):
+        CandidateGate(path)

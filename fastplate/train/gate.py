@@ -2,15 +2,19 @@
 
     python -m fastplate.train.gate [--out fastplate/models] [--data runs/gate_data.npz] [--epochs 12]
 
-About 10 minutes on one core. Data, all from train splits (validation plates and backgrounds are never seen):
+About 15 minutes on one core. Data, all from train splits (validation plates and backgrounds are never seen):
 
 - every candidate the ungated localizer finds (``Reader(country, gate=False)``) in the US parking stand-in's
-  train frames (:mod:`fastplate.train.parking`, 787 frames with plates and 400 without), and in the
-  scenes-eu and scenes-br photos whose plates are all in the train split;
-- each warped to 16x64 gray as the gate sees it, and labelled positive when it overlaps a labelled plate
-  (IoU > 0.4, or at least 60% of the candidate inside the plate: one group of a plate whose groups stand
-  apart is read stretched, see ``Reader(stretch_short=...)``), or when the shipped recognizer reads it as
-  plausible text (at least 4 characters, 0.85 sure per character): text the reader would judge itself.
+  train frames (:mod:`fastplate.train.parking`, 787 frames with plates and 400 without), in 400 of them
+  with plates and 400 without drawn again with a line of camera text burnt in (:mod:`fastplate.train.osd`,
+  its train styles), and in the scenes-eu and scenes-br photos whose plates are all in the train split;
+- each warped as the gate sees it: its quad grown ``CONTEXT`` times (1.25x along it, 2x across), so the
+  gate sees whether a plate surrounds the text, to 32x64 gray; labelled positive when it overlaps a labelled
+  plate (IoU > 0.4, or at least 60% of the candidate inside the plate: one group of a plate whose groups
+  stand apart is read stretched, see ``Reader(stretch_short=...)``), or when the shipped recognizer reads
+  it as plausible text (at least 4 characters, 0.85 sure per character): text the reader would judge
+  itself; but negative, whatever it reads, when half of it or more lies inside camera text (weighed
+  ``OSD_WEIGHT`` times in the loss).
 
 The threshold (``THRESHOLD``, stored in the model's metadata) was chosen on train-split data only, by
 leaving one domain out: gates trained without scenes-eu (or scenes-br) and scored end to end on those
@@ -24,9 +28,12 @@ import time
 
 import numpy as np
 
-INPUT_SIZE = (16, 64)
+INPUT_SIZE = (32, 64)
+CONTEXT = (1.25, 2.0)  # the candidate's quad scaled (along, across) before it is warped; in the model's metadata
 THRESHOLD = 0.05
-SOURCES = ("stand-in", "stand-in plate-free", "scenes-eu", "scenes-br")
+SOURCES = ("stand-in", "stand-in plate-free", "scenes-eu", "scenes-br", "stand-in camera text")
+OSD_FRAMES = 400  # stand-in train frames drawn again with camera text: this many with plates and as many without
+OSD_WEIGHT = 3.0
 
 
 def _log(*args):
@@ -56,9 +63,10 @@ def gate_net(widths=(8, 16, 32, 32)):
     return GateNet()
 
 
-def collect(data_dir=None, negatives=400, log=None, recognizer=None):
-    """``(x (N, 16, 64) uint8, table (N, 8) float64)``: columns iou, cover, reading length, per-character
-    confidence, widened, localizer score, source (index into SOURCES), frame number."""
+def collect(data_dir=None, negatives=400, log=None, recognizer=None, osd_frames=OSD_FRAMES):
+    """``(x (N, 32, 64) uint8, table (N, 9) float64)``: columns iou, cover, reading length, per-character
+    confidence, widened, localizer score, source (index into SOURCES), frame number, and the share of the
+    candidate's box inside the frame's camera text (0 where there is none)."""
     import itertools
     from pathlib import Path
 
@@ -66,7 +74,7 @@ def collect(data_dir=None, negatives=400, log=None, recognizer=None):
 
     from .. import Reader, kernels
     from ..cli import read_benchmark_labels
-    from ..localize import box_intersection, box_iou, quad_box
+    from ..localize import box_intersection, box_iou, quad_box, scale_quads
     from ..reader import _per_char
     from ..recognizer import Recognizer
     from .data import DATA_DIR, is_val
@@ -81,7 +89,7 @@ def collect(data_dir=None, negatives=400, log=None, recognizer=None):
     def cover(cb, b):
         return box_intersection(cb, b) / max(cb[2] * cb[3], 1e-9)
 
-    def add(gray, labels, country, source):
+    def add(gray, labels, country, source, osd_box=None):
         reader = readers[country]
         cands = reader.localizer(gray)
         if not cands:
@@ -89,12 +97,14 @@ def collect(data_dir=None, negatives=400, log=None, recognizer=None):
         quads = np.stack([c.quad for c in cands])
         reads = reader._recognize([gray], [quads])[0]
         frame = len(xs)  # frames with candidates, numbered in order
-        xs.append(kernels.normalize_batch(gray, quads, INPUT_SIZE, scale=1.0, threads=1)[:, 0].astype(np.uint8))
+        xs.append(kernels.normalize_batch(gray, scale_quads(quads, *CONTEXT), INPUT_SIZE, scale=1.0,
+                                          threads=1)[:, 0].astype(np.uint8))
         for c, rec in zip(cands, reads):
             cb = quad_box(c.quad)
             rows.append((max([box_iou(cb, b) for b, _ in labels], default=0.0),
                          max([cover(cb, b) for b, _ in labels], default=0.0), len(rec.text),
-                         _per_char(rec.confidence, len(rec.text)), c.widened, c.score, source, frame))
+                         _per_char(rec.confidence, len(rec.text)), c.widened, c.score, source, frame,
+                         0.0 if osd_box is None else cover(cb, osd_box)))
 
     def gray_of(jpeg):
         return cv2.cvtColor(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2GRAY)
@@ -105,6 +115,11 @@ def collect(data_dir=None, negatives=400, log=None, recognizer=None):
     for _, _, jpeg, labels in itertools.islice(generate("train", data_dir=data_dir, negatives=True), negatives):
         add(gray_of(jpeg), labels, "us", 1)
     log(f"stand-in frames: {len(rows)} candidates ({time.time() - t:.0f} s)")
+    for negative in (False, True):
+        for _, _, jpeg, labels, box in itertools.islice(
+                generate("train", data_dir=data_dir, negatives=negative, osd="train"), osd_frames):
+            add(gray_of(jpeg), labels, "us", 4, box)
+    log(f"with camera text: {len(rows)} candidates ({time.time() - t:.0f} s)")
     for source, (country, folder) in ((2, ("eu", "scenes-eu")), (3, ("br", "scenes-br"))):
         for path, labels in read_benchmark_labels(Path(data_dir) / folder):
             if labels and not any(is_val(text) for _, text in labels):
@@ -114,14 +129,20 @@ def collect(data_dir=None, negatives=400, log=None, recognizer=None):
 
 
 def labels_of(table):
-    """Positive: overlaps a labelled plate, or the recognizer reads plausible text (see the module doc)."""
+    """Positive: overlaps a labelled plate, or the recognizer reads plausible text (see the module doc); but
+    never when half of the candidate or more lies inside camera text (a ninth column)."""
     iou, cover, length, conf = table[:, 0], table[:, 1], table[:, 2], table[:, 3]
-    return (iou > 0.4) | (cover >= 0.6) | ((length >= 4) & (conf >= 0.85))
+    return ((iou > 0.4) | (cover >= 0.6) | ((length >= 4) & (conf >= 0.85))) & ~_in_osd(table)
 
 
-def train(x, table, *, epochs=12, exclude=(), seed=0, log=None):
+def _in_osd(table):
+    return table[:, 8] >= 0.5 if table.shape[1] > 8 else np.zeros(len(table), bool)
+
+
+def train(x, table, *, epochs=12, exclude=(), seed=0, log=None, osd_weight=OSD_WEIGHT):
     """Train a gate on the candidates not from ``exclude`` (sources). Frames ``% 5 == 0`` are held out and
-    the recall of their plate-overlapping candidates at THRESHOLD is logged. Returns the network."""
+    the recall of their plate-overlapping candidates at THRESHOLD is logged (and the share of those in
+    camera text kept). Candidates in camera text weigh ``osd_weight`` in the loss. Returns the network."""
     import torch
     from torch import nn
 
@@ -140,7 +161,9 @@ def train(x, table, *, epochs=12, exclude=(), seed=0, log=None):
     steps = len(fit) // 128 + 1
     opt = torch.optim.AdamW(net.parameters(), 3e-3, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, 3e-3, total_steps=epochs * steps)
-    loss_fn = nn.BCEWithLogitsLoss(pos_weight=torch.tensor(3.0))  # a missed plate costs more than a read
+    loss_fn = nn.BCEWithLogitsLoss(pos_weight=torch.tensor(3.0), reduction="none")  # a missed plate costs more
+    osd = _in_osd(table)
+    weight = torch.from_numpy(np.where(osd, osd_weight, 1.0).astype(np.float32))
     plate = (table[:, 0] > 0.4) | (table[:, 1] >= 0.6)
     for epoch in range(epochs):
         net.train()
@@ -153,7 +176,7 @@ def train(x, table, *, epochs=12, exclude=(), seed=0, log=None):
             xb = ((xb - 0.5) * gain + 0.5 + shift).clamp(0, 1)
             if rng.random() < 0.5:
                 xb = 1 - xb  # both polarities
-            loss = loss_fn(net(xb), Y[batch])
+            loss = (loss_fn(net(xb), Y[batch]) * weight[batch]).mean()
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -163,12 +186,14 @@ def train(x, table, *, epochs=12, exclude=(), seed=0, log=None):
             p = torch.sigmoid(torch.cat([net(X[held[i:i + 2048]]) for i in range(0, len(held), 2048)])).numpy()
         keep = p >= THRESHOLD
         log(f"epoch {epoch + 1}/{epochs}: loss {loss.item():.3f}; held-out frames at {THRESHOLD}: plate candidates "
-            f"kept {keep[plate[held]].mean():.4f}, positives {keep[pos[held]].mean():.4f}, all {keep.mean():.3f}")
+            f"kept {keep[plate[held]].mean():.4f}, positives {keep[pos[held]].mean():.4f}, all {keep.mean():.3f}, "
+            f"in camera text {keep[osd[held]].mean() if osd[held].any() else 0.0:.3f}")
     return net
 
 
-def export(net, path, threshold=THRESHOLD):
-    """Write ``net`` (sigmoid added) as ONNX with a dynamic batch axis and ``threshold`` in its metadata."""
+def export(net, path, threshold=THRESHOLD, context=CONTEXT, input_size=None):
+    """Write ``net`` (sigmoid added) as ONNX with a dynamic batch axis (input ``input_size``, default
+    INPUT_SIZE) and ``threshold`` and ``context`` in its metadata."""
     import io
 
     import onnx
@@ -184,13 +209,15 @@ def export(net, path, threshold=THRESHOLD):
 
     f = io.BytesIO()
     # eval() on the wrapper: the exporter restores the wrapper's mode afterwards, recursively
-    torch.onnx.export(Scores(net).eval(), torch.zeros(1, 1, *INPUT_SIZE), f, input_names=["input"],
+    torch.onnx.export(Scores(net).eval(), torch.zeros(1, 1, *(input_size or INPUT_SIZE)), f, input_names=["input"],
                       output_names=["score"], dynamic_axes={"input": {0: "batch"}, "score": {0: "batch"}},
                       opset_version=17, dynamo=False)
     model = onnx.load_from_string(f.getvalue())
-    model.doc_string = "fastplate candidate gate: (N, 1, 16, 64) gray in [0, 1] -> (N,) text-likeness"
-    entry = model.metadata_props.add()
-    entry.key, entry.value = "threshold", str(threshold)
+    h, w = input_size or INPUT_SIZE
+    model.doc_string = f"fastplate candidate gate: (N, 1, {h}, {w}) gray in [0, 1] -> (N,) plate-text-likeness"
+    for key, value in (("threshold", str(threshold)), ("context", ",".join(str(float(v)) for v in context))):
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
     onnx.save(model, path)
 
 
@@ -222,6 +249,9 @@ def main(argv=None):
         except Exception as exc:  # noqa: BLE001  numpy raises many kinds for a file that is not ours
             ap.error(f"--data {args.data} is not collected gate data ({type(exc).__name__}: {exc}); "
                      f"delete it to collect again")
+        if x.shape[1:] != INPUT_SIZE or table.ndim != 2 or table.shape[1] != 9 or len(x) != len(table):
+            ap.error(f"--data {args.data} was collected by another recipe (crops {x.shape[1:]}, table "
+                     f"{table.shape}; this one makes {INPUT_SIZE} crops and 9 columns): delete it to collect again")
     else:
         from .data import data_error
 
