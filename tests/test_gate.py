@@ -29,7 +29,7 @@ def _gray(image):
 
 
 def test_shipped_gate_loads(gate):
-    assert gate.input_size == (16, 64)
+    assert gate.input_size == (32, 64) and gate.context == (1.25, 2.0)  # the plate around the text shows
     assert 0 < gate.threshold < 1
     assert "gate.onnx" in repr(gate)
 

@@ -947,13 +947,13 @@ def test_stretch_levels():
 
 
 def test_a_blurred_frame_gets_a_second_look():
-    # The sample scene under a 3.5 px blur: its characters run together until the frame is sharpened.
+    # The sample scene under a 4.5 px blur: its characters run together until the frame is sharpened.
     import cv2
 
     from fastplate.samples import sample_path, sample_truth
 
     gray = fastplate.images.load_gray(str(sample_path()))
-    blurred = cv2.GaussianBlur(gray, (0, 0), 3.5)
+    blurred = cv2.GaussianBlur(gray, (0, 0), 4.5)
     text, = [p["plate"] for p in sample_truth()]
     assert Reader("eu", second_look=False).read(blurred) == []
     looked = Reader("eu", second_look=True)
@@ -1042,12 +1042,12 @@ def test_sharpen():
 
 
 def test_a_dark_frame_is_stretched_before_it_is_read():
-    # The sample scene at 1/10 of its brightness: its plate's characters differ from the plate by fewer gray
+    # The sample scene at 1/20 of its brightness: its plate's characters differ from the plate by fewer gray
     # levels than the localizer's thresholds ask for, until the frame's levels are stretched.
     from fastplate.samples import sample_path, sample_truth
 
     gray = fastplate.images.load_gray(str(sample_path()))
-    dark = np.round(gray * 0.1).astype(np.uint8)
+    dark = np.round(gray * 0.05).astype(np.uint8)
     text, = [p["plate"] for p in sample_truth()]
     assert [p.text for p in Reader("eu").read(dark)] == [text]
     assert Reader("eu", min_gray_range=0, second_look=False).read(dark) == []
