@@ -1,10 +1,12 @@
 """The candidate gate: a tiny ONNX classifier that drops plate candidates not worth a recognizer run.
 
 Most of the localizer's candidates are rows of plate-like blobs that are not text at all (grilles,
-windows, foliage); reading each costs a recognizer run (about 0.8 ms on one core). The gate looks at a
-16x64 gray warp of each candidate (about 1/50 of the recognizer's arithmetic) and keeps those that look
-like text. It is our own model, trained by :mod:`fastplate.train.gate` on train-split candidates only, and
-shipped as ``fastplate/models/gate.onnx`` with its threshold in the model's metadata.
+windows, foliage), or text with no plate around it (a camera's burnt-in timestamp); reading each costs a
+recognizer run (about 0.8 ms on one core). The gate looks at a 32x64 gray warp of each candidate's quad grown
+by the model's ``context`` (1.25x along it, 2x across, so the plate around the text shows; about 1/20 of the
+recognizer's arithmetic) and keeps those that look like plate text. It is our own model, trained by
+:mod:`fastplate.train.gate` on train-split candidates only, and shipped as ``fastplate/models/gate.onnx``
+with its threshold and context in the model's metadata.
 ``Reader(gate=False)`` turns it off; the model card (``fastplate/models/README.md``) has its measurements.
 """
 from __future__ import annotations

@@ -41,7 +41,7 @@ def _log(*args):
 
 
 def gate_net(widths=(8, 16, 32, 32)):
-    """Four conv3x3 + BN + ReLU layers (16x64 -> 2x8 after three 2x2 poolings), global mean and max, one logit."""
+    """Four conv3x3 + BN + ReLU layers (32x64 -> 4x8 after three 2x2 poolings), global mean and max, one logit."""
     import torch
     from torch import nn
 
