@@ -34,6 +34,38 @@ def as_gate(gate):
     return None if gate is False else gate
 
 
+def context_quads(quads, context) -> np.ndarray:
+    """The quads the gate warps: ``quads`` ((N, 4, 2)) grown by ``context`` (along, across) with
+    :func:`fastplate.localize.scale_quads`. Growing a quad much narrower at one end than at the other across
+    it can fold it onto a line, which cannot be warped: such a quad is grown as the parallelogram of its
+    mean axes instead (and left as it is if even that cannot be warped). The shipped gate's training data
+    held no such quad, so training and reading crop alike."""
+    quads = np.asarray(quads, dtype=np.float64).reshape(-1, 4, 2)
+    grown = scale_quads(quads, *context)
+    if _warpable(grown).all():
+        return grown
+    for i in np.flatnonzero(~_warpable(grown)):
+        q = quads[i]
+        centre = q.mean(axis=0)
+        along = ((q[1] - q[0]) + (q[2] - q[3])) * (context[0] / 4)
+        across = ((q[3] - q[0]) + (q[2] - q[1])) * (context[1] / 4)
+        flat = np.stack([centre - along - across, centre + along - across, centre + along + across,
+                         centre - along + across])
+        grown[i] = flat if _warpable(flat[None])[0] else q
+    return grown
+
+
+def _warpable(quads) -> np.ndarray:
+    """Whether :func:`fastplate.kernels.normalize_batch` accepts each quad (finite, no three corners on a line)."""
+    try:
+        kernels.quad_to_rect_matrices(quads, (2, 2))
+        return np.ones(len(quads), bool)
+    except ValueError:
+        if len(quads) == 1:
+            return np.zeros(1, bool)
+        return np.concatenate([_warpable(quads[i:i + 1]) for i in range(len(quads))])
+
+
 class CandidateGate(HoldsSession):
     """Scores plate candidates (quads on a gray image) for being text worth reading.
 
@@ -111,7 +143,7 @@ class CandidateGate(HoldsSession):
         if not len(quads):
             return np.zeros(0, np.float32)
         if self.context != (1.0, 1.0):
-            quads = scale_quads(quads, *self.context)
+            quads = context_quads(quads, self.context)
         batch = kernels.normalize_batch(gray, quads, self.input_size, threads=1)
         scores = self.session.run(None, {self.input_name: batch})[0].reshape(-1)
         if scores.shape != (len(quads),):

@@ -126,3 +126,22 @@ def test_a_model_that_does_not_give_one_score_per_quad_is_refused():
 
     with pytest.raises(ModelError, match="one score per input"):  # once a mask of 2368 for 2 quads
         CandidateGate(str(resources.files("fastplate.models") / "recognizer.onnx"))
+
+
+def test_context_quads_never_fold_a_quad_onto_a_line(gate):
+    from fastplate.gate import context_quads
+    from fastplate.localize import scale_quads
+
+    # Twice as tall, this trapezoid's top edge shrinks to a point: grown as its mean parallelogram instead.
+    narrow_top = np.array([[45, 0], [55, 0], [65, 10], [35, 10]], float)
+    plain = np.array([[0, 0], [10, 0], [10, 4], [0, 4]], float)
+    out = context_quads(np.stack([narrow_top, plain]), (1.0, 2.0))
+    np.testing.assert_allclose(out[0], [[40, -5], [60, -5], [60, 15], [40, 15]])
+    np.testing.assert_allclose(out[1], scale_quads(plain, 1.0, 2.0))  # the others as scale_quads grows them
+    np.testing.assert_allclose(context_quads(plain[None], gate.context), scale_quads(plain[None], *gate.context))
+    # The gate scores such a candidate instead of stopping the read.
+    image = np.random.default_rng(0).integers(0, 256, (100, 120)).astype(np.uint8)
+    for context in ((1.0, 2.0), gate.context):
+        own = CandidateGate()
+        own.context = context
+        assert own.scores(image, np.stack([narrow_top, plain]) + 30).shape == (2,)

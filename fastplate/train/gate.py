@@ -74,7 +74,8 @@ def collect(data_dir=None, negatives=400, log=None, recognizer=None, osd_frames=
 
     from .. import Reader, kernels
     from ..cli import read_benchmark_labels
-    from ..localize import box_intersection, box_iou, quad_box, scale_quads
+    from ..gate import context_quads
+    from ..localize import box_intersection, box_iou, quad_box
     from ..reader import _per_char
     from ..recognizer import Recognizer
     from .data import DATA_DIR, is_val
@@ -97,7 +98,7 @@ def collect(data_dir=None, negatives=400, log=None, recognizer=None, osd_frames=
         quads = np.stack([c.quad for c in cands])
         reads = reader._recognize([gray], [quads])[0]
         frame = len(xs)  # frames with candidates, numbered in order
-        xs.append(kernels.normalize_batch(gray, scale_quads(quads, *CONTEXT), INPUT_SIZE, scale=1.0,
+        xs.append(kernels.normalize_batch(gray, context_quads(quads, CONTEXT), INPUT_SIZE, scale=1.0,
                                           threads=1)[:, 0].astype(np.uint8))
         for c, rec in zip(cands, reads):
             cb = quad_box(c.quad)
