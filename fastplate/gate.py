@@ -35,16 +35,17 @@ def as_gate(gate):
 
 
 def context_quads(quads, context) -> np.ndarray:
-    """The quads the gate warps: ``quads`` ((N, 4, 2)) grown by ``context`` (along, across) with
-    :func:`fastplate.localize.scale_quads`. Growing a quad much narrower at one end than at the other across
-    it can fold it onto a line, which cannot be warped: such a quad is grown as the parallelogram of its
-    mean axes instead (and left as it is if even that cannot be warped). The shipped gate's training data
-    held no such quad, so training and reading crop alike."""
-    quads = np.asarray(quads, dtype=np.float64).reshape(-1, 4, 2)
+    """The quads the gate warps: ``quads`` ((N, 4, 2), each one :func:`fastplate.kernels.normalize_batch`
+    accepts, else ValueError) grown by ``context`` (along, across) with :func:`fastplate.localize.scale_quads`.
+    Growing a quad much narrower at one end than at the other across it can fold it exactly onto a line,
+    which cannot be warped: such a quad is grown as the parallelogram of its mean axes instead (left as it
+    is if even that cannot be warped). A quad folded past the line is warped as it is (a crossed crop, as in
+    training; a few in a thousand candidates of tilted or sheared photos)."""
+    quads = as_quads(quads)
+    kernels.quad_to_rect_matrices(quads, (2, 2))  # the candidates themselves must be warpable
     grown = scale_quads(quads, *context)
-    if _warpable(grown).all():
-        return grown
-    for i in np.flatnonzero(~_warpable(grown)):
+    ok = _warpable(grown)
+    for i in np.flatnonzero(~ok):
         q = quads[i]
         centre = q.mean(axis=0)
         along = ((q[1] - q[0]) + (q[2] - q[3])) * (context[0] / 4)
@@ -56,7 +57,8 @@ def context_quads(quads, context) -> np.ndarray:
 
 
 def _warpable(quads) -> np.ndarray:
-    """Whether :func:`fastplate.kernels.normalize_batch` accepts each quad (finite, no three corners on a line)."""
+    """Whether :func:`fastplate.kernels.normalize_batch` accepts each quad (finite, no three corners on a line):
+    one native call, and one per quad only when some quad is not."""
     try:
         kernels.quad_to_rect_matrices(quads, (2, 2))
         return np.ones(len(quads), bool)
@@ -73,7 +75,9 @@ class CandidateGate(HoldsSession):
     ----------
     model : str or os.PathLike, optional
         An ONNX gate model: input ``(N, 1, h, w)`` float32 in [0, 1], output ``(N,)`` scores in [0, 1]. Default:
-        the shipped ``fastplate/models/gate.onnx``.
+        the shipped ``fastplate/models/gate.onnx``. Its metadata may hold ``threshold`` and ``context``
+        ("along,across", scales in [0.25, 16]: each quad is grown so before it is warped, see
+        :func:`context_quads`; default "1,1", the quad as it is).
     threshold : float, optional
         Candidates scoring below this are dropped. Default: the model's ``threshold`` metadata.
     threads : int
@@ -122,11 +126,17 @@ class CandidateGate(HoldsSession):
             self.context = tuple(float(v) for v in meta.get("context", "1,1").split(","))
         except ValueError:
             self.context = ()
-        if len(self.context) != 2 or not all(0 < v <= 16 for v in self.context):
+        if len(self.context) != 2 or not all(0.25 <= v <= 16 for v in self.context):
             raise ModelError(f"the gate model {self.name} has a bad 'context' entry in its metadata: "
-                             f"{meta.get('context')!r} (want two scales, e.g. '1.25,2')")
+                             f"{meta.get('context')!r} (want two scales in [0.25, 16], e.g. '1.25,2')")
         if threshold is None:
-            threshold = float(meta.get("threshold", 0.5))
+            try:
+                threshold = float(meta.get("threshold", 0.5))
+            except ValueError:
+                threshold = float("nan")
+            if not 0 <= threshold <= 1:
+                raise ModelError(f"the gate model {self.name} has a bad 'threshold' entry in its metadata: "
+                                 f"{meta.get('threshold')!r} (want a number in [0, 1])")
         if isinstance(threshold, (bool, np.bool_)) or not isinstance(threshold, numbers.Real) \
                 or not 0 <= threshold <= 1:
             raise ValueError(f"threshold must be a number in [0, 1], got {threshold!r}")

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from . import kernels
-from ._validate import as_float, as_image, as_int
+from ._validate import as_float, as_image, as_int, as_quads
 
 __all__ = ["Candidate", "Localizer", "quad_box", "box_iou", "box_intersection"]
 
@@ -61,8 +61,11 @@ def scale_quads(quads, sx=1.0, sy=1.0) -> np.ndarray:
     >>> scale_quads([[0, 0], [10, 0], [10, 4], [0, 4]], 1.2, 2.0).round(6).tolist()
     [[-1.0, -2.0], [11.0, -2.0], [11.0, 6.0], [-1.0, 6.0]]
     """
-    q = np.asarray(quads, dtype=np.float64)
-    flat = q.reshape(-1, 4, 2)
+    shape = np.shape(quads)
+    flat = as_quads(quads)
+    sx, sy = as_float(sx, "sx"), as_float(sy, "sy")
+    if not (sx > 0 and sy > 0):
+        raise ValueError(f"sx and sy must be positive scales, got {sx!r} and {sy!r}")
 
     def at(u, v):
         top = flat[:, 0] + (flat[:, 1] - flat[:, 0]) * u
@@ -70,7 +73,8 @@ def scale_quads(quads, sx=1.0, sy=1.0) -> np.ndarray:
         return top + (bottom - top) * v
 
     u0, u1, v0, v1 = 0.5 - sx / 2, 0.5 + sx / 2, 0.5 - sy / 2, 0.5 + sy / 2
-    return np.stack([at(u0, v0), at(u1, v0), at(u1, v1), at(u0, v1)], axis=1).reshape(q.shape)
+    return np.stack([at(u0, v0), at(u1, v0), at(u1, v1), at(u0, v1)], axis=1).reshape(shape if len(shape) == 2 else
+                                                                                        (-1, 4, 2))
 
 
 def box_intersection(a, b) -> float:

@@ -139,6 +139,9 @@ def test_context_quads_never_fold_a_quad_onto_a_line(gate):
     np.testing.assert_allclose(out[0], [[40, -5], [60, -5], [60, 15], [40, 15]])
     np.testing.assert_allclose(out[1], scale_quads(plain, 1.0, 2.0))  # the others as scale_quads grows them
     np.testing.assert_allclose(context_quads(plain[None], gate.context), scale_quads(plain[None], *gate.context))
+    # A candidate that cannot be warped itself is refused, as without context.
+    with pytest.raises(ValueError, match="three corners on a line"):
+        context_quads([[10, 10], [20, 10], [30, 10], [10, 14]], (1.25, 2.0))
     # The gate scores such a candidate instead of stopping the read.
     image = np.random.default_rng(0).integers(0, 256, (100, 120)).astype(np.uint8)
     for context in ((1.0, 2.0), gate.context):

@@ -80,18 +80,34 @@ def test_a_gate_with_context_sees_the_grown_quad(tmp_path):
     np.testing.assert_allclose(gate.scores(image, quads), want, atol=1e-5)
 
 
-@pytest.mark.parametrize("context", ["1.25", "a,b", "0,2", "1,99"])
-def test_a_bad_context_entry_is_a_model_error(tmp_path, context):
+def _with_metadata(tmp_path, key, value):
+    """An exported gate whose metadata entry ``key`` is ``value`` (None: no such entry)."""
     import onnx
-
-    from fastplate.errors import ModelError
 
     path = tmp_path / "gate.onnx"
     train_gate.export(train_gate.gate_net().eval(), str(path))
     model = onnx.load(str(path))
-    for entry in model.metadata_props:
-        if entry.key == "context":
-            entry.value = context
+    kept = [(e.key, e.value) for e in model.metadata_props if e.key != key]
+    del model.metadata_props[:]
+    for k, v in kept + ([] if value is None else [(key, value)]):
+        entry = model.metadata_props.add()
+        entry.key, entry.value = k, v
     onnx.save(model, str(path))
-    with pytest.raises(ModelError, match="bad 'context' entry"):
-        CandidateGate(path)
+    return path
+
+
+@pytest.mark.parametrize("key, value", [("context", "1.25"), ("context", "a,b"), ("context", "0,2"),
+                                        ("context", "0.1,2"), ("context", "1,99"), ("context", "nan,1"),
+                                        ("threshold", "abc"), ("threshold", "nan"), ("threshold", "1.5")])
+def test_bad_metadata_is_a_model_error(tmp_path, key, value):
+    from fastplate.errors import ModelError
+
+    with pytest.raises(ModelError, match=f"bad '{key}' entry"):
+        CandidateGate(_with_metadata(tmp_path, key, value))
+
+
+def test_a_gate_without_context_metadata_warps_the_quad_as_it_is(tmp_path):
+    gate = CandidateGate(_with_metadata(tmp_path, "context", None))
+    assert gate.context == (1.0, 1.0)
+    with pytest.raises(ValueError, match="three corners on a line"):  # a bad candidate is refused, not scored
+        gate.scores(np.zeros((60, 60), np.uint8), [[10, 10], [20, 10], [30, 10], [10, 14]])
