@@ -61,7 +61,7 @@ def scale_quads(quads, sx=1.0, sy=1.0) -> np.ndarray:
     >>> scale_quads([[0, 0], [10, 0], [10, 4], [0, 4]], 1.2, 2.0).round(6).tolist()
     [[-1.0, -2.0], [11.0, -2.0], [11.0, 6.0], [-1.0, 6.0]]
     """
-    shape = np.shape(quads)
+    one = np.ndim(quads) == 2  # a single (4, 2) quad comes back as one
     flat = as_quads(quads)
     sx, sy = as_float(sx, "sx"), as_float(sy, "sy")
     if not (sx > 0 and sy > 0):
@@ -73,8 +73,8 @@ def scale_quads(quads, sx=1.0, sy=1.0) -> np.ndarray:
         return top + (bottom - top) * v
 
     u0, u1, v0, v1 = 0.5 - sx / 2, 0.5 + sx / 2, 0.5 - sy / 2, 0.5 + sy / 2
-    return np.stack([at(u0, v0), at(u1, v0), at(u1, v1), at(u0, v1)], axis=1).reshape(shape if len(shape) == 2 else
-                                                                                        (-1, 4, 2))
+    out = np.stack([at(u0, v0), at(u1, v0), at(u1, v1), at(u0, v1)], axis=1)
+    return out[0] if one else out
 
 
 def box_intersection(a, b) -> float:

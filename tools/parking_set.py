@@ -109,15 +109,14 @@ def _summary(a, recall, show_errors, out, label=None):
 
 
 def check_arguments(parser, args):
-    """One-line errors, before any frame is made, for what would otherwise stop the run with a traceback."""
-    import ast
-    import inspect
+    """One-line errors, before any frame is made, for what would otherwise stop the run with a traceback.
+    Sets ``args.reader_options`` and ``args.localizer_options`` (``--set`` and ``--loc`` as dicts)."""
     import os
 
     from fastplate import Reader
     from fastplate.formats import countries
     from fastplate.localize import Localizer
-    from fastplate.train._args import output_folder
+    from fastplate.train._args import literal_options, output_folder
     from fastplate.train.data import data_error
 
     missing = data_error(sets=("us-crops",))
@@ -128,19 +127,9 @@ def check_arguments(parser, args):
     for flag, path in (("--model", args.model), ("--gate", None if args.gate in ("on", "off", "both") else args.gate)):
         if path is not None and not os.path.isfile(path):
             parser.error(f"{flag}: no such file: {path}")
-    for flag, items in (("--set", args.set), ("--loc", args.loc)):
-        for item in items:
-            name, sep, value = item.partition("=")
-            if not sep or not name.isidentifier():
-                parser.error(f"{flag} wants NAME=VALUE, got {item!r}")
-            try:
-                ast.literal_eval(value)
-            except (ValueError, SyntaxError):
-                parser.error(f"{flag} {item}: the value must be a Python literal (a number, True, 'text', ...)")
-            target = Reader if flag == "--set" else Localizer
-            own = {"--set": ("country", "threads", "recognizer_threads", "gate", "localizer")}.get(flag, ())
-            if name not in inspect.signature(target).parameters or name in own:
-                parser.error(f"{flag} {item}: not a {target.__name__} option this tool leaves to you")
+    args.reader_options = literal_options(parser, "--set", args.set, Reader,
+                                          own=("country", "threads", "recognizer_threads", "gate", "localizer"))
+    args.localizer_options = literal_options(parser, "--loc", args.loc, Localizer)
     if args.write:
         output_folder(parser, args.write, "--write")
 
@@ -181,11 +170,9 @@ def main(argv=None):
         return 0
     from fastplate import Reader
 
-    import ast
-
     from fastplate.gate import CandidateGate, as_gate
 
-    options = {k: ast.literal_eval(v) for k, v in (o.split("=", 1) for o in args.set)}
+    options = dict(args.reader_options)
     if args.model or args.antialias:
         from fastplate import Recognizer
         from fastplate.reader import READ_TOP_N
@@ -200,8 +187,7 @@ def main(argv=None):
             from fastplate.reader import PADDING
 
             pad_x, pad_y = PADDING.get(args.country or None, PADDING[None])
-            loc = {"pad_x": pad_x, "pad_y": pad_y, "gate": as_gate(gate),
-                   **{k: ast.literal_eval(v) for k, v in (o.split("=", 1) for o in args.loc)}}
+            loc = {"pad_x": pad_x, "pad_y": pad_y, "gate": as_gate(gate), **args.localizer_options}
             options["localizer"] = Localizer(**loc)
         return Reader(args.country or None, threads=1, recognizer_threads=1, gate=gate, **options)
 

@@ -12,8 +12,6 @@ it reads plates it never saw.
 from __future__ import annotations
 
 import argparse
-import ast
-import inspect
 from pathlib import Path
 
 import cv2
@@ -21,6 +19,7 @@ import numpy as np
 
 import fastplate
 from fastplate.cli import read_benchmark_labels, score_image
+from fastplate.train._args import literal_options
 from fastplate.train.data import DATA_DIR
 from fastplate.train.split import is_val
 
@@ -135,19 +134,9 @@ def main(argv=None):
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a Reader option, e.g. --set second_look=False (the value is a Python literal)")
     args = parser.parse_args(argv)
-    options = {}
-    for item in args.set:
-        name, sep, value = item.partition("=")
-        try:
-            if not sep or not name.isidentifier():
-                raise ValueError
-            options[name] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            parser.error(f"--set wants NAME=VALUE with a Python literal value, got {item!r}")
-        if name not in inspect.signature(fastplate.Reader).parameters or name in ("country", "threads"):
-            parser.error(f"--set {item}: not a Reader option this tool leaves to you")
-        if name == "min_gray_range" and args.min_gray_range is not None:
-            parser.error("give min_gray_range once: --min-gray-range or --set min_gray_range=...")
+    options = literal_options(parser, "--set", args.set, fastplate.Reader, own=("country", "threads"))
+    if "min_gray_range" in options and args.min_gray_range is not None:
+        parser.error("give min_gray_range once: --min-gray-range or --set min_gray_range=...")
     changes = args.only or list(CHANGES)
     print("| change | " + " | ".join(f"{s} detection / top-1 / false per image" for s in args.sets) + " |")
     print("|---|" + "---|" * len(args.sets))

@@ -52,3 +52,25 @@ def output_folder(ap, path, what="--out"):
         ap.error(f"{what} {path} is a file; give a folder")
     if not os.path.isdir(path):
         _writable_place(ap, path, what)
+
+
+def literal_options(ap, flag, items, target, own=()):
+    """``NAME=VALUE`` items (a tool's ``--set``) as a dict of Python literals, each NAME a parameter of
+    ``target`` (a class or function) that is not in ``own`` (those the tool sets itself); a bad item is a
+    one-line argparse error naming ``flag``."""
+    import ast
+    import inspect
+
+    names = inspect.signature(target).parameters
+    options = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.isidentifier():
+            ap.error(f"{flag} wants NAME=VALUE, got {item!r}")
+        try:
+            options[name] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            ap.error(f"{flag} {item}: the value must be a Python literal (a number, True, 'text', ...)")
+        if name not in names or name in own:
+            ap.error(f"{flag} {item}: not a {target.__name__} option this tool leaves to you")
+    return options

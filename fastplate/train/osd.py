@@ -102,6 +102,7 @@ def overlay(gray, rng, split="train"):
     font = HERSHEY[split][int(rng.integers(len(HERSHEY[split])))]
     scale = height / cv2.getTextSize("0", font, 1.0, 1)[0][1]
     thick = max(1, int(round(height / 10 * rng.uniform(0.8, 1.6))))
+    off = max(1, int(round(height / 12)))  # a drop shadow's offset
     (tw, th), base = cv2.getTextSize(text, font, scale, thick)
     if use_tt:
         left, top, right, bottom = _truetype_font(height).getbbox(text, anchor="ls", stroke_width=1)
@@ -116,12 +117,11 @@ def overlay(gray, rng, split="train"):
         cv2.rectangle(gray, (x - pad, int(y) - th - pad), (x + tw + pad, int(y) + base + pad), back, -1)
     if use_tt:
         box = _draw_truetype(gray, text, org, height, colour, 1 if style == "outline" else 0,
-                             max(1, int(round(height / 12))) if style == "shadow" else 0)
+                             off if style == "shadow" else 0)
     else:
         if style == "outline":
             cv2.putText(gray, text, org, font, scale, back, thick + 2 * max(1, thick // 2), cv2.LINE_AA)
         elif style == "shadow":
-            off = max(1, int(round(height / 12)))
             cv2.putText(gray, text, (x + off, int(y) + off), font, scale, back, thick, cv2.LINE_AA)
         cv2.putText(gray, text, org, font, scale, ink, thick, cv2.LINE_AA)
         box = (x, int(y) - th, tw, th + base)

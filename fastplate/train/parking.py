@@ -103,7 +103,9 @@ def generate(split="val", *, passes=2, seed=0, data_dir=None, negatives=False, o
     the camera's blur, noise and JPEG; the frames and plates are the same as without it. Then 5-tuples are
     yielded, the last item the OSD box ``(x, y, w, h)`` (None where no place clear of the plates was found).
     """
-    if osd is not None and osd not in ("train", "val"):  # here, not at the first frame: generate is not lazy
+    from fastplate.train.osd import HERSHEY  # the style sets
+
+    if osd is not None and osd not in HERSHEY:  # here, not at the first frame: generate is not lazy
         raise ValueError(f"osd must be None, 'train' or 'val', got {osd!r}")
     return _frames(split, passes, seed, data_dir, negatives, osd)
 
@@ -152,4 +154,3 @@ def _frames(split, passes, seed, data_dir, negatives, osd):
             name = f"{split}{'-neg' if negatives else ''}-{p}-{frame_index:04d}"
             yield (name, frame, jpeg, labels) if osd is None else (name, frame, jpeg, labels, osd_box)
             frame_index += 1
-
