@@ -105,7 +105,7 @@ def countries(path: str | None = None) -> tuple:
 
 # A country's settings in a format file: name -> (type, default; None: no limit).
 SETTINGS = {"fix_below": (float, 1.01), "prefer_template_within": (float, 0.3), "require_template": (bool, False),
-            "min_confidence_unmatched": (float, 0.95), "max_fixes": (int, None)}
+            "min_confidence_unmatched": (float, 0.95), "max_fixes": (int, None), "o_as_zero": (bool, False)}
 _AT_MOST_ONE = {"min_confidence_unmatched"}  # confidences
 
 
@@ -217,6 +217,8 @@ class PlateFormats:
         self.min_confidence_unmatched = settings["min_confidence_unmatched"]
         # A reading needing more fixes than this fits no pattern (None: any number).
         self.max_fixes = settings["max_fixes"]
+        # The letter O is written as the digit 0 in what is returned (the country's labels spell it so).
+        self.o_as_zero = settings["o_as_zero"]
         chosen = [self.country] if self.country else list(known)
         self.regions = {}  # region -> {length: [allowed-set lists]}
         for c in chosen:
@@ -322,7 +324,10 @@ class PlateFormats:
         if found is None:
             if len(self._memo) >= 65536:
                 self._memo.clear()
-            found = self._memo[key] = self._apply(text, unsure, region)
+            found = self._apply(text, unsure, region)
+            if self.o_as_zero and "O" in found.text:
+                found = FormatMatch(fold_o0(found.text), found.region, found.matches_template, found.fixes)
+            self._memo[key] = found
         return found
 
     def _apply(self, text, unsure, region):
