@@ -491,14 +491,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sample", action="store_true", help="also read the sample image shipped in the package")
     p.set_defaults(func=cmd_read, parser=p)
 
-    p = sub.add_parser("eval", help="score a folder in the OpenALPR benchmark layout (NAME.jpg + NAME.txt)")
+    p = sub.add_parser("eval", help="score a folder in the OpenALPR benchmark layout (NAME.jpg + NAME.txt)",
+                       description="Score a folder in the OpenALPR benchmark layout. Exit status 1 when an image "
+                                   "could not be read or a label line or file was skipped (the summary is still "
+                                   "printed, without them); 2 when DIR is not a folder or holds no labelled "
+                                   "image of the split; 0 otherwise.")
     p.add_argument("folder", metavar="DIR", help="a folder of NAME.jpg images and NAME.txt labels (tab-separated "
                                                  "file x y w h PLATE lines; an empty .txt: no plate)")
     common(p)
     p.add_argument("--threads", type=arg_number(int, 1), default=1, help="recognizer threads (default 1: one core)")
     p.add_argument("--json", action="store_true",
                    help="print the summary as JSON (with --show-errors, its \"errors\" list too)")
-    p.add_argument("--show-errors", action="store_true", help="list every misread or missed plate")
+    p.add_argument("--show-errors", action="store_true", help="list every misread, missed plate and false result")
     p.add_argument("--split", choices=("all", "val", "train"), default="all",
                    help="score only plates of the recognizer's validation (never trained on) or training split")
     p.set_defaults(func=cmd_eval)

@@ -301,7 +301,8 @@ class PlateFormats:
             A reading (uppercase letters and digits).
         char_confidences : sequence of float, optional
             Per-character confidences of ``text``; only characters under ``fix_below`` may be fixed.
-            Without them every character may be fixed where the country allows it.
+            Without them every character counts as sure: only a country whose ``fix_below`` is above 1
+            (Brazil: every plate fits a pattern) fixes anything.
 
         Returns
         -------
@@ -355,7 +356,7 @@ class PlateFormats:
         -------
         list of (text, confidence, FormatMatch)
             Best first and without duplicates. A reading that fits a pattern moves to the front when its
-            confidence is within ``prefer_template_within`` of the best one's.
+            confidence is at least ``prefer_template_within`` times the best one's (a ratio).
         """
         top_n = as_int(top_n, "top_n", minimum=1)
         out, seen = [], {}

@@ -18,7 +18,7 @@ import numpy as np
 from . import kernels
 from ._validate import as_float, as_int
 from .formats import PlateFormats
-from .images import load_gray, sharpen, stretch_levels
+from .images import edge_balance, load_gray, sharpen, stretch_levels
 from .localize import Localizer, box_intersection, box_iou, quad_box, scale_quads
 from .types import Char, Plate
 
@@ -42,6 +42,11 @@ REFINE_HEIGHTS = (0.8, 1.2)
 # The second look's unsharp mask (``Reader(second_look=True)``, :func:`fastplate.images.sharpen`).
 SECOND_LOOK_SIGMA = 1.5
 SECOND_LOOK_AMOUNT = 2.0
+# Frames smeared sideways (:func:`fastplate.images.edge_balance` under MOTION_BALANCE: photos 0.5-1.1, 5 px of
+# horizontal motion 0.3-0.6) are sharpened across x instead, with a mask wider along x than along y.
+MOTION_BALANCE = 0.6
+MOTION_SIGMA = (2.5, 0.8)
+MOTION_AMOUNT = 3.0
 # Alternatives the Reader's own recognizer lists, at least: the plate patterns choose among them, so the
 # reading does not depend on how many candidates the caller asked to see (top_n).
 READ_TOP_N = 10
@@ -203,8 +208,11 @@ class Reader:
     threads : int, optional
         Threads for decoding and reading the images of :meth:`read_batch` (default: the cores this process
         may use, :func:`fastplate.kernels.cpu_cores`).
-    localizer : Localizer, optional
-        A configured :class:`fastplate.localize.Localizer` (it keeps its own ``gate``; see below).
+    localizer : Localizer or dict, optional
+        A configured :class:`fastplate.localize.Localizer`, used as given (with its own ``gate`` and padding,
+        not the country's); or a dict of :class:`~fastplate.localize.Localizer` options that change the
+        default localizer and keep the rest of it (the country's padding, the ``gate`` below), e.g.
+        ``{"max_side": 1920}`` to search 4K frames at half size.
     gate : bool or callable
         The default localizer's candidate gate: True, the shipped :class:`fastplate.gate.CandidateGate`
         (candidates that do not look like text are not read); False, none (every candidate is read, as
@@ -326,11 +334,18 @@ class Reader:
         self.second_look = bool(second_look)
         self.ignore = ignore
         self.aspect = PLATE_ASPECT.get(self.country, PLATE_ASPECT[None])
-        if localizer is None:
+        if localizer is None or isinstance(localizer, dict):
             pad_x, pad_y = PADDING.get(self.country, PADDING[None])
             from .gate import as_gate
 
-            localizer = Localizer(pad_x=pad_x, pad_y=pad_y, gate=as_gate(gate))
+            options = dict(pad_x=pad_x, pad_y=pad_y)
+            options.update(localizer or {})
+            if "gate" not in options:
+                options["gate"] = as_gate(gate)
+            localizer = Localizer(**options)
+        elif not callable(localizer):
+            raise TypeError(f"localizer must be a Localizer, a callable (gray) -> candidates, a dict of Localizer "
+                            f"options or None; got {type(localizer).__name__}")
         self.localizer = localizer
         if recognizer is None:
             from .recognizer import Recognizer
@@ -492,7 +507,11 @@ class Reader:
         """What is localized and read of decoded ``gray``: stretched if dark or hazy (``min_gray_range``), and
         sharpened for the second look."""
         gray = stretch_levels(gray, self.min_gray_range)
-        return sharpen(gray, SECOND_LOOK_SIGMA, SECOND_LOOK_AMOUNT) if second_look else gray
+        if not second_look:
+            return gray
+        if edge_balance(gray) < MOTION_BALANCE:  # smeared sideways: deepen the gaps across x
+            return sharpen(gray, MOTION_SIGMA, MOTION_AMOUNT)
+        return sharpen(gray, SECOND_LOOK_SIGMA, SECOND_LOOK_AMOUNT)
 
     def _pass(self, grays, prepare, threads):
         """Plates and milliseconds per image of ``grays``: each ``prepare``-d and localized (on ``threads``

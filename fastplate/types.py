@@ -11,7 +11,7 @@ class Recognition:
     """What the recognizer read in one crop.
 
     text : best reading (uppercase letters and digits, no spaces).
-    confidence : 0-1, product-like score of the best path (the mean of per-character probabilities is in
+    confidence : 0-1, product-like score of the best path (each character's own probability is in
         ``char_confidences``).
     char_confidences : (len(text),) float32, probability of each character of ``text``.
     char_spans : (len(text), 2) float32, start/end x of each character as fractions (0-1) of the crop width,
@@ -44,8 +44,9 @@ class Plate:
     box : axis-aligned bounding box (x, y, w, h) of ``quad``, in whole pixels and cut to the image (so
         ``image[y:y + h, x:x + w]`` is the plate); so are the character boxes of ``chars``.
     candidates : a tuple of ``(text, confidence)``: the top-N readings after country post-processing.
-    region : the country/region whose plate pattern matched (e.g. ``"br"``), or ``""``.
-    matches_template : whether ``text`` matches a plate pattern of ``region``.
+    region : the country/region whose plate pattern matched (e.g. ``"br"``); when none matched, the
+        Reader's preferred ``region`` if it has one, else ``""``.
+    matches_template : whether ``text`` matches a plate pattern (of ``region`` when it is True).
     """
 
     text: str

@@ -1054,3 +1054,21 @@ def test_a_dark_frame_is_stretched_before_it_is_read():
     assert [p.text for p in Reader("eu").read(gray)] == [text]
     with pytest.raises(ValueError, match="min_gray_range"):
         Reader("eu", min_gray_range=-1)
+
+
+def test_localizer_options_as_a_dict_keep_the_default_localizers_gate_and_padding():
+    from fastplate.gate import CandidateGate
+    from fastplate.localize import Localizer
+
+    default = Reader("us", recognizer=FakeRecognizer({}), threads=1).localizer
+    changed = Reader("us", recognizer=FakeRecognizer({}), threads=1, localizer={"max_side": 1920}).localizer
+    assert isinstance(changed, Localizer) and changed.max_side == 1920 and default.max_side == 4096
+    assert isinstance(changed.gate, CandidateGate)
+    assert (changed.pad_x, changed.pad_y) == (default.pad_x, default.pad_y)
+    # The dict may set the padding or the gate too; gate=False is the Reader's own switch.
+    assert Reader("us", recognizer=FakeRecognizer({}), localizer={"pad_x": 0.2}).localizer.pad_x == 0.2
+    assert Reader("us", recognizer=FakeRecognizer({}), localizer={}, gate=False).localizer.gate is None
+    with pytest.raises(TypeError, match="max_sid"):
+        Reader("us", recognizer=FakeRecognizer({}), localizer={"max_sid": 1920})
+    with pytest.raises(TypeError, match="localizer must be a Localizer"):
+        Reader("us", recognizer=FakeRecognizer({}), localizer=1920)

@@ -141,7 +141,9 @@ class Alpr:
         An OpenALPR country: ``"us"``, ``"eu"``, ``"br"`` (or ``"br2"`` and OpenALPR's other Brazilian
         codes), or a European country code such as ``"gb"`` (read as ``"eu"`` with that region preferred).
         OpenALPR's other countries (``"au"``, ``"kr"``, ``"mx"``, ...) read without country formats. A
-        comma-separated list reads with the formats they share (none when they differ). With another code
+        comma-separated list reads with the formats they share; when they differ, readings are matched
+        against every country's patterns fastplate has (setting ``region`` and ``matches_template``) and
+        never changed. With another code
         the Alpr is not loaded (:meth:`is_loaded` is False, with a warning), as in OpenALPR; its setters
         still keep their values for a later :meth:`set_country`.
     config_file, runtime_dir : str, optional
