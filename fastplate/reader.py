@@ -280,7 +280,9 @@ class Reader:
         Frames where no plate was reported are localized and read once more, sharpened first
         (:func:`fastplate.images.sharpen`, an unsharp mask of ``SECOND_LOOK_SIGMA`` px and
         ``SECOND_LOOK_AMOUNT``): blur (focus, motion) fills the gaps between a small plate's characters,
-        and the mask deepens them again. Frames with a plate are read once, as before; a frame without one
+        and the mask deepens them again. A frame smeared sideways (:func:`fastplate.images.edge_balance`
+        under ``MOTION_BALANCE``) gets a mask wider along x (``MOTION_SIGMA``, ``MOTION_AMOUNT``): scenes-eu
+        under a 5 px horizontal motion blur, plates read 52.8 -> 73.0% (train split), 31.6 -> 47.4% (val). Frames with a plate are read once, as before; a frame without one
         costs about 2.5 times as long (1280x720 plate-free frames: 20 -> 49 ms median). False: never (for
         streams of mostly empty frames where blur is rare). Measured with the gate of the time (before the
         sixteenth session's context gate), off -> on: scenes-eu's photos under a 1.5 px blur (train split),
