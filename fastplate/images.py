@@ -224,12 +224,10 @@ def sharpen(gray: np.ndarray, sigma=1.5, amount: float = 2.0) -> np.ndarray:
     [118, 72, 18, 72, 118]
     """
     gray = as_image(gray, "gray", ndims=(2,))
-    if np.ndim(sigma) == 0:
-        sigma = (sigma, sigma)
-    try:
-        sx, sy = (as_float(v, "sigma") for v in sigma)
-    except (TypeError, ValueError):
-        raise ValueError(f"sigma must be a width in px or a (sigma_x, sigma_y) pair, got {sigma!r}") from None
+    pair = (sigma, sigma) if isinstance(sigma, (str, bytes)) or np.ndim(sigma) == 0 else tuple(sigma)
+    if len(pair) != 2:
+        raise ValueError(f"sigma must be a width in px or a (sigma_x, sigma_y) pair, got {sigma!r}")
+    sx, sy = (as_float(v, "sigma") for v in pair)
     amount = as_float(amount, "amount")
     if not (0 < sx <= 64 and 0 < sy <= 64):
         raise ValueError(f"sigma must be in (0, 64] px, got {sigma!r}")

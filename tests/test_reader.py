@@ -1072,3 +1072,59 @@ def test_localizer_options_as_a_dict_keep_the_default_localizers_gate_and_paddin
         Reader("us", recognizer=FakeRecognizer({}), localizer={"max_sid": 1920})
     with pytest.raises(TypeError, match="localizer must be a Localizer"):
         Reader("us", recognizer=FakeRecognizer({}), localizer=1920)
+
+
+def test_sharpen_with_a_wider_mask_along_x():
+    import cv2
+
+    from fastplate.images import sharpen
+
+    rng = np.random.default_rng(2)
+    gray = cv2.GaussianBlur(rng.integers(0, 256, (30, 41)).astype(np.uint8), (0, 0), 2)
+    out = sharpen(gray, (2.5, 0.8), 3.0)
+    blurred = cv2.GaussianBlur(gray, (0, 0), sigmaX=2.5, sigmaY=0.8, borderType=cv2.BORDER_REFLECT_101)
+    want = np.clip(gray.astype(np.float64) + 3.0 * (gray.astype(np.float64) - blurred), 0, 255)
+    assert np.abs(out - want).max() <= 1.0
+    np.testing.assert_array_equal(sharpen(gray, (1.5, 1.5), 2.0), sharpen(gray, 1.5, 2.0))
+    for bad in ((1.0, 2.0, 3.0), (), (1.0, 0.0), (float("nan"), 1.0), np.array([[1.0, 1.0]])):
+        with pytest.raises(ValueError, match="sigma"):
+            sharpen(gray, bad)
+    with pytest.raises(TypeError):
+        sharpen(gray, ("1", 1.0))
+
+
+def test_edge_balance_tells_a_sideways_smear():
+    import cv2
+
+    from fastplate.images import edge_balance
+
+    rng = np.random.default_rng(3)
+    gray = cv2.GaussianBlur(rng.integers(0, 256, (120, 160)).astype(np.uint8), (0, 0), 1.0)  # no direction
+    sharp = edge_balance(gray)
+    smeared = edge_balance(cv2.filter2D(gray, -1, np.full((1, 7), 1 / 7)))  # 7 px of horizontal motion
+    upright = edge_balance(cv2.filter2D(gray, -1, np.full((7, 1), 1 / 7)))
+    assert smeared < 0.6 < sharp < upright
+    assert edge_balance(np.full((20, 20), 9, np.uint8)) == 0.0  # nothing to measure
+    assert edge_balance(np.zeros((1, 30), np.uint8)) == 0.0
+    assert edge_balance(gray.T) == pytest.approx(1 / sharp, rel=0.25)
+    for q in (0.0, 1.0, float("nan")):
+        with pytest.raises(ValueError, match="q must be"):
+            edge_balance(gray, q)
+    with pytest.raises(TypeError):
+        edge_balance(gray.astype(np.float32))
+
+
+def test_the_second_look_sharpens_a_sideways_smear_across_x(monkeypatch):
+    import fastplate.reader as reader_module
+
+    masks = []
+    real = reader_module.sharpen
+    monkeypatch.setattr(reader_module, "sharpen", lambda g, sigma, amount: masks.append(sigma) or real(g, sigma, amount))
+    import cv2
+
+    gray = np.ascontiguousarray(np.tile(np.repeat(np.array([40, 200], np.uint8), 5), (60, 8)))
+    reader = Reader(recognizer=FakeRecognizer({}), threads=1)
+    reader._prepare(gray, second_look=True)
+    reader._prepare(cv2.filter2D(gray.T.copy(), -1, np.full((1, 9), 1 / 9)), second_look=True)
+    reader._prepare(gray)  # the first look is not sharpened
+    assert masks == [reader_module.SECOND_LOOK_SIGMA, reader_module.MOTION_SIGMA]
