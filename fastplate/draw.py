@@ -4,7 +4,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ._validate import as_int
+from ._validate import as_int, as_quads
 
 __all__ = ["draw"]
 
@@ -54,17 +54,28 @@ def draw(image, plates, *, color=(0, 255, 0), thickness=None, text=True, chars=F
         raise TypeError(f"color must be a (b, g, r) tuple of ints 0-255, got {color!r}") from None
     if len(color) != 3:
         raise ValueError(f"color must be a (b, g, r) tuple of ints 0-255, got {color!r}")
-    for plate in plates:
-        quad = np.round(np.asarray(plate.quad, dtype=np.float64)).astype(np.int32)
+    # Drawing is cut to the image anyway; coordinates far past it are clipped first (OpenCV's int32 maths,
+    # and its text sizes, break down on absurd ones).
+    reach = 4 * max(h, w)
+    for i, plate in enumerate(plates):
+        quad = as_quads(plate.quad, f"plates[{i}].quad")
+        if len(quad) != 1:
+            raise ValueError(f"plates[{i}].quad must be 4 corner points (x, y), got shape {np.shape(plate.quad)}")
+        quad = quad[0]
+        quad = np.round(np.clip(quad, -reach, reach)).astype(np.int32)
         cv2.polylines(out, [quad], True, color, thick, cv2.LINE_AA)
         if chars:
             for ch in plate.chars:
-                x, y, cw, chh = (int(v) for v in ch.box)
+                box = np.asarray(ch.box, dtype=np.float64)
+                if box.shape != (4,) or not np.isfinite(box).all():
+                    raise ValueError(f"plates[{i}].chars: a box must be 4 finite numbers (x, y, w, h), got {ch.box!r}")
+                x, y, cw, chh = (int(v) for v in np.clip(box, -reach, reach))
                 if cw >= 1 and chh >= 1:  # a character cut off at the frame's edge has an empty box
                     cv2.rectangle(out, (x, y), (x + cw - 1, y + chh - 1), color, 1)  # corners inclusive
         if text:
             label = f"{plate.text} {plate.confidence:.0%}"
-            scale = max(0.4, (quad[:, 1].max() - quad[:, 1].min()) / 40)
+            # Text about a third of the plate's height, but never taller than the image.
+            scale = min(max(0.4, (quad[:, 1].max() - quad[:, 1].min()) / 40), max(0.4, h / 30))
             (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
             x, y = int(quad[:, 0].min()), int(quad[:, 1].min()) - 4
             if y - th - base < 0:  # no room above: write below

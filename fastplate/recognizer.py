@@ -516,11 +516,16 @@ class Recognizer(HoldsSession):
         sizes = [c.shape[:2] for c in crops]
         width = max(max(w for _, w in sizes), 1024)
         x = y = shelf = 0
-        pos = []
-        for h, w in sizes:  # shelf packing, one pixel between crops
+        pos = [None] * len(crops)
+        # Shelf packing, tallest first (one pixel between crops): each shelf is as tall as its first crop, so
+        # the atlas stays within about twice the crops' pixels plus one shelf, whatever mix of tall and wide
+        # crops comes (in the given order, one tall crop per shelf of wide ones could make it hundreds of
+        # times larger).
+        for i in sorted(range(len(sizes)), key=lambda k: -sizes[k][0]):
+            h, w = sizes[i]
             if x + w > width:
                 x, y, shelf = 0, y + shelf + 1, 0
-            pos.append((x, y))
+            pos[i] = (x, y)
             x += w + 1
             shelf = max(shelf, h)
         atlas = np.zeros((y + shelf, width), np.uint8)

@@ -1128,3 +1128,18 @@ def test_the_second_look_sharpens_a_sideways_smear_across_x(monkeypatch):
     reader._prepare(cv2.filter2D(gray.T.copy(), -1, np.full((1, 9), 1 / 9)), second_look=True)
     reader._prepare(gray)  # the first look is not sharpened
     assert masks == [reader_module.SECOND_LOOK_SIGMA, reader_module.MOTION_SIGMA]
+
+
+def test_draw_refuses_bad_quads_and_boxes_and_survives_absurd_ones():
+    img = np.zeros((100, 100, 3), np.uint8)
+    tall = Plate("ABC123", 0.9, ((0, 0), (50, 0), (50, 100000), (0, 100000)), (0, 0, 50, 100))
+    out = fastplate.draw(img, [tall])  # once a crash in OpenCV's text sizing (font scale 2500)
+    assert out.shape == img.shape and out.any()
+    far = Char("A", 0.9, (0, 0, 1e12, 3))
+    assert fastplate.draw(img, [dataclasses.replace(tall, chars=(far,))], chars=True).any()
+    for quad, match in ((((0, 0), (1, 0)), "4 corner points|shape"), (((np.nan, 0), (1, 0), (1, 1), (0, 1)), "finite"),
+                        (np.zeros((2, 4, 2)), "4 corner points")):
+        with pytest.raises(ValueError, match=match):
+            fastplate.draw(img, [Plate("A", 0.5, quad, (0, 0, 1, 1))])
+    with pytest.raises(ValueError, match="finite numbers"):
+        fastplate.draw(img, [dataclasses.replace(tall, chars=(Char("A", 0.9, (0, 0, float("nan"), 3)),))], chars=True)

@@ -156,6 +156,22 @@ def test_batch_equals_one_by_one(rec, crops):
         same(rec.recognize(crop), b)
 
 
+def test_tall_and_wide_crops_mixed_are_read_in_order_within_bounded_memory(rec, crops):
+    # Packed in the given order, each tall crop opened a shelf as tall as itself for one wide crop: 30 such
+    # pairs made an atlas of 93059x3000 px (refused as too large), 40 pairs of 8192x2 / 2x8192 took 2.6 GB.
+    tall, wide = np.full((3000, 100), 200, np.uint8), np.full((100, 3000), 200, np.uint8)
+    mixed = [tall, wide] * 30 + [crops[2]]
+    atlas, quads = rec._atlas(mixed)
+    assert atlas.size <= 3 * sum(c.shape[0] * c.shape[1] for c in mixed)
+    for c, q in zip(mixed, quads):  # each crop is where its quad says
+        x0, y0 = q[0].astype(int)
+        np.testing.assert_array_equal(atlas[y0:y0 + c.shape[0], x0:x0 + c.shape[1]], c)
+    out = rec.recognize(mixed)
+    assert len(out) == len(mixed)
+    same(out[-1], rec.recognize(crops[2]))
+    same(out[0], rec.recognize(tall))
+
+
 def test_single_list_and_array_inputs_agree(rec, crops):
     gray = crops[0]
     single = rec.recognize(gray)
