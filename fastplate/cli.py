@@ -65,7 +65,7 @@ def _expand(paths) -> list:
     out = []
     for p in paths:
         path = Path(p)
-        if p != "-" and path.is_dir():
+        if p not in ("-", "") and path.is_dir():  # Path("") is ".": an empty name is a missing file, not cwd
             # A broken link is kept, so that it is reported as missing rather than silently left out.
             out.extend(sorted(os.path.join(p, f.name) for f in path.iterdir()
                               if (f.is_file() or (f.is_symlink() and not f.is_dir()))
@@ -186,7 +186,7 @@ def cmd_read(args) -> int:
 
         files.insert(0, str(sample_path()))
     if not files:
-        empty = [p for p in args.images if Path(p).is_dir()]
+        empty = [p for p in args.images if p and Path(p).is_dir()]
         print("fastplate read: " + (f"no image files in {', '.join(empty)}" if empty else
                                     "no images given (pass files or folders, or --sample)"), file=sys.stderr)
         return 2
@@ -225,6 +225,9 @@ def cmd_read(args) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- eval
+MAX_LABEL_BYTES = 16 << 20
+
+
 def read_benchmark_labels(folder: Path, problems=None) -> list:
     """``[(image path, [((x, y, w, h), text), ...]), ...]`` from an OpenALPR benchmark folder.
 
@@ -240,6 +243,13 @@ def read_benchmark_labels(folder: Path, problems=None) -> list:
     items, labelled = [], {}  # labelled: image path -> the label file that labels it
     for txt in sorted(folder.glob("*.txt")):
         try:
+            # A FIFO or device named x.txt would block or never end: regular files of label size only.
+            if txt.exists() and not txt.is_file():
+                problems.append(f"{txt.name}: skipped (not a regular file)")
+                continue
+            if txt.exists() and txt.stat().st_size > MAX_LABEL_BYTES:
+                problems.append(f"{txt.name}: skipped (larger than {MAX_LABEL_BYTES >> 20} MB: not a label file)")
+                continue
             text = txt.read_text(encoding="utf-8-sig", errors="replace")  # -sig: Notepad's byte-order mark
         except OSError as exc:  # a folder named x.txt, a broken link, no permission
             problems.append(f"{txt.name}: skipped (cannot be read: {exc.strerror or exc})")
@@ -322,8 +332,8 @@ def cmd_eval(args) -> int:
     from .images import load_gray
 
     folder = Path(args.folder)
-    if not folder.is_dir():
-        print(f"fastplate eval: {folder} is not a folder", file=sys.stderr)
+    if not args.folder or not folder.is_dir():  # Path("") is "."
+        print(f"fastplate eval: {args.folder or repr(args.folder)} is not a folder", file=sys.stderr)
         return 2
     problems = []
     items = read_benchmark_labels(folder, problems)

@@ -1,5 +1,6 @@
 """The fastplate command: read (text and JSON), eval, bench, errors and exit statuses."""
 import io
+import os
 import json
 import sys
 from importlib import resources
@@ -405,13 +406,18 @@ def test_eval_skips_label_entries_it_cannot_read(scenes, fake_reader, capsys):
     # A folder named x.txt or a broken link gave a traceback (IsADirectoryError, FileNotFoundError).
     folder, truth = scenes
     fake_reader(truth)
+    # A FIFO named x.txt hung the run (reading it blocks); one too large to be labels is not read either.
     (folder / "dir.txt").mkdir()
     (folder / "zlink.txt").symlink_to(folder / "gone.txt")
+    os.mkfifo(folder / "fifo.txt")
+    with open(folder / "huge.txt", "wb") as f:
+        f.truncate(cli.MAX_LABEL_BYTES + 1)
     assert cli.main(["eval", str(folder), "--json"]) == 1
     out, err = capsys.readouterr()
     summary = json.loads(out)
-    assert summary["images"] == 3 and summary["top1"] == 1.0 and summary["skipped"] == 2
-    assert "dir.txt: skipped (cannot be read: Is a directory)" in err
+    assert summary["images"] == 3 and summary["top1"] == 1.0 and summary["skipped"] == 4
+    assert "dir.txt: skipped (not a regular file)" in err and "fifo.txt: skipped (not a regular file)" in err
+    assert "huge.txt: skipped (larger than 16 MB: not a label file)" in err
     assert "zlink.txt: skipped (cannot be read: No such file or directory)" in err
     assert "Traceback" not in err
 
@@ -505,3 +511,15 @@ def test_ignore_boxes_reach_the_reader(capsys):
         with pytest.raises(SystemExit):
             cli.build_parser().parse_args(["read", "x.jpg", "--ignore", bad])
         assert "X,Y,W,H" in capsys.readouterr().err
+
+
+def test_an_empty_name_is_a_missing_file_not_the_current_folder(tmp_path, monkeypatch, capsys):
+    # Path("") is ".": `fastplate read "$IMG"` with IMG unset read every image of the current folder.
+    cv2.imwrite(str(tmp_path / "a.jpg"), np.full((40, 60, 3), 128, np.uint8))
+    (tmp_path / "a.txt").write_text("a.jpg\t1\t1\t5\t5\tAB123\n")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["read", ""]) == 1
+    captured = capsys.readouterr()
+    assert "not found" in captured.err and "a.jpg" not in captured.out
+    assert cli.main(["eval", ""]) == 2
+    assert "'' is not a folder" in capsys.readouterr().err
