@@ -776,7 +776,7 @@ def test_short_rows_are_read_again_stretched_to_a_plate():
     # Stretched along the row to Brazil's plate aspect (3.08, 15% loose) times the 40 px height: both ends.
     assert rec.widths[0] == [60.0]
     assert rec.widths[1] == pytest.approx([1.15 * 3.08 * 40] * 2)
-    assert plates[0].box[2] == pytest.approx(1.15 * 3.08 * 40, abs=1)
+    assert plates[0].box[2] == pytest.approx(1.15 * 3.08 * 40 + 1, abs=1)  # the pixels of both ends
     # Off, the row's own reading does not fit a Brazilian pattern: nothing is reported.
     assert Reader("br", recognizer=_ReadsByWidth(), localizer=_OneRow(), threads=1, stretch_short=0).read(image) == []
     with pytest.raises(ValueError, match="stretch_short"):
@@ -1143,3 +1143,18 @@ def test_draw_refuses_bad_quads_and_boxes_and_survives_absurd_ones():
             fastplate.draw(img, [Plate("A", 0.5, quad, (0, 0, 1, 1))])
     with pytest.raises(ValueError, match="finite numbers"):
         fastplate.draw(img, [dataclasses.replace(tall, chars=(Char("A", 0.9, (0, 0, float("nan"), 3)),))], chars=True)
+
+
+def test_a_plates_box_holds_the_pixels_of_its_quads_corners():
+    # Corners are pixel-centre coordinates; the box rounded x and w apart, and left out the last row or column.
+    from fastplate.samples import sample_path
+
+    gray = fastplate.images.load_gray(str(sample_path()))
+    plate, = Reader("eu").read(gray)
+    x, y, w, h = plate.box
+    h_img, w_img = gray.shape
+    for cx, cy in np.rint(np.asarray(plate.quad)).astype(int):
+        if 0 <= cx < w_img and 0 <= cy < h_img:
+            assert x <= cx < x + w and y <= cy < y + h
+    q = np.rint(np.asarray(plate.quad))
+    assert (w, h) == tuple(int(v) for v in q.max(axis=0) - q.min(axis=0) + 1)
