@@ -422,6 +422,7 @@ def segment_characters(plate, *, block_size=None, method="wolf", k=0.3, min_char
 
 # ---------------------------------------------------------------------------------------------- warps
 MAX_BATCH_VALUES = 1 << 30  # 4 GiB of float32
+MAX_RECT_SIDE = 1 << 20  # quad_to_rect_matrices' sizes: the native kernel takes them as int32
 
 
 def quad_to_rect_matrices(quads, size):
@@ -439,14 +440,22 @@ def quad_to_rect_matrices(quads, size):
     """
     try:
         h, w = size
-        if not all(not isinstance(v, (bool, np.bool_)) and float(v).is_integer() and v >= 2 for v in (h, w)):
+        if not all(not isinstance(v, (bool, np.bool_)) and float(v).is_integer() and 2 <= v <= MAX_RECT_SIDE
+                   for v in (h, w)):
             raise ValueError
-    except (TypeError, ValueError):
-        raise ValueError(f"size must be (h, w), two whole numbers >= 2, got {size!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"size must be (h, w), two whole numbers from 2 to {MAX_RECT_SIDE}, got {size!r}") from None
     h, w = int(h), int(w)
-    q = np.ascontiguousarray(quads, dtype=np.float64)
-    if q.ndim != 3 or q.shape[1:] != (4, 2):
-        raise ValueError(f"quads must have shape (N, 4, 2), got {q.shape}")
+    try:
+        q = as_quads(quads)  # numeric, finite
+    except ValueError as exc:
+        if "finite" not in str(exc) or np.ndim(quads) != 3:
+            raise
+        bad = int(np.flatnonzero(~np.isfinite(np.asarray(quads, dtype=np.float64)).reshape(len(quads), -1).all(1))[0])
+        raise ValueError(f"quads must be finite, non-degenerate quadrilaterals; quad {bad} has a corner that is not "
+                         "finite") from None
+    if np.ndim(quads) != 3:
+        raise ValueError(f"quads must have shape (N, 4, 2), got {np.shape(quads)}")
     m = np.empty((q.shape[0], 3, 3))
     bad = _kernels().quad_matrices(q, m, h, w)  # one native call: NumPy's ~40 small operations cost ~50 us
     if bad >= 0:

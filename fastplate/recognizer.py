@@ -114,6 +114,9 @@ def _choose_providers(ort, device, providers):
     return ["CPUExecutionProvider"]
 
 
+MAX_SWAPS = 10  # ctc_decode's alternatives number up to 2 ** max_swaps
+
+
 def ctc_decode(probs, alphabet, blank, top_n=5, max_swaps=4, positions=None):
     """Greedy (best-path) CTC decoding of one (T, C) probability matrix.
 
@@ -127,8 +130,9 @@ def ctc_decode(probs, alphabet, blank, top_n=5, max_swaps=4, positions=None):
     top_n : int
         Number of readings in ``candidates`` (the best path first).
     max_swaps : int
-        Alternatives swap up to this many of the least confident characters with their runner-up at
-        the step where the character was emitted (the runner-up may be "blank": the character dropped).
+        Alternatives swap up to this many (0-MAX_SWAPS) of the least confident characters with their runner-up
+        at the step where the character was emitted (the runner-up may be "blank": the character dropped);
+        the alternatives number up to ``2 ** max_swaps``.
     positions : sequence of 2T + 1 floats, optional
         Where a character emitted at step position ``0, 0.5, 1, ..., T`` sits, as a fraction of the crop
         width (a model's ``step_positions``, see :func:`fastplate.train.spans.calibrate`). A CTC model
@@ -181,6 +185,11 @@ def ctc_decode_batch(probs, alphabet, blank, top_n=5, max_swaps=4, positions=Non
     if probs.ndim != 3 or probs.shape[2] != len(alphabet) + 1:
         raise ValueError(f"probs must have shape (N, T, {len(alphabet) + 1}), got {probs.shape}")
     n, t_steps, n_cls = probs.shape
+    if not isinstance(alphabet, str):
+        raise TypeError(f"alphabet must be a str, got {type(alphabet).__name__}")
+    blank = as_int(blank, "blank", minimum=0, maximum=n_cls - 1)
+    top_n = as_int(top_n, "top_n", minimum=1)
+    max_swaps = as_int(max_swaps, "max_swaps", minimum=0, maximum=MAX_SWAPS)
     positions = step_positions(positions, t_steps)
     if n == 0 or t_steps == 0:
         return [_recognition("", [], [], [], t_steps, top_n) for _ in range(n)]

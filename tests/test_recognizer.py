@@ -83,6 +83,22 @@ def test_decode_rejects_wrong_class_count():
         ctc_decode(np.zeros((32, 10), np.float32), ALPHABET, BLANK)
 
 
+@pytest.mark.parametrize("kwargs, exc, match", [
+    ({"blank": 5}, ValueError, "blank must be <= 2"),  # once an IndexError from inside
+    ({"blank": -1}, ValueError, "blank must be >= 0"),
+    ({"blank": 2, "top_n": 0}, ValueError, "top_n must be >= 1"),  # once accepted silently
+    ({"blank": 2, "max_swaps": 100}, ValueError, "max_swaps must be <= 10"),  # 2 ** 100 alternatives
+    ({"blank": 2.0}, TypeError, "blank must be an int"),
+])
+def test_decode_rejects_bad_arguments(kwargs, exc, match):
+    p = np.full((4, 3), 0.01, np.float32)
+    p[[0, 1], 0] = p[2, 2] = p[3, 1] = 0.98
+    with pytest.raises(exc, match=match):
+        ctc_decode(p, "AB", **kwargs)
+    with pytest.raises(TypeError, match="alphabet must be a str"):
+        ctc_decode(p, ["A", "B"], 2)
+
+
 @pytest.mark.parametrize("top_n", [1, 5, 10])
 def test_batch_decode_equals_one_by_one(top_n):
     """The batched decoder (one array pass for all candidates) gives each matrix what ctc_decode gives it."""

@@ -158,6 +158,12 @@ def test_quad_matrices_name_what_is_wrong(backend):
         kernels.quad_to_rect_matrices(np.array([good], float), (8.7, 16))
     whole = kernels.quad_to_rect_matrices(np.array([good], float), (32.0, 5000))  # whole floats, no size cap
     np.testing.assert_array_equal(whole, kernels.quad_to_rect_matrices(np.array([good], float), (32, 5000)))
+    # Sizes past int32 reached the native kernel (a raw pybind11 TypeError; Numba returned a matrix).
+    with pytest.raises(ValueError, match="size must be"):
+        kernels.quad_to_rect_matrices(np.array([good], float), (2 ** 31, 32))
+    for quads in (np.array([good], bool), np.array([good], complex), [good, [[0, 0], [1]]], "abc"):
+        with pytest.raises(TypeError, match="quads must be"):
+            kernels.quad_to_rect_matrices(quads, (8, 16))
     with pytest.raises(ValueError, match="<= 32767"):  # the largest odd block
         kernels.adaptive_threshold(np.zeros((4, 4), np.uint8), 32769)
 
