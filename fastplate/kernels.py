@@ -70,10 +70,19 @@ def __dir__():
 def use_backend(name: str) -> str:
     """Switch the active backend (``"native"``, ``"numba"`` or ``"auto"``); returns the name now active."""
     global _impl
+    if not isinstance(name, str):  # None would quietly mean $FASTPLATE_BACKEND
+        raise TypeError(f"name must be 'native', 'numba' or 'auto', got {type(name).__name__} {name!r}")
     impl = _backend.load(name)
     with _impl_lock:  # after a first load that is running now, not before it
         _impl = impl
     return impl.name
+
+
+def _as_bool(value, name) -> bool:
+    """A flag: a bool, a NumPy bool or 0/1 (not an array, whose truth is ambiguous, nor a string)."""
+    if isinstance(value, (bool, np.bool_)) or (isinstance(value, (int, np.integer)) and value in (0, 1)):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
 
 
 # --------------------------------------------------------------------------------------------- color
@@ -159,7 +168,7 @@ def adaptive_threshold(image, block_size=15, c=5.0, *, method="mean", k=0.2, inv
     if isinstance(out, np.ndarray) and np.may_share_memory(out, image):
         image = image.copy()  # in place (out=image), as cv2.adaptiveThreshold allows: windows read the input
     out = check_out(out, "out", image.shape, np.uint8)
-    _kernels().adaptive_threshold(image, out, block_size, c, code, k, bool(invert))
+    _kernels().adaptive_threshold(image, out, block_size, c, code, k, _as_bool(invert, "invert"))
     return out
 
 
@@ -252,6 +261,9 @@ class CharacterRow:
         of the row height)."""
         x0 = float(self.boxes[:, 0].min())
         x1 = float((self.boxes[:, 0] + self.boxes[:, 2]).max())
+        pad_x, pad_y = as_float(pad_x, "pad_x"), as_float(pad_y, "pad_y")  # finite
+        if pad_x < 0 or pad_y < 0:
+            raise ValueError(f"pad_x and pad_y must be >= 0, got {pad_x!r} and {pad_y!r}")
         (ts, ti), (bs, bi) = self.top, self.bottom
         height = max(1.0, ((bs * x0 + bi) - (ts * x0 + ti) + (bs * x1 + bi) - (ts * x1 + ti)) / 2)
         dx, dy = pad_x * height, pad_y * height

@@ -326,8 +326,8 @@ class Reader:
         self.min_length = as_int(min_length, "min_length", minimum=1)
         self.max_length = as_int(max_length, "max_length", minimum=self.min_length)
         self.threads = kernels.cpu_cores() if threads is None else as_int(threads, "threads", minimum=1)
-        self.refine_heights = tuple(as_float(v, "refine_heights[]")
-                                    for v in _sequence(refine_heights or (), "refine_heights"))
+        heights = () if refine_heights is None else _sequence(refine_heights, "refine_heights")  # arrays too
+        self.refine_heights = tuple(as_float(v, "refine_heights[]") for v in heights)
         if any(not v > 0 for v in self.refine_heights):
             raise ValueError(f"refine_heights must be positive scales, got {refine_heights!r}")
         self.refine_range = tuple(as_float(v, "refine_range[]") for v in _sequence(refine_range, "refine_range"))
@@ -362,6 +362,10 @@ class Reader:
             from .recognizer import Recognizer
 
             recognizer = Recognizer(device=device, threads=recognizer_threads, top_n=max(self.top_n, READ_TOP_N))
+        elif not (callable(getattr(recognizer, "recognize_quads_batch", None)) or
+                  callable(getattr(recognizer, "recognize_quads", None))):
+            raise TypeError(f"recognizer must be a fastplate.Recognizer (or have its recognize_quads method), got "
+                            f"{type(recognizer).__name__}")
         self.recognizer = recognizer
 
     @property

@@ -103,9 +103,14 @@ def _choose_providers(ort, device, providers):
     if device not in ("auto", "cpu", "cuda"):
         raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
     if providers is not None:
-        if isinstance(providers, str) or not all(isinstance(p, (str, tuple)) for p in providers):
+        if isinstance(providers, str) or not hasattr(providers, "__iter__"):
             raise TypeError(f"providers must be a list of provider names, got {providers!r}")
-        return list(providers)
+        providers = list(providers)  # once: a generator is read once
+        if not all(isinstance(p, (str, tuple)) for p in providers):
+            raise TypeError(f"providers must be a list of provider names, got {providers!r}")
+        if not providers:
+            raise ValueError("providers must name at least one provider (e.g. ['CPUExecutionProvider'])")
+        return providers
     available = ort.get_available_providers()
     if device == "cpu":
         return ["CPUExecutionProvider"]
@@ -456,6 +461,9 @@ class Recognizer(HoldsSession):
         self.threads = None if threads is None else int(threads)
 
         own_options = sess_options is None
+        if not own_options and not isinstance(sess_options, ort.SessionOptions):
+            raise TypeError(f"sess_options must be an onnxruntime.SessionOptions or None, got "
+                            f"{type(sess_options).__name__}")
         if own_options:
             sess_options = ort.SessionOptions()
             sess_options.inter_op_num_threads = 1

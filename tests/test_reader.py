@@ -1158,3 +1158,17 @@ def test_a_plates_box_holds_the_pixels_of_its_quads_corners():
             assert x <= cx < x + w and y <= cy < y + h
     q = np.rint(np.asarray(plate.quad))
     assert (w, h) == tuple(int(v) for v in q.max(axis=0) - q.min(axis=0) + 1)
+
+
+def test_bad_recognizer_refine_heights_and_flags_are_named():
+    with pytest.raises(TypeError, match="recognizer must be a fastplate.Recognizer"):
+        Reader(recognizer=5)  # once an AttributeError at the first read, and [] for a blank image
+    # An array of heights is a sequence of heights (once numpy's "truth value ... is ambiguous").
+    assert Reader(recognizer=FakeRecognizer({}), refine_heights=np.array([0.8, 1.2])).refine_heights == (0.8, 1.2)
+    assert Reader(recognizer=FakeRecognizer({}), refine_heights=None).refine_heights == ()
+    with pytest.raises(TypeError, match="refine_heights must be a sequence"):
+        Reader(recognizer=FakeRecognizer({}), refine_heights=0)
+    with pytest.raises(TypeError, match="invert must be True or False"):
+        fastplate.kernels.adaptive_threshold(np.zeros((9, 9), np.uint8), 3, invert=np.array([True, False]))
+    with pytest.raises(TypeError, match="name must be"):
+        fastplate.kernels.use_backend(5)

@@ -364,6 +364,17 @@ def test_bad_constructor_arguments(kwargs, match):
         Recognizer(**kwargs)
 
 
+def test_bad_provider_and_session_options_are_named():
+    with pytest.raises(TypeError, match="providers must be a list"):
+        Recognizer(providers=5)
+    with pytest.raises(ValueError, match="at least one provider"):
+        Recognizer(providers=[])
+    with pytest.raises(TypeError, match="sess_options must be an onnxruntime.SessionOptions"):
+        Recognizer(sess_options=5)  # once a ModelError blaming the model
+    # A generator is read once (it was consumed by the check, leaving no providers).
+    assert Recognizer(providers=(p for p in ["CPUExecutionProvider"])).providers == ["CPUExecutionProvider"]
+
+
 @pytest.mark.parametrize("name", ["batch_size", "top_n"])
 def test_options_are_checked_when_set(rec, name):
     # Plain attributes once: batch_size 0 gave a ZeroDivisionError at the next recognize(), top_n -1 was kept.

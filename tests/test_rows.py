@@ -86,6 +86,9 @@ def test_one_row_finds_every_character_and_its_lines(backend):
     bottom = max(b[3] for b in boxes)
     assert abs(row.top[0]) < 0.02 and abs(row.bottom[0]) < 0.02
     assert abs(row.top[1] - top) <= 1.5 and abs(row.bottom[1] - bottom) <= 1.5
+    for bad in (float("nan"), -0.5):  # NaN once gave a quad of NaNs
+        with pytest.raises(ValueError, match="pad_x"):
+            row.quad(pad_x=bad)
 
 
 def test_two_row_plate_gives_two_rows(backend):
