@@ -97,7 +97,8 @@ def _make_reader(args, threads=None, recognizer_threads=None):
         recognizer = Recognizer(args.model, device=args.device, threads=recognizer_threads,
                                 top_n=max(args.top_n, READ_TOP_N), **extra)  # as the Reader's own: reading ignores -n
     options = {} if args.min_confidence is None else {"min_confidence": args.min_confidence}
-    return Reader(args.country, recognizer=recognizer, top_n=args.top_n, device=args.device, threads=threads,
+    country, region = _reader_country(args.country)
+    return Reader(country, region=region, recognizer=recognizer, top_n=args.top_n, device=args.device, threads=threads,
                   recognizer_threads=recognizer_threads, gate=getattr(args, "gate", True),
                   second_look=getattr(args, "second_look", True), ignore=getattr(args, "ignore", None) or None,
                   **options)
@@ -115,14 +116,29 @@ def _box(value):
 
 
 def _country(value):
+    """A country as the Reader takes it (us, eu, br or None), or one of OpenALPR's codes, mapped as the
+    OpenALPR drop-in maps them (:func:`_reader_country`)."""
+    from .compat.openalpr import _country as openalpr_country
     from .formats import countries
 
     value = value.strip().lower()
     if value in ("none", "any", ""):
         return None
-    if value not in countries():
-        raise argparse.ArgumentTypeError(f"must be one of {', '.join(countries())} or none, got {value!r}")
+    if value not in countries() and openalpr_country(value) is None:
+        raise argparse.ArgumentTypeError(f"must be one of {', '.join(countries())} or none, or an OpenALPR "
+                                         f"country code (gb, de, br2, au, ...), got {value!r}")
     return value
+
+
+def _reader_country(code):
+    """``(Reader country, preferred region)`` of a ``--country`` value: an OpenALPR code such as ``gb`` is read
+    as ``eu`` with that region preferred, ``br2`` as ``br``, ``au`` without formats."""
+    from .compat.openalpr import _country as openalpr_country
+    from .formats import countries
+
+    if code is None or code in countries():
+        return code, None
+    return openalpr_country(code)
 
 
 def arg_number(kind=float, low=None, high=None, low_open=False):
@@ -208,7 +224,11 @@ def cmd_read(args) -> int:
                 failed += 1
                 print(f"fastplate read: {name}: {exc}", file=sys.stderr)
                 if as_json:
-                    out.write(json.dumps({"file": name, "error": str(exc)}) + "\n")
+                    # OpenALPR's keys with no plates (as its library answers a missing file), so that code
+                    # reading record["results"] goes on; "error" says why, and the exit status is 1.
+                    record = to_openalpr([], 0, 0, 0.0, args.top_n)
+                    record.update(file=name, error=str(exc))
+                    out.write(json.dumps(record) + "\n")
             else:
                 plates, ms = read[i]
                 if as_json:
@@ -464,7 +484,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def common(p):
         p.add_argument("-c", "--country", type=_country, default=None,
-                       help="plate formats: us, eu or br (default: none, any plate-like text)")
+                       help="plate formats: us, eu or br, or an OpenALPR country code (gb, de: eu with that "
+                            "region preferred; br2: br; au, kr, ...: none) (default: none, any plate-like text; "
+                            "OpenALPR's alpr defaults to us)")
         p.add_argument("-n", "--top-n", type=arg_number(int, 1), default=10, help="candidate readings per plate (default 10)")
         p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                        help="where the recognizer runs: cuda needs onnxruntime-gpu and a GPU, auto uses them "
@@ -489,7 +511,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="image files (JPEG, PNG, BMP, WebP, TIFF, GIF, ...; - reads one from standard input) "
                         "and folders of them (not searched recursively)")
     common(p)
-    p.add_argument("--json", action="store_true", help="the same as --format json")
+    p.add_argument("-j", "--json", action="store_true", help="the same as --format json (-j as OpenALPR's alpr)")
     p.add_argument("--format", choices=("text", "json", "openalpr"), default=None,
                    help="text (default), or json / openalpr (the same): one OpenALPR-style JSON object per "
                         "image per line, with a \"file\" key")

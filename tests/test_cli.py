@@ -100,8 +100,12 @@ def test_bad_file_reports_and_continues(scenes, fake_reader, capsys):
     records = [json.loads(line) for line in captured.out.strip().splitlines()]
     errors = {r["file"] for r in records if "error" in r}
     assert {str(folder / "broken.jpg"), str(folder / "empty.png"), str(folder / "missing.jpg")} == errors
-    assert sum(1 for r in records if "results" in r) == 3  # the good files were still read
+    assert sum(1 for r in records if "error" not in r) == 3  # the good files were still read
     assert "broken.jpg" in captured.err and "missing.jpg" in captured.err
+    # An error line has OpenALPR's keys with no plates (code reading record["results"] goes on).
+    for r in records:
+        if "error" in r:
+            assert r["results"] == [] and r["img_width"] == 0 and r["data_type"] == "alpr_results"
 
 
 def test_json_lines_follow_the_order_given_errors_included(scenes, fake_reader, capsys):
@@ -218,7 +222,7 @@ def test_results_on_a_terminal_never_share_the_progress_bars_line(scenes, fake_r
     (["read", "x.jpg", "-n", "0"], "fastplate read: error: argument -n/--top-n: must be >= 1"),
     (["read", "x.jpg", "--batch-size", "0"], "fastplate read: error: argument --batch-size: must be >= 1"),
     (["read", "x.jpg", "--threads", "two"], "must be a whole number"),
-    (["read", "x.jpg", "-c", "usa"], "argument -c/--country: must be one of br, eu, us or none"),
+    (["read", "x.jpg", "-c", "usa"], "argument -c/--country: must be one of br, eu, us or none, or an OpenALPR"),
     (["bench", "-c", "usa"], "fastplate bench: error: argument -c/--country"),
     (["bench", "--images", "0"], "fastplate bench: error: argument --images: must be >= 1"),
     (["bench", "--seconds", "-1"], "fastplate bench: error: argument --seconds: must be > 0"),
@@ -523,3 +527,22 @@ def test_an_empty_name_is_a_missing_file_not_the_current_folder(tmp_path, monkey
     assert "not found" in captured.err and "a.jpg" not in captured.out
     assert cli.main(["eval", ""]) == 2
     assert "'' is not a folder" in capsys.readouterr().err
+
+
+def test_openalpr_country_codes_and_dash_j(monkeypatch, capsys):
+    # alpr -c gb -j: OpenALPR's country codes are read as its drop-in reads them, and -j is --json.
+    made = []
+    real = cli._make_reader
+
+    def spy(args, **kwargs):
+        reader = real(args, **kwargs)
+        made.append((reader.country, reader.formats.region))
+        return reader
+
+    monkeypatch.setattr(cli, "_make_reader", spy)
+    sample = str(resources.files("fastplate.data") / "sample.jpg")
+    for code, want in (("gb", ("eu", "gb")), ("br2", ("br", None)), ("au", (None, None)), ("EU", ("eu", None))):
+        assert cli.main(["read", sample, "-c", code, "-j"]) == 0
+        assert made[-1] == want
+        record = json.loads(capsys.readouterr().out)
+        assert record["file"] == sample and "results" in record

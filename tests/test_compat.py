@@ -60,6 +60,7 @@ def test_recognize_ndarray_array_and_file(scene, tmp_path):
         res = alpr.recognize_file(str(path))
         assert [r["plate"] for r in res["results"]] == [text]
         assert alpr.recognize_image(image)["results"][0]["plate"] == text
+        assert alpr.recognize_image(img=image)["results"][0]["plate"] == text  # the old binding's argument name
     assert not alpr.is_loaded()
     with pytest.raises(RuntimeError, match="unloaded"):
         alpr.recognize_ndarray(image)

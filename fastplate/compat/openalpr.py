@@ -25,6 +25,17 @@ Where it differs from OpenALPR 2.3, on purpose:
   not is a sign or a badge), where OpenALPR reports them with ``matches_template`` 0.
 - OpenALPR's countries that fastplate has no patterns for (``"au"``, ``"kr"``, ``"mx"``, ...) are read
   without country formats: ``region`` is the default region (or ``""``) and ``matches_template`` is 0.
+- ``matches_template`` is 1 when the reading fits any pattern of the country's regions (the default
+  region's first). OpenALPR checks only the default region's patterns, so without a default region it
+  reports 0 for every plate of ``"us"`` and ``"eu"``.
+- ``candidates[0]`` is always the reported ``plate`` and the rest follow surest first; OpenALPR lists all
+  in score order and reports the first that fits a pattern, which may not be the first listed.
+- Arguments are checked: ``set_top_n`` takes a whole number >= 1 (OpenALPR passes 0, negative numbers and
+  True on to C), and ``recognize_ndarray``/``recognize_image`` take uint8 images (OpenALPR's older
+  ``recognize_image`` cast other dtypes to uint8).
+- ``loaded`` is read-only and says whether this Alpr reads: it is False for an unknown country, also after
+  :meth:`Alpr.set_country` (OpenALPR's stays True, and its reads then fail in C++).
+- Confidences are rounded to 4 decimals and always floats; OpenALPR writes 6 and an integer 0 as ``0``.
 """
 from __future__ import annotations
 
@@ -143,8 +154,8 @@ class Alpr:
         OpenALPR's other countries (``"au"``, ``"kr"``, ``"mx"``, ...) read without country formats. A
         comma-separated list reads with the formats they share; when they differ, readings are matched
         against every country's patterns fastplate has (setting ``region`` and ``matches_template``) and
-        never changed. With another code
-        the Alpr is not loaded (:meth:`is_loaded` is False, with a warning), as in OpenALPR; its setters
+        never changed. With another code the Alpr is not loaded (:meth:`is_loaded` is False, with a
+        warning), as OpenALPR's constructor does (after :meth:`set_country` too, unlike OpenALPR); its setters
         still keep their values for a later :meth:`set_country`.
     config_file, runtime_dir : str, optional
         Accepted for compatibility, ignored.
@@ -284,11 +295,12 @@ class Alpr:
         no_patterns, default_region = self._no_patterns, self._default_region
         if reader is None:
             raise RuntimeError(_UNLOADED if self._unloaded else self._not_loaded)
+        epoch = int(time.time() * 1000)  # when recognition starts, as OpenALPR's epoch_time
         gray = load_gray(image)
         t = time.perf_counter()
         (plates,), _ = reader.read_arrays([gray])
         ms = 1000.0 * (time.perf_counter() - t)
-        out = to_openalpr(plates, gray.shape[1], gray.shape[0], ms, top_n, reader.formats,
+        out = to_openalpr(plates, gray.shape[1], gray.shape[0], ms, top_n, reader.formats, epoch_time=epoch,
                           detect_region=detect_region)
         if no_patterns:  # the reader matched every country's patterns; none of them is this country's
             for result in out["results"]:
@@ -317,4 +329,6 @@ class Alpr:
             raise TypeError(f"ndarray must be a numpy.ndarray, got {type(ndarray).__name__}")
         return self._recognize(ndarray)
 
-    recognize_image = recognize_ndarray  # the name in older OpenALPR bindings
+    def recognize_image(self, img):
+        """:meth:`recognize_ndarray` under its name (and argument name) in older OpenALPR bindings."""
+        return self.recognize_ndarray(img)
