@@ -169,3 +169,30 @@ def test_spans_names_bad_models_and_configs(tmp_path, capsys):
     not_a_model.write_bytes(b"not a model")
     assert "m.onnx" in _error(spans.main, [str(not_a_model), "--config", str(config)], capsys)
     assert json.loads(config.read_text()) == {"name": "x"}  # left as it was
+
+
+def test_a_run_resumes_only_with_the_options_it_was_started_with(tmp_path, capsys):
+    # --lr sets every step's learning rate and --seed the data stream: resuming with others made a run of
+    # neither recipe, silently. The budget, threads and checkpoint interval may change.
+    import torch
+
+    from fastplate.train import train
+    from fastplate.train.model import PlateNet
+
+    net = PlateNet()
+    out = tmp_path / "run"
+    out.mkdir()
+    started = {"init": "runs/soup.pt", "lr": 5e-4, "seed": 6, "small_plates": True, "reader_crops": 0.5,
+               "batch_size": 64, "real_fraction": 0.5, "width": 1.0, "hidden": 128, "splice": 0.0,
+               "real_lighting": 0.0, "threads": 1}
+    opt = torch.optim.AdamW(net.parameters())
+    torch.save({"model": net.state_dict(), "ema": net.state_dict(), "opt": opt.state_dict(), "model_config": net.config,
+                "step": 10, "best": 0.0, "start": 0.0, "end": 1.0, "saved": 0.5, "args": started}, out / "last.pt")
+    err = _error(train.main, ["--out", str(out), "--resume", "--lr", "1e-3", "--seed", "6", "--small-plates",
+                              "--reader-crops", "0.5"], capsys)
+    assert "started with other options (--lr 0.0005 -> 0.001)" in err and "--seed 6" not in err
+    err = _error(train.main, ["--out", str(out), "--resume"], capsys)  # the defaults are other options too
+    assert "--lr 0.0005 -> 0.002" in err and "--seed 6 -> 0" in err and "--small-plates True -> False" in err
+    assert "--init runs" not in err  # a resumed run does not start from --init again: leaving it out is fine
+    assert "must be >= 0" in _error(train.main, ["--out", str(tmp_path / "n"), "--seed", "-3"], capsys)
+    assert not (tmp_path / "n").exists()

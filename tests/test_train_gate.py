@@ -111,3 +111,26 @@ def test_a_gate_without_context_metadata_warps_the_quad_as_it_is(tmp_path):
     assert gate.context == (1.0, 1.0)
     with pytest.raises(ValueError, match="three corners on a line"):  # a bad candidate is refused, not scored
         gate.scores(np.zeros((60, 60), np.uint8), [[10, 10], [20, 10], [30, 10], [10, 14]])
+
+
+def test_collected_data_is_reused_only_with_the_recognizer_that_labelled_it(tmp_path, capsys):
+    # Its labels are a recognizer's readings: data from another recognizer (or an earlier recipe run) was
+    # reused silently.
+    from fastplate.train.export import MODELS_DIR
+
+    rng = np.random.default_rng(0)
+    n = 64
+    x = rng.integers(0, 256, (n, *train_gate.INPUT_SIZE), dtype=np.uint8)
+    table = np.concatenate([_table(n, rng), np.zeros((n, 1))], axis=1)
+    shipped = train_gate._sha256(f"{MODELS_DIR}/recognizer.onnx")
+    out = tmp_path / "out"
+    for sha, message in ((None, "a recognizer it does not name"), ("0" * 64, "another recognizer")):
+        data = tmp_path / f"{sha}.npz"
+        np.savez(data, x=x, table=table, **({} if sha is None else {"recognizer_sha256": np.array(sha)}))
+        with pytest.raises(SystemExit):
+            train_gate.main(["--data", str(data), "--out", str(out), "--epochs", "1"])
+        assert message in capsys.readouterr().err
+    data = tmp_path / "ok.npz"
+    np.savez(data, x=x, table=table, recognizer_sha256=np.array(shipped))
+    assert train_gate.main(["--data", str(data), "--out", str(out), "--epochs", "1", "--threads", "1"]) == 0
+    assert (out / "gate.onnx").is_file()

@@ -24,7 +24,14 @@ def calls(monkeypatch, tmp_path):
         (tmp_path / "data" / name).mkdir(parents=True)
         if name.endswith("-crops"):
             (tmp_path / "data" / name / "labels.csv").write_text("file,region,plate\n")
+    (tmp_path / "data" / "backgrounds").mkdir()
+    (tmp_path / "data" / "backgrounds" / "scene.jpg").write_bytes(b"")
     monkeypatch.setattr(data, "DATA_DIR", str(tmp_path / "data"))
+    from fastplate.train import synth
+
+    monkeypatch.setattr(synth, "font_problem", lambda: None)  # the fonts are checked below
+    # Without --models the recipe exports into the package's models folder: a stand-in here, never the real one.
+    monkeypatch.setattr(recipe.export, "MODELS_DIR", str(tmp_path / "package-models"))
     log = []
 
     def train(argv):
@@ -33,15 +40,22 @@ def calls(monkeypatch, tmp_path):
         init = _arg(argv, "--init")
         assert init is None or os.path.exists(init), f"{out} starts from {init}, which no stage made"
         os.makedirs(out, exist_ok=True)
-        open(os.path.join(out, "last.pt"), "w").close()
+        with open(os.path.join(out, "last.pt"), "a") as f:  # each run's weights differ
+            f.write(os.urandom(8).hex() + "\n")
 
     def soup(argv):
         log.append(("soup", list(argv)))
-        assert all(os.path.exists(p) for p in argv[:argv.index("--out")])
-        open(_arg(argv, "--out"), "w").close()
+        inputs = argv[:argv.index("--out")]
+        assert all(os.path.exists(p) for p in inputs)
+        with open(_arg(argv, "--out"), "w") as f:  # an average of its inputs
+            f.write("".join(open(p).read() for p in inputs))
 
     def export(argv):
         log.append(("export", list(argv)))
+        out = _arg(argv, "--out")
+        os.makedirs(out, exist_ok=True)
+        with open(os.path.join(out, "recognizer.onnx"), "w") as f:
+            f.write(open(argv[0]).read())
 
     monkeypatch.setattr(recipe.train, "main", train)
     monkeypatch.setattr(recipe.soup, "main", soup)
@@ -67,7 +81,9 @@ def test_stages_chain_and_the_last_product_is_exported(tmp_path, calls):
             made.append(_arg(argv, "--out"))
     kind, argv = calls[-2]
     assert kind == "export" and argv[0] == made[-1]  # what the last stage made is what ships
-    assert _arg(argv, "--out") == str(tmp_path / "models")
+    assert _arg(argv, "--out") == str(tmp_path / "models" / ".staging")  # then moved into place
+    assert (tmp_path / "models" / "recognizer.onnx").read_text() == open(made[-1]).read()
+    assert not (tmp_path / "models" / ".staging").exists()
     kind, argv = calls[-1]  # then the gate, labelled by the recognizer just exported
     assert kind == "gate" and _arg(argv, "--out") == str(tmp_path / "models")
     assert _arg(argv, "--recognizer") == os.path.join(str(tmp_path / "models"), "recognizer.onnx")
@@ -98,3 +114,34 @@ def test_a_missing_data_folder_stops_before_any_stage(tmp_path, calls, monkeypat
         recipe.main(["--runs", str(tmp_path / "runs")])
     assert e.value.code == 2 and calls == []
     assert "FASTPLATE_DATA" in capsys.readouterr().err
+
+
+def test_a_finished_recipe_run_again_redoes_nothing(tmp_path, calls):
+    # The export and the gate were redone on every run, rewriting the shipped files.
+    runs = str(tmp_path / "runs")
+    recipe.main(["--runs", runs])
+    calls.clear()
+    recipe.main(["--runs", runs])
+    assert [kind for kind, _ in calls] == ["soup", "soup"]  # averages are cheap and made again, equal
+
+
+def test_a_finished_stage_whose_start_changed_stops_the_recipe(tmp_path, calls):
+    # Retraining the base run left the fine-tuning runs "done" from the old one, and the averages mixed runs
+    # that share no starting point.
+    runs = tmp_path / "runs"
+    recipe.main(["--runs", str(runs)])
+    (runs / "rec" / "done").unlink()
+    (runs / "rec" / "last.pt").unlink()  # the base run trained again from scratch
+    calls.clear()
+    with pytest.raises(SystemExit, match="ft was finished from other inputs"):
+        recipe.main(["--runs", str(runs)])
+    assert [kind for kind, _ in calls] == ["train"]
+
+
+def test_missing_fonts_stop_the_recipe_before_any_stage(tmp_path, calls, monkeypatch, capsys):
+    from fastplate.train import synth
+
+    monkeypatch.setattr(synth, "font_problem", lambda: "fonts missing: dejavu (3 of 4); apt-get install ...")
+    with pytest.raises(SystemExit):
+        recipe.main(["--runs", str(tmp_path / "runs")])
+    assert calls == [] and "fonts missing: dejavu" in capsys.readouterr().err

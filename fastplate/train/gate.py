@@ -242,17 +242,24 @@ def main(argv=None):
     if not args.data.endswith(".npz"):  # numpy would add the suffix, and the next run would not find the file
         ap.error(f"--data must name a .npz file, got {args.data!r}")
     output_folder(ap, args.out)
+    # The data's labels come from a recognizer's readings: data collected with another one is not reused.
+    labeller = _sha256(args.recognizer or os.path.join(MODELS_DIR, "recognizer.onnx"))
     collected = os.path.isfile(args.data)
     if collected:
         try:
             with np.load(args.data) as saved:
                 x, table = saved["x"], saved["table"]
+                used = str(saved["recognizer_sha256"]) if "recognizer_sha256" in saved else None
         except Exception as exc:  # noqa: BLE001  numpy raises many kinds for a file that is not ours
             ap.error(f"--data {args.data} is not collected gate data ({type(exc).__name__}: {exc}); "
                      f"delete it to collect again")
         if x.shape[1:] != INPUT_SIZE or table.ndim != 2 or table.shape[1] != 9 or len(x) != len(table):
             ap.error(f"--data {args.data} was collected by another recipe (crops {x.shape[1:]}, table "
                      f"{table.shape}; this one makes {INPUT_SIZE} crops and 9 columns): delete it to collect again")
+        if used != labeller:
+            ap.error(f"--data {args.data} was labelled by " + ("a recognizer it does not name" if used is None else
+                     "another recognizer") + f" than {args.recognizer or 'the shipped one'}: delete it to collect "
+                     "again")
     else:
         from .data import data_error
 
@@ -264,7 +271,7 @@ def main(argv=None):
     if not collected:
         x, table = collect(recognizer=args.recognizer)
         os.makedirs(os.path.dirname(os.path.abspath(args.data)), exist_ok=True)
-        np.savez_compressed(args.data, x=x, table=table)
+        np.savez_compressed(args.data, x=x, table=table, recognizer_sha256=np.array(labeller))
     exclude = [SOURCES.index(s) for s in args.exclude.split(",") if s]
     net = train(x, table, epochs=args.epochs, exclude=exclude)
     os.makedirs(args.out, exist_ok=True)
@@ -272,6 +279,13 @@ def main(argv=None):
     export(net, path)
     print(f"wrote {path}")
     return 0
+
+
+def _sha256(path):
+    import hashlib
+
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
 
 
 if __name__ == "__main__":

@@ -14,29 +14,95 @@
 
 The last checkpoint of each run is used, never the best-validated one, so the validation splits choose
 nothing. Resumable: run the same command again after an interruption; a finished stage leaves
-``RUNS/<stage>/done`` and is skipped, an unfinished run continues from its ``last.pt`` with its schedule.
-Budgets are wall-clock minutes (the schedule spans them), so a faster machine sees more samples.
+``RUNS/<stage>/done`` (with its arguments and the hash of the checkpoint it started from) and is skipped, an
+unfinished run continues from its ``last.pt`` with its schedule (the time it was stopped is not spent). A
+finished stage whose starting checkpoint has changed since (an earlier stage trained again) stops the
+recipe: delete its folder to train it again. The export and the gate are redone only when what they are
+made from has changed (``RUNS/export.done``, ``RUNS/gate.done``); the export is written to a staging folder
+first and then moved into place. Budgets are wall-clock minutes (the schedule spans them), so a faster
+machine sees more samples.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
+import shutil
 
 from . import export, gate, soup, train
 
 
+def _sha256(path):
+    """The file's SHA-256 (hex), or None when there is no such file."""
+    if not os.path.isfile(path):
+        return None
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _stage_record(argv):
+    """What a finished stage was made from: its arguments (without the budget) and its start checkpoint."""
+    kept = [a for i, a in enumerate(argv) if a != "--minutes" and (i == 0 or argv[i - 1] != "--minutes")]
+    init = argv[argv.index("--init") + 1] if "--init" in argv else None
+    return {"argv": kept, "init_sha256": None if init is None else _sha256(init)}
+
+
 def _run_stage(out, argv):
-    """Run one training stage to its end unless ``out/done`` says it finished."""
+    """Run one training stage to its end unless ``out/done`` says it finished from the same inputs."""
     marker = os.path.join(out, "done")
+    record = _stage_record(argv)
     if os.path.exists(marker):
+        with open(marker) as f:
+            text = f.read().strip()
+        if text and json.loads(text) != record:  # an empty marker: written before inputs were recorded
+            raise SystemExit(f"{out} was finished from other inputs than this recipe gives it now (an earlier "
+                             f"stage was trained again, or other options): delete {out} to train it again")
         print(f"{out}: done, skipped", flush=True)
         return
     if os.path.exists(os.path.join(out, "last.pt")):
-        argv = [a for i, a in enumerate(argv) if a != "--minutes" and (i == 0 or argv[i - 1] != "--minutes")]
-        argv += ["--resume"]
+        argv = record["argv"] + ["--resume"]
     print("python -m fastplate.train.train " + " ".join(argv), flush=True)
     train.main(argv)
-    open(marker, "w").close()
+    with open(marker, "w") as f:
+        json.dump(record, f)
+
+
+def _labeller(gate_data):
+    """The SHA-256 of the recognizer that labelled collected gate data (None: not recorded or unreadable)."""
+    import numpy as np
+
+    try:
+        with np.load(gate_data) as saved:
+            return str(saved["recognizer_sha256"]) if "recognizer_sha256" in saved else None
+    except Exception:  # noqa: BLE001  not ours: collected again
+        return None
+
+
+def _once(marker, made_from, step):
+    """Run ``step()`` unless ``marker`` records that it was done from the same ``made_from`` (hashes)."""
+    if os.path.exists(marker):
+        with open(marker) as f:
+            if json.load(f) == made_from:
+                print(f"{marker}: done from the same inputs, skipped", flush=True)
+                return
+    step()
+    with open(marker, "w") as f:
+        json.dump(made_from, f)
+
+
+def _export(final, models):
+    """Export ``final`` into a staging folder, then move the files into ``models`` one by one (an interrupted
+    export leaves the shipped files as they were)."""
+    staging = os.path.join(models, ".staging")
+    shutil.rmtree(staging, ignore_errors=True)
+    export.main([final, "--out", staging])
+    for name in sorted(os.listdir(staging)):
+        os.replace(os.path.join(staging, name), os.path.join(models, name))
+    os.rmdir(staging)
 
 
 def main(argv=None):
@@ -57,6 +123,10 @@ def main(argv=None):
         output_folder(ap, args.models, "--models")
     if data.data_error():
         ap.error(data.data_error())
+    from .synth import font_problem
+
+    if font_problem():  # the shipped model's fonts, or the recipe trains another model
+        ap.error(font_problem())
     rec, ft = os.path.join(args.runs, "rec"), os.path.join(args.runs, "ft")
     _run_stage(rec, ["--out", rec, "--minutes", str(args.base_minutes), "--threads", "1"])
     _run_stage(ft, ["--init", os.path.join(rec, "last.pt"), "--out", ft, "--lr", "1e-3",
@@ -71,10 +141,19 @@ def main(argv=None):
         second.append(os.path.join(out, "last.pt"))
     final = os.path.join(args.runs, "soup7.pt")
     soup.main([soup_path, *second, "--out", final])
-    export.main([final] + (["--out", args.models] if args.models else []))
     models = args.models or export.MODELS_DIR
-    gate.main(["--out", models, "--recognizer", os.path.join(models, "recognizer.onnx"),
-               "--data", os.path.join(args.runs, "gate_data.npz")])
+    _once(os.path.join(args.runs, "export.done"), {"from": _sha256(final), "to": os.path.abspath(models)},
+          lambda: _export(final, models))
+    recognizer = os.path.join(models, "recognizer.onnx")
+    gate_data = os.path.join(args.runs, "gate_data.npz")
+
+    def make_gate():
+        if os.path.exists(gate_data) and _labeller(gate_data) != _sha256(recognizer):
+            os.remove(gate_data)  # labelled by an earlier recognizer: collected again with this one
+        gate.main(["--out", models, "--recognizer", recognizer, "--data", gate_data])
+
+    _once(os.path.join(args.runs, "gate.done"), {"recognizer": _sha256(recognizer), "to": os.path.abspath(models)},
+          make_gate)
 
 
 if __name__ == "__main__":

@@ -53,7 +53,9 @@ def font_files():
     groups = {
         "highway": sorted(glob.glob("/usr/share/fonts/truetype/roadgeek/RG2014[CDEF]*.ttf")),
         "din": sorted(glob.glob("/usr/share/fonts/truetype/opendin/*.ttf")),
-        "dejavu": [p for p in glob.glob("/usr/share/fonts/truetype/dejavu/DejaVuSans*Bold.ttf")]
+        # Sans, Sans Condensed (fonts-dejavu-extra) and Sans Mono Bold, sorted (the order picks fonts from the
+        # stream of random numbers); Mono Bold is listed twice, as it was when the shipped model was trained.
+        "dejavu": sorted(glob.glob("/usr/share/fonts/truetype/dejavu/DejaVuSans*Bold.ttf"))
         + glob.glob("/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf"),
     }
     try:
@@ -65,8 +67,31 @@ def font_files():
         groups["barlow"] = []
     groups = {k: [p for p in v if os.path.exists(p)] for k, v in groups.items()}
     if not any(groups.values()):
-        raise RuntimeError("no fonts found: apt-get install fonts-roadgeek fonts-opendin fonts-dejavu-core")
+        raise RuntimeError(f"no fonts found: {FONT_INSTALL}")
     return groups
+
+
+FONT_INSTALL = ("apt-get install fonts-roadgeek fonts-opendin fonts-dejavu-core fonts-dejavu-extra && "
+                "pip install fontpkg-barlow-condensed")
+# The fonts the shipped model was trained with (model card), by family group.
+EXPECTED_FONTS = {"highway": 6, "din": 1, "dejavu": 4, "barlow": 3}
+
+
+def font_problem():
+    """A message naming the font families with fewer files than the shipped model was trained with (a
+    recipe run without them trains another model), else None."""
+    found = font_files() if _any_font() else {}
+    short = [f"{name} ({len(found.get(name, []))} of {n})" for name, n in EXPECTED_FONTS.items()
+             if len(found.get(name, [])) < n]
+    return None if not short else f"fonts missing: {', '.join(short)}; {FONT_INSTALL}"
+
+
+def _any_font():
+    try:
+        font_files()
+    except RuntimeError:
+        return False
+    return True
 
 
 @functools.lru_cache(maxsize=256)

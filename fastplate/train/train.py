@@ -16,6 +16,7 @@ import json
 import math
 import os
 import re
+import sys
 import time
 
 import numpy as np
@@ -72,6 +73,10 @@ class Batches(torch.utils.data.IterableDataset):
                     labels.append(label)
             yield torch.from_numpy(images), labels
 
+
+# What a run is trained with; a resumed run must keep them (train.main).
+RECIPE_ARGS = ("init", "batch_size", "lr", "real_fraction", "width", "hidden", "seed", "splice", "reader_crops",
+               "real_lighting", "small_plates")
 
 def encode(labels):
     targets = torch.tensor([ALPHABET.index(c) for t in labels for c in t], dtype=torch.long)
@@ -136,7 +141,7 @@ def main(argv=None):
     ap.add_argument("--hidden", type=number(int, 1), default=128)
     ap.add_argument("--threads", type=number(int, 1), default=2)
     ap.add_argument("--workers", type=number(int, 0), default=1)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=number(int, 0), default=0)
     ap.add_argument("--checkpoint-minutes", type=number(float, 0, low_open=True), default=4.0)
     ap.add_argument("--splice", type=number(float, 0, 1), default=0.0,
                     help="fraction of real samples made of two real plates joined between characters (data.splice)")
@@ -162,11 +167,24 @@ def main(argv=None):
     if resumed is not None and not {"ema", "opt", "step", "best", "start", "end"} <= set(resumed[1]):
         ap.error(f"{last_path} is not a training run's checkpoint (a soup or an exported one?); "
                  f"use it with --init instead")
+    if resumed is not None:
+        # A resumed run keeps its recipe: another --lr, --seed or data option would silently make a run of
+        # neither recipe (the budget, threads and checkpoint interval may change).
+        was = resumed[1].get("args") or {}
+        changed = [f"--{k.replace('_', '-')} {was[k]!r} -> {v!r}" for k, v in vars(args).items()
+                   if k in RECIPE_ARGS and k in was and was[k] != v and not (k == "init" and v is None)]
+        if changed:
+            ap.error(f"--resume: {last_path} was started with other options ({'; '.join(changed)}): resume it "
+                     f"with the options it was started with, or choose another --out")
     initial = None
     if args.init and resumed is None:
         initial = load_checkpoint_or_exit(ap, args.init, what="--init checkpoint")
     if realdata.data_error():
         ap.error(realdata.data_error())
+    from .synth import font_problem
+
+    if font_problem():
+        print(f"warning: {font_problem()} (training goes on with the fonts there are)", file=sys.stderr, flush=True)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
@@ -187,7 +205,13 @@ def main(argv=None):
         opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
         opt.load_state_dict(ck["opt"])
         step, best, start = ck["step"], ck["best"], ck["start"]
-        end = ck["end"] if not (args.until or args.minutes) else end
+        if args.until or args.minutes:
+            pass  # a new budget from now
+        elif "saved" in ck:  # the schedule resumes where it stopped: the time the run was down is not spent
+            down = max(0.0, time.time() - ck["saved"])
+            start, end = start + down, ck["end"] + down
+        else:  # a checkpoint from before "saved" was kept: its end as it was
+            end = ck["end"]
         print(f"resumed at step {step}, best {best:.4f}", flush=True)
     print(f"training until {dt.datetime.fromtimestamp(end, dt.timezone.utc):%H:%M:%S} UTC, "
           f"{sum(p.numel() for p in model.parameters())} parameters", flush=True)
@@ -202,7 +226,7 @@ def main(argv=None):
     def save(path, acc=None):
         torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
                     "model_config": model.config, "step": step, "best": best, "start": start, "end": end,
-                    "val": acc, "args": vars(args)}, path + ".tmp")
+                    "saved": time.time(), "val": acc, "args": vars(args)}, path + ".tmp")
         os.replace(path + ".tmp", path)
 
     last_save = last_val = time.time()
