@@ -11,6 +11,7 @@ and only for characters the recognizer was unsure of (``fix_below`` in the data 
 """
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -290,7 +291,18 @@ class PlateFormats:
     def matches(self, text: str) -> bool:
         """Whether ``text`` fits one of the country's patterns as read (any region's, as :meth:`apply` falls
         back to them when the preferred region's do not fit)."""
-        return self._best(str(text).translate(_UPPER), list(self.regions), None, False) is not None
+        text = str(text).translate(_UPPER)
+        if self._best(text, list(self.regions), None, False) is not None:
+            return True
+        if self.o_as_zero and "0" in text:  # a 0 returned may have been read, and matched, as the letter O
+            zeros = [i for i, ch in enumerate(text) if ch == "0"][:10]
+            for pick in itertools.product("0O", repeat=len(zeros)):
+                chars = list(text)
+                for i, ch in zip(zeros, pick):
+                    chars[i] = ch
+                if self._best("".join(chars), list(self.regions), None, False) is not None:
+                    return True
+        return False
 
     def apply(self, text: str, char_confidences: Sequence[float] | None = None) -> FormatMatch:
         """Match ``text`` against the patterns, fixing confusions where needed.

@@ -80,6 +80,8 @@ def use_backend(name: str) -> str:
 
 def _as_bool(value, name) -> bool:
     """A flag: a bool, a NumPy bool or 0/1 (not an array, whose truth is ambiguous, nor a string)."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
     if isinstance(value, (bool, np.bool_)) or (isinstance(value, (int, np.integer)) and value in (0, 1)):
         return bool(value)
     raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
@@ -448,7 +450,9 @@ def quad_to_rect_matrices(quads, size):
     ------
     ValueError
         A quad is degenerate (three corners on a line) or not finite, or ``size`` is not two whole numbers
-        >= 2 (floats such as 32.0 are fine).
+        from 2 to ``MAX_RECT_SIDE`` (2**20; floats such as 32.0 are fine).
+    TypeError
+        ``quads`` are not numbers (bool, complex, strings, ragged lists).
     """
     try:
         h, w = size
@@ -463,7 +467,11 @@ def quad_to_rect_matrices(quads, size):
     except ValueError as exc:
         if "finite" not in str(exc) or np.ndim(quads) != 3:
             raise
-        bad = int(np.flatnonzero(~np.isfinite(np.asarray(quads, dtype=np.float64)).reshape(len(quads), -1).all(1))[0])
+        try:
+            finite = np.isfinite(np.asarray(quads, dtype=np.float64)).reshape(len(quads), -1).all(1)
+        except (OverflowError, TypeError, ValueError):
+            raise exc from None
+        bad = int(np.flatnonzero(~finite)[0])
         raise ValueError(f"quads must be finite, non-degenerate quadrilaterals; quad {bad} has a corner that is not "
                          "finite") from None
     if np.ndim(quads) != 3:

@@ -221,7 +221,8 @@ class Reader:
         A configured :class:`fastplate.localize.Localizer`, used as given (with its own ``gate`` and padding,
         not the country's); or a dict of :class:`~fastplate.localize.Localizer` options that change the
         default localizer and keep the rest of it (the country's padding, the ``gate`` below), e.g.
-        ``{"max_side": 1920}`` to search 4K frames at half size.
+        ``{"max_side": 1920}`` to search 4K frames at half size (a ``"gate"`` there is a callable or None, as
+        for :class:`~fastplate.localize.Localizer`; ``gate=False`` below turns the shipped one off).
     gate : bool or callable
         The default localizer's candidate gate: True, the shipped :class:`fastplate.gate.CandidateGate`
         (candidates that do not look like text are not read); False, none (every candidate is read, as

@@ -269,8 +269,11 @@ def test_o_as_zero_writes_the_letter_o_as_the_digit_after_matching(tmp_path):
     assert f.apply("O0O").text == "000"
     # Candidates that differ only by O/0 become one.
     assert [t for t, _, _ in f.rerank([("OCA069", 0.6), ("0CA069", 0.3)])] == ["0CA069"]
+    # What is returned still matches (OpenALPR's output marks candidates by matches()).
+    assert f.matches("0CB069") and not f.matches("0CB0690")
     # Off by default (the shipped file sets it for no country: HISTORY, seventeenth session).
     plain = tmp_path / "plain.json"  # another path: a file is read once per process
     plain.write_text(json.dumps({"countries": {"zz": {"zz": ["AAA999"]}}}))
     assert PlateFormats("zz", path=str(plain)).apply("OCA069").text == "OCA069"
+    assert not PlateFormats("zz", path=str(plain)).matches("0CB069")  # off: a 0 is a digit
     assert not any(PlateFormats(country).o_as_zero for country in countries())

@@ -1170,5 +1170,8 @@ def test_bad_recognizer_refine_heights_and_flags_are_named():
         Reader(recognizer=FakeRecognizer({}), refine_heights=0)
     with pytest.raises(TypeError, match="invert must be True or False"):
         fastplate.kernels.adaptive_threshold(np.zeros((9, 9), np.uint8), 3, invert=np.array([True, False]))
+    flat = np.zeros((9, 9), np.uint8)  # one flag in a 0-d array is a flag
+    np.testing.assert_array_equal(fastplate.kernels.adaptive_threshold(flat, 3, invert=np.array(True)),
+                                  fastplate.kernels.adaptive_threshold(flat, 3, invert=True))
     with pytest.raises(TypeError, match="name must be"):
         fastplate.kernels.use_backend(5)

@@ -193,6 +193,20 @@ def test_a_run_resumes_only_with_the_options_it_was_started_with(tmp_path, capsy
     assert "started with other options (--lr 0.0005 -> 0.001)" in err and "--seed 6" not in err
     err = _error(train.main, ["--out", str(out), "--resume"], capsys)  # the defaults are other options too
     assert "--lr 0.0005 -> 0.002" in err and "--seed 6 -> 0" in err and "--small-plates True -> False" in err
-    assert "--init runs" not in err  # a resumed run does not start from --init again: leaving it out is fine
+    assert "--init" not in err.split("error:")[1]  # a resumed run does not start from --init again
     assert "must be >= 0" in _error(train.main, ["--out", str(tmp_path / "n"), "--seed", "-3"], capsys)
     assert not (tmp_path / "n").exists()
+
+
+def test_backgrounds_are_needed_to_train_not_to_evaluate(tmp_path, monkeypatch):
+    from fastplate.train import data
+
+    for name in data.SETS:
+        (tmp_path / name).mkdir()
+        if name.endswith("-crops"):
+            (tmp_path / name / "labels.csv").write_text("file,region,plate\n")
+    assert data.data_error(str(tmp_path)) is None  # evaluate's check
+    assert "backgrounds" in data.data_error(str(tmp_path), backgrounds=True)
+    (tmp_path / "backgrounds").mkdir()
+    (tmp_path / "backgrounds" / "a.jpg").write_bytes(b"")
+    assert data.data_error(str(tmp_path), backgrounds=True) is None

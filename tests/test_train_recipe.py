@@ -145,3 +145,19 @@ def test_missing_fonts_stop_the_recipe_before_any_stage(tmp_path, calls, monkeyp
     with pytest.raises(SystemExit):
         recipe.main(["--runs", str(tmp_path / "runs")])
     assert calls == [] and "fonts missing: dejavu" in capsys.readouterr().err
+
+
+def test_the_same_runs_folder_spelled_another_way_is_the_same_recipe(tmp_path, calls, monkeypatch):
+    # The stage records held paths as spelled: "./runs" after "runs" condemned finished training.
+    monkeypatch.chdir(tmp_path)
+    recipe.main(["--runs", "runs"])
+    calls.clear()
+    recipe.main(["--runs", "./runs"])
+    assert [kind for kind, _ in calls] == ["soup", "soup"]  # nothing trained, exported or gated again
+    # A marker cut short while being written counts as "finished" (the stage had finished) for training,
+    # and as "not done" for the export and the gate.
+    (tmp_path / "runs" / "rec" / "done").write_text('{"opti')
+    (tmp_path / "runs" / "export.done").write_text("{")
+    calls.clear()
+    recipe.main(["--runs", "runs"])
+    assert [kind for kind, _ in calls] == ["soup", "soup", "export"]

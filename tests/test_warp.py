@@ -161,6 +161,8 @@ def test_quad_matrices_name_what_is_wrong(backend):
     # Sizes past int32 reached the native kernel (a raw pybind11 TypeError; Numba returned a matrix).
     with pytest.raises(ValueError, match="size must be"):
         kernels.quad_to_rect_matrices(np.array([good], float), (2 ** 31, 32))
+    with pytest.raises(ValueError, match="int too large"):  # not an OverflowError from the error handler
+        kernels.quad_to_rect_matrices([[[10 ** 400, 0], [10, 0], [10, 5], [0, 5]]], (8, 16))
     for quads in (np.array([good], bool), np.array([good], complex), [good, [[0, 0], [1]]], "abc"):
         with pytest.raises(TypeError, match="quads must be"):
             kernels.quad_to_rect_matrices(quads, (8, 16))

@@ -26,11 +26,11 @@ DATA_DIR = os.environ.get("FASTPLATE_DATA",
 SETS = ("us-crops", "br-crops", "scenes-eu", "scenes-br")
 
 
-def data_error(data_dir=None, sets=SETS, backgrounds=None):
+def data_error(data_dir=None, sets=SETS, backgrounds=False):
     """A message when the data folder or one of ``sets`` in it is missing (for the commands' argument
-    errors), else None. ``backgrounds`` (default: when ``sets`` is all of SETS, as training uses them): the
-    plate-free scenes ``backgrounds/*.jpg`` must be there too (without them synthetic plates get plain
-    backgrounds, and the gate's stand-in frames cannot be made)."""
+    errors), else None. ``backgrounds`` (training, the gate, the recipe): the plate-free scenes
+    ``backgrounds/*.jpg`` must be there too (without them synthetic plates get plain backgrounds, and the
+    gate's stand-in frames cannot be made)."""
     root = data_dir or DATA_DIR
     hint = f"set FASTPLATE_DATA to the folder that holds {', '.join(SETS)} and backgrounds (see " \
            f"fastplate/models/README.md)"
@@ -39,8 +39,7 @@ def data_error(data_dir=None, sets=SETS, backgrounds=None):
     need = {name: os.path.join(root, name, "labels.csv") if name.endswith("-crops") else os.path.join(root, name)
             for name in sets}
     missing = [name for name, path in need.items() if not os.path.exists(path)]
-    if (tuple(sets) == SETS if backgrounds is None else backgrounds) and \
-            not glob.glob(os.path.join(root, "backgrounds", "*.jpg")):
+    if backgrounds and not glob.glob(os.path.join(root, "backgrounds", "*.jpg")):
         missing.append("backgrounds (*.jpg)")
     if missing:
         return f"the data folder {root} has no {', '.join(missing)}: {hint}"

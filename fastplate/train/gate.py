@@ -263,8 +263,8 @@ def main(argv=None):
     else:
         from .data import data_error
 
-        if data_error():
-            ap.error(data_error())
+        if data_error(backgrounds=True):
+            ap.error(data_error(backgrounds=True))
     import torch
 
     torch.set_num_threads(args.threads)

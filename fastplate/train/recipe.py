@@ -48,7 +48,11 @@ def _stage_record(argv):
     """What a finished stage was made from: its arguments (without the budget) and its start checkpoint."""
     kept = [a for i, a in enumerate(argv) if a != "--minutes" and (i == 0 or argv[i - 1] != "--minutes")]
     init = argv[argv.index("--init") + 1] if "--init" in argv else None
-    return {"argv": kept, "init_sha256": None if init is None else _sha256(init)}
+    # Paths are compared as the files they name ("runs" and "./runs" are one folder); the start checkpoint by
+    # its contents.
+    options = [a for i, a in enumerate(kept) if a not in ("--out", "--init") and
+               (i == 0 or kept[i - 1] not in ("--out", "--init"))]
+    return {"options": options, "init_sha256": None if init is None else _sha256(init)}
 
 
 def _run_stage(out, argv):
@@ -58,13 +62,18 @@ def _run_stage(out, argv):
     if os.path.exists(marker):
         with open(marker) as f:
             text = f.read().strip()
-        if text and json.loads(text) != record:  # an empty marker: written before inputs were recorded
+        try:
+            recorded = json.loads(text) if text else None  # empty: written before inputs were recorded
+        except ValueError:
+            recorded = None  # cut short while being written: the stage itself had finished
+        if recorded is not None and recorded != record:
             raise SystemExit(f"{out} was finished from other inputs than this recipe gives it now (an earlier "
                              f"stage was trained again, or other options): delete {out} to train it again")
         print(f"{out}: done, skipped", flush=True)
         return
     if os.path.exists(os.path.join(out, "last.pt")):
-        argv = record["argv"] + ["--resume"]
+        argv = [a for i, a in enumerate(argv) if a != "--minutes" and (i == 0 or argv[i - 1] != "--minutes")]
+        argv += ["--resume"]
     print("python -m fastplate.train.train " + " ".join(argv), flush=True)
     train.main(argv)
     with open(marker, "w") as f:
@@ -85,18 +94,23 @@ def _labeller(gate_data):
 def _once(marker, made_from, step):
     """Run ``step()`` unless ``marker`` records that it was done from the same ``made_from`` (hashes)."""
     if os.path.exists(marker):
-        with open(marker) as f:
-            if json.load(f) == made_from:
-                print(f"{marker}: done from the same inputs, skipped", flush=True)
-                return
+        try:
+            with open(marker) as f:
+                same = json.load(f) == made_from
+        except ValueError:  # cut short while being written: done again
+            same = False
+        if same:
+            print(f"{marker}: done from the same inputs, skipped", flush=True)
+            return
     step()
     with open(marker, "w") as f:
         json.dump(made_from, f)
 
 
 def _export(final, models):
-    """Export ``final`` into a staging folder, then move the files into ``models`` one by one (an interrupted
-    export leaves the shipped files as they were)."""
+    """Export ``final`` into a staging folder, then move the files into ``models`` one by one (an export
+    interrupted while it runs leaves the shipped files as they were; one interrupted while moving is done
+    again on the next run, as its ``export.done`` is written after the move)."""
     staging = os.path.join(models, ".staging")
     shutil.rmtree(staging, ignore_errors=True)
     export.main([final, "--out", staging])
@@ -121,8 +135,8 @@ def main(argv=None):
     output_folder(ap, args.runs, "--runs")  # here, not after hours of training
     if args.models is not None:
         output_folder(ap, args.models, "--models")
-    if data.data_error():
-        ap.error(data.data_error())
+    if data.data_error(backgrounds=True):
+        ap.error(data.data_error(backgrounds=True))
     from .synth import font_problem
 
     if font_problem():  # the shipped model's fonts, or the recipe trains another model

@@ -75,7 +75,7 @@ class Batches(torch.utils.data.IterableDataset):
 
 
 # What a run is trained with; a resumed run must keep them (train.main).
-RECIPE_ARGS = ("init", "batch_size", "lr", "real_fraction", "width", "hidden", "seed", "splice", "reader_crops",
+RECIPE_ARGS = ("batch_size", "lr", "real_fraction", "width", "hidden", "seed", "splice", "reader_crops",
                "real_lighting", "small_plates")
 
 def encode(labels):
@@ -172,15 +172,15 @@ def main(argv=None):
         # neither recipe (the budget, threads and checkpoint interval may change).
         was = resumed[1].get("args") or {}
         changed = [f"--{k.replace('_', '-')} {was[k]!r} -> {v!r}" for k, v in vars(args).items()
-                   if k in RECIPE_ARGS and k in was and was[k] != v and not (k == "init" and v is None)]
+                   if k in RECIPE_ARGS and k in was and was[k] != v]
         if changed:
             ap.error(f"--resume: {last_path} was started with other options ({'; '.join(changed)}): resume it "
                      f"with the options it was started with, or choose another --out")
     initial = None
     if args.init and resumed is None:
         initial = load_checkpoint_or_exit(ap, args.init, what="--init checkpoint")
-    if realdata.data_error():
-        ap.error(realdata.data_error())
+    if realdata.data_error(backgrounds=True):
+        ap.error(realdata.data_error(backgrounds=True))
     from .synth import font_problem
 
     if font_problem():
