@@ -167,15 +167,6 @@ def _span_boxes(quad: np.ndarray, spans: np.ndarray) -> list:
     return boxes
 
 
-def _pixel_box(quad) -> tuple:
-    """The (x, y, w, h) box of the pixels a quad's corners lie in: corners are pixel-centre coordinates, so
-    a quad from x = 10.0 to x = 20.0 covers pixels 10 to 20, 11 of them (``quad_box`` would say 10)."""
-    q = np.rint(np.asarray(quad, dtype=np.float64))
-    x0, y0 = q.min(axis=0)
-    x1, y1 = q.max(axis=0)
-    return (x0, y0, x1 - x0 + 1, y1 - y0 + 1)
-
-
 def _clip_box(box, shape) -> tuple:
     """An (x, y, w, h) box rounded to whole pixels and cut to the image: a plate at the frame's edge has a
     quad reaching past it, and a negative x would make ``image[y:y + h, x:x + w]`` wrap around silently."""
@@ -692,7 +683,10 @@ class Reader:
     def _plate(self, cand, rec, ranked, shape) -> Plate:
         text, conf, match = ranked[0]
         quad = np.asarray(cand.quad, dtype=np.float64)
-        box = _clip_box(_pixel_box(quad), shape)
+        # The quad's extent as an area (a quad from x = 10.0 to 20.0 is 10 px wide; its end pixels are half in
+        # it): what IoU with a labelled box measures. The box of every pixel a corner touches is 1 px wider and
+        # taller, which moved small plates under the IoU threshold (seventeenth session, HISTORY).
+        box = _clip_box(quad_box(quad), shape)
         if len(cand.char_boxes) == len(text):
             boxes = [_clip_box(b, shape) for b in cand.char_boxes]
         else:

@@ -41,8 +41,10 @@ class Plate:
 
     quad : 4 corner points (x, y), clockwise from the top-left, in image pixels; for a plate at the frame's
         edge they may lie a little past it.
-    box : axis-aligned bounding box (x, y, w, h) of ``quad``, in whole pixels and cut to the image (so
-        ``image[y:y + h, x:x + w]`` is the plate); so are the character boxes of ``chars``.
+    box : axis-aligned bounding box (x, y, w, h) of ``quad``, rounded to whole pixels and cut to the image
+        (so ``image[y:y + h, x:x + w]`` is the plate); so are the character boxes of ``chars``. Quad corners
+        are pixel-centre coordinates and the box is their extent as an area: a quad from x = 10.0 to 20.0
+        gives x = 10, w = 10, and the pixels at its very corners (half inside it) may fall just outside.
     candidates : a tuple of ``(text, confidence)``: the top-N readings after country post-processing.
     region : the country/region whose plate pattern matched (e.g. ``"br"``); when none matched, the
         Reader's preferred ``region`` if it has one, else ``""``.
