@@ -95,9 +95,21 @@ def as_quads(quads, name="quads"):
     if quads.ndim != 3 or quads.shape[1:] != (4, 2):
         raise ValueError(f"{name} must have shape (N, 4, 2) or (4, 2), got {quads.shape}")
     quads = np.ascontiguousarray(quads, dtype=np.float64)
-    if not np.isfinite(quads).all():
-        raise ValueError(f"{name} must be finite (no NaN or inf)")
+    finite = np.isfinite(quads).all(axis=(1, 2))
+    if not finite.all():
+        raise ValueError(f"{name} must be finite (no NaN or inf); quad {int(np.argmin(finite))} has a corner that "
+                         "is not finite")
     return quads
+
+
+def as_bool(value, name) -> bool:
+    """A flag: a bool, a NumPy bool, 0/1 or a 0-d array of one (not a longer array, whose truth is ambiguous,
+    nor a string)."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, (bool, np.bool_)) or (isinstance(value, (int, np.integer)) and value in (0, 1)):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
 
 
 def check_out(out, name, shape, dtype, *, inputs=None):

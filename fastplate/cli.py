@@ -11,6 +11,7 @@ import argparse
 import json
 import math
 import os
+import stat
 import sys
 import time
 from pathlib import Path
@@ -264,10 +265,11 @@ def read_benchmark_labels(folder: Path, problems=None) -> list:
     for txt in sorted(folder.glob("*.txt")):
         try:
             # A FIFO or device named x.txt would block or never end: regular files of label size only.
-            if txt.exists() and not txt.is_file():
+            info = txt.stat()
+            if not stat.S_ISREG(info.st_mode):
                 problems.append(f"{txt.name}: skipped (not a regular file)")
                 continue
-            if txt.exists() and txt.stat().st_size > MAX_LABEL_BYTES:
+            if info.st_size > MAX_LABEL_BYTES:
                 problems.append(f"{txt.name}: skipped (larger than {MAX_LABEL_BYTES >> 20} MB: not a label file)")
                 continue
             text = txt.read_text(encoding="utf-8-sig", errors="replace")  # -sig: Notepad's byte-order mark

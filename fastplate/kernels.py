@@ -17,7 +17,7 @@ from typing import Callable, NamedTuple, Sequence
 import numpy as np
 
 from . import _backend
-from ._validate import as_choice, as_float, as_image, as_int, as_quads, as_size, check_out
+from ._validate import as_bool, as_choice, as_float, as_image, as_int, as_quads, as_size, check_out
 
 __all__ = [
     "backend",
@@ -76,15 +76,6 @@ def use_backend(name: str) -> str:
     with _impl_lock:  # after a first load that is running now, not before it
         _impl = impl
     return impl.name
-
-
-def _as_bool(value, name) -> bool:
-    """A flag: a bool, a NumPy bool or 0/1 (not an array, whose truth is ambiguous, nor a string)."""
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        value = value.item()
-    if isinstance(value, (bool, np.bool_)) or (isinstance(value, (int, np.integer)) and value in (0, 1)):
-        return bool(value)
-    raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
 
 
 # --------------------------------------------------------------------------------------------- color
@@ -170,7 +161,7 @@ def adaptive_threshold(image, block_size=15, c=5.0, *, method="mean", k=0.2, inv
     if isinstance(out, np.ndarray) and np.may_share_memory(out, image):
         image = image.copy()  # in place (out=image), as cv2.adaptiveThreshold allows: windows read the input
     out = check_out(out, "out", image.shape, np.uint8)
-    _kernels().adaptive_threshold(image, out, block_size, c, code, k, _as_bool(invert, "invert"))
+    _kernels().adaptive_threshold(image, out, block_size, c, code, k, as_bool(invert, "invert"))
     return out
 
 
@@ -462,18 +453,7 @@ def quad_to_rect_matrices(quads, size):
     except (TypeError, ValueError, OverflowError):
         raise ValueError(f"size must be (h, w), two whole numbers from 2 to {MAX_RECT_SIDE}, got {size!r}") from None
     h, w = int(h), int(w)
-    try:
-        q = as_quads(quads)  # numeric, finite
-    except ValueError as exc:
-        if "finite" not in str(exc) or np.ndim(quads) != 3:
-            raise
-        try:
-            finite = np.isfinite(np.asarray(quads, dtype=np.float64)).reshape(len(quads), -1).all(1)
-        except (OverflowError, TypeError, ValueError):
-            raise exc from None
-        bad = int(np.flatnonzero(~finite)[0])
-        raise ValueError(f"quads must be finite, non-degenerate quadrilaterals; quad {bad} has a corner that is not "
-                         "finite") from None
+    q = as_quads(quads)  # numeric, finite (naming the first quad that is not)
     if np.ndim(quads) != 3:
         raise ValueError(f"quads must have shape (N, 4, 2), got {np.shape(quads)}")
     m = np.empty((q.shape[0], 3, 3))

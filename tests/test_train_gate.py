@@ -122,7 +122,7 @@ def test_collected_data_is_reused_only_with_the_recognizer_that_labelled_it(tmp_
     n = 64
     x = rng.integers(0, 256, (n, *train_gate.INPUT_SIZE), dtype=np.uint8)
     table = np.concatenate([_table(n, rng), np.zeros((n, 1))], axis=1)
-    shipped = train_gate._sha256(f"{MODELS_DIR}/recognizer.onnx")
+    shipped = train_gate.file_sha256(f"{MODELS_DIR}/recognizer.onnx")
     out = tmp_path / "out"
     for sha, message in ((None, "a recognizer it does not name"), ("0" * 64, "another recognizer")):
         data = tmp_path / f"{sha}.npz"

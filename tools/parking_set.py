@@ -170,7 +170,7 @@ def main(argv=None):
         return 0
     from fastplate import Reader
 
-    from fastplate.gate import CandidateGate, as_gate
+    from fastplate.gate import CandidateGate
 
     options = dict(args.reader_options)
     if args.model or args.antialias:
@@ -181,14 +181,10 @@ def main(argv=None):
         options["recognizer"] = Recognizer(args.model, threads=1, top_n=max(options.get("top_n", 10), READ_TOP_N),
                                            **extra)
 
-    def make(gate):
-        if args.loc:
-            from fastplate.localize import Localizer
-            from fastplate.reader import PADDING
+    if args.loc:  # the Reader's default localizer (its padding and gate) with these options changed
+        options["localizer"] = dict(args.localizer_options)
 
-            pad_x, pad_y = PADDING.get(args.country or None, PADDING[None])
-            loc = {"pad_x": pad_x, "pad_y": pad_y, "gate": as_gate(gate), **args.localizer_options}
-            options["localizer"] = Localizer(**loc)
+    def make(gate):
         return Reader(args.country or None, threads=1, recognizer_threads=1, gate=gate, **options)
 
     gates = {"on": {None: True}, "off": {None: False}, "both": {"gate off": False, "gate on": True}}.get(args.gate) \

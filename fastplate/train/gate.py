@@ -34,6 +34,7 @@ THRESHOLD = 0.05
 SOURCES = ("stand-in", "stand-in plate-free", "scenes-eu", "scenes-br", "stand-in camera text")
 OSD_FRAMES = 400  # stand-in train frames drawn again with camera text: this many with plates and as many without
 OSD_WEIGHT = 3.0
+LABELLER = "recognizer_sha256"  # the collected data's record of the recognizer whose readings label it
 
 
 def _log(*args):
@@ -243,35 +244,38 @@ def main(argv=None):
         ap.error(f"--data must name a .npz file, got {args.data!r}")
     output_folder(ap, args.out)
     # The data's labels come from a recognizer's readings: data collected with another one is not reused.
-    labeller = _sha256(args.recognizer or os.path.join(MODELS_DIR, "recognizer.onnx"))
+    labelled_by = file_sha256(args.recognizer or os.path.join(MODELS_DIR, "recognizer.onnx"))
+    if labelled_by is None:
+        ap.error(f"the shipped recognizer is missing from {MODELS_DIR}: reinstall fastplate, or pass --recognizer")
     collected = os.path.isfile(args.data)
     if collected:
         try:
             with np.load(args.data) as saved:
                 x, table = saved["x"], saved["table"]
-                used = str(saved["recognizer_sha256"]) if "recognizer_sha256" in saved else None
+                used = labeller(saved)
         except Exception as exc:  # noqa: BLE001  numpy raises many kinds for a file that is not ours
             ap.error(f"--data {args.data} is not collected gate data ({type(exc).__name__}: {exc}); "
                      f"delete it to collect again")
         if x.shape[1:] != INPUT_SIZE or table.ndim != 2 or table.shape[1] != 9 or len(x) != len(table):
             ap.error(f"--data {args.data} was collected by another recipe (crops {x.shape[1:]}, table "
                      f"{table.shape}; this one makes {INPUT_SIZE} crops and 9 columns): delete it to collect again")
-        if used != labeller:
+        if used != labelled_by:
             ap.error(f"--data {args.data} was labelled by " + ("a recognizer it does not name" if used is None else
                      "another recognizer") + f" than {args.recognizer or 'the shipped one'}: delete it to collect "
                      "again")
     else:
         from .data import data_error
 
-        if data_error(backgrounds=True):
-            ap.error(data_error(backgrounds=True))
+        missing = data_error(backgrounds=True)
+        if missing:
+            ap.error(missing)
     import torch
 
     torch.set_num_threads(args.threads)
     if not collected:
         x, table = collect(recognizer=args.recognizer)
         os.makedirs(os.path.dirname(os.path.abspath(args.data)), exist_ok=True)
-        np.savez_compressed(args.data, x=x, table=table, recognizer_sha256=np.array(labeller))
+        np.savez_compressed(args.data, x=x, table=table, **{LABELLER: np.array(labelled_by)})
     exclude = [SOURCES.index(s) for s in args.exclude.split(",") if s]
     net = train(x, table, epochs=args.epochs, exclude=exclude)
     os.makedirs(args.out, exist_ok=True)
@@ -281,11 +285,23 @@ def main(argv=None):
     return 0
 
 
-def _sha256(path):
+def file_sha256(path):
+    """The file's SHA-256 (hex), or None when there is no such file."""
     import hashlib
 
+    if not os.path.isfile(path):
+        return None
+    digest = hashlib.sha256()
     with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def labeller(saved):
+    """The SHA-256 of the recognizer that labelled collected gate data (an open ``np.load`` of it), or None
+    when the data does not record it."""
+    return str(saved[LABELLER]) if LABELLER in saved else None
 
 
 if __name__ == "__main__":

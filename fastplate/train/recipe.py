@@ -25,23 +25,11 @@ machine sees more samples.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
 
 from . import export, gate, soup, train
-
-
-def _sha256(path):
-    """The file's SHA-256 (hex), or None when there is no such file."""
-    if not os.path.isfile(path):
-        return None
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _stage_record(argv):
@@ -52,7 +40,7 @@ def _stage_record(argv):
     # its contents.
     options = [a for i, a in enumerate(kept) if a not in ("--out", "--init") and
                (i == 0 or kept[i - 1] not in ("--out", "--init"))]
-    return {"options": options, "init_sha256": None if init is None else _sha256(init)}
+    return {"options": options, "init_sha256": None if init is None else gate.file_sha256(init)}
 
 
 def _run_stage(out, argv):
@@ -86,7 +74,7 @@ def _labeller(gate_data):
 
     try:
         with np.load(gate_data) as saved:
-            return str(saved["recognizer_sha256"]) if "recognizer_sha256" in saved else None
+            return gate.labeller(saved)
     except Exception:  # noqa: BLE001  not ours: collected again
         return None
 
@@ -135,12 +123,12 @@ def main(argv=None):
     output_folder(ap, args.runs, "--runs")  # here, not after hours of training
     if args.models is not None:
         output_folder(ap, args.models, "--models")
-    if data.data_error(backgrounds=True):
-        ap.error(data.data_error(backgrounds=True))
     from .synth import font_problem
 
-    if font_problem():  # the shipped model's fonts, or the recipe trains another model
-        ap.error(font_problem())
+    # The data, and the shipped model's fonts (without them the recipe trains another model).
+    problem = data.data_error(backgrounds=True) or font_problem()
+    if problem:
+        ap.error(problem)
     rec, ft = os.path.join(args.runs, "rec"), os.path.join(args.runs, "ft")
     _run_stage(rec, ["--out", rec, "--minutes", str(args.base_minutes), "--threads", "1"])
     _run_stage(ft, ["--init", os.path.join(rec, "last.pt"), "--out", ft, "--lr", "1e-3",
@@ -156,17 +144,18 @@ def main(argv=None):
     final = os.path.join(args.runs, "soup7.pt")
     soup.main([soup_path, *second, "--out", final])
     models = args.models or export.MODELS_DIR
-    _once(os.path.join(args.runs, "export.done"), {"from": _sha256(final), "to": os.path.abspath(models)},
+    _once(os.path.join(args.runs, "export.done"), {"from": gate.file_sha256(final), "to": os.path.abspath(models)},
           lambda: _export(final, models))
     recognizer = os.path.join(models, "recognizer.onnx")
     gate_data = os.path.join(args.runs, "gate_data.npz")
 
     def make_gate():
-        if os.path.exists(gate_data) and _labeller(gate_data) != _sha256(recognizer):
+        if os.path.exists(gate_data) and _labeller(gate_data) != gate.file_sha256(recognizer):
             os.remove(gate_data)  # labelled by an earlier recognizer: collected again with this one
         gate.main(["--out", models, "--recognizer", recognizer, "--data", gate_data])
 
-    _once(os.path.join(args.runs, "gate.done"), {"recognizer": _sha256(recognizer), "to": os.path.abspath(models)},
+    _once(os.path.join(args.runs, "gate.done"), {"recognizer": gate.file_sha256(recognizer),
+                                                 "to": os.path.abspath(models)},
           make_gate)
 
 

@@ -80,18 +80,13 @@ EXPECTED_FONTS = {"highway": 6, "din": 1, "dejavu": 4, "barlow": 3}
 def font_problem():
     """A message naming the font families with fewer files than the shipped model was trained with (a
     recipe run without them trains another model), else None."""
-    found = font_files() if _any_font() else {}
+    try:
+        found = font_files()
+    except RuntimeError:  # none at all
+        found = {}
     short = [f"{name} ({len(found.get(name, []))} of {n})" for name, n in EXPECTED_FONTS.items()
              if len(found.get(name, [])) < n]
     return None if not short else f"fonts missing: {', '.join(short)}; {FONT_INSTALL}"
-
-
-def _any_font():
-    try:
-        font_files()
-    except RuntimeError:
-        return False
-    return True
 
 
 @functools.lru_cache(maxsize=256)

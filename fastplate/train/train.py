@@ -78,6 +78,7 @@ class Batches(torch.utils.data.IterableDataset):
 RECIPE_ARGS = ("batch_size", "lr", "real_fraction", "width", "hidden", "seed", "splice", "reader_crops",
                "real_lighting", "small_plates")
 
+
 def encode(labels):
     targets = torch.tensor([ALPHABET.index(c) for t in labels for c in t], dtype=torch.long)
     lengths = torch.tensor([len(t) for t in labels], dtype=torch.long)
@@ -179,12 +180,14 @@ def main(argv=None):
     initial = None
     if args.init and resumed is None:
         initial = load_checkpoint_or_exit(ap, args.init, what="--init checkpoint")
-    if realdata.data_error(backgrounds=True):
-        ap.error(realdata.data_error(backgrounds=True))
+    missing = realdata.data_error(backgrounds=True)
+    if missing:
+        ap.error(missing)
     from .synth import font_problem
 
-    if font_problem():
-        print(f"warning: {font_problem()} (training goes on with the fonts there are)", file=sys.stderr, flush=True)
+    fonts = font_problem()
+    if fonts:
+        print(f"warning: {fonts} (training goes on with the fonts there are)", file=sys.stderr, flush=True)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
@@ -205,13 +208,11 @@ def main(argv=None):
         opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
         opt.load_state_dict(ck["opt"])
         step, best, start = ck["step"], ck["best"], ck["start"]
-        if args.until or args.minutes:
-            pass  # a new budget from now
-        elif "saved" in ck:  # the schedule resumes where it stopped: the time the run was down is not spent
-            down = max(0.0, time.time() - ck["saved"])
+        if not (args.until or args.minutes):  # else a new budget from now
+            # The schedule resumes where it stopped: the time the run was down is not spent (a checkpoint from
+            # before "saved" was kept keeps its end as it was).
+            down = max(0.0, time.time() - ck["saved"]) if "saved" in ck else 0.0
             start, end = start + down, ck["end"] + down
-        else:  # a checkpoint from before "saved" was kept: its end as it was
-            end = ck["end"]
         print(f"resumed at step {step}, best {best:.4f}", flush=True)
     print(f"training until {dt.datetime.fromtimestamp(end, dt.timezone.utc):%H:%M:%S} UTC, "
           f"{sum(p.numel() for p in model.parameters())} parameters", flush=True)
