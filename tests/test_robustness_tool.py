@@ -43,6 +43,8 @@ def test_shrinking_scales_the_labels_and_never_enlarges():
     assert abs(small.shape[1] - image.shape[1] / 2) <= 1 and np.isclose(box[2], width / 2)
     same, ((box, _),) = robustness._plate_width(image, labels, width * 3)
     assert same.shape == image.shape and box == labels[0][0]
+    big, ((box, _),) = robustness._plate_width(image, labels, width * 3, grow=True)
+    assert abs(big.shape[1] - image.shape[1] * 3) <= 1 and np.isclose(box[2], width * 3)
 
 
 def test_every_change_keeps_the_image_type_and_the_labels():

@@ -92,10 +92,12 @@ def _yaw(image, labels, degrees):
     return _warp(image, labels, cv2.getPerspectiveTransform(src.astype(np.float32), np.float32(dst)))
 
 
-def _plate_width(image, labels, width):
-    """The photo shrunk (INTER_AREA) so that its widest labelled plate is ``width`` px wide."""
-    f = min(1.0, width / max(b[2] for b, _ in labels))
-    small = cv2.resize(image, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+def _plate_width(image, labels, width, grow=False):
+    """The photo resized so that its widest labelled plate is ``width`` px wide: shrunk (INTER_AREA) or, with
+    ``grow``, enlarged (INTER_CUBIC: a photo of a higher-resolution camera, softer than a real one)."""
+    f = width / max(b[2] for b, _ in labels)
+    f = f if grow else min(1.0, f)
+    small = cv2.resize(image, None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC if f > 1 else cv2.INTER_AREA)
     return small, [((x * f, y * f, w * f, h * f), t) for (x, y, w, h), t in labels]
 
 
@@ -121,6 +123,8 @@ CHANGES = {
     "yaw 55": lambda im, lb, i: _yaw(im, lb, 55),
     "plates 80 px wide": lambda im, lb, i: _plate_width(im, lb, 80),
     "plates 60 px wide": lambda im, lb, i: _plate_width(im, lb, 60),
+    "plates 300 px wide": lambda im, lb, i: _plate_width(im, lb, 300, grow=True),
+    "plates 600 px wide": lambda im, lb, i: _plate_width(im, lb, 600, grow=True),
 }
 
 
@@ -133,6 +137,7 @@ def main(argv=None):
     parser.add_argument("--min-gray-range", type=int, default=None, help="Reader(min_gray_range=...); 0: never stretch")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a Reader option, e.g. --set second_look=False (the value is a Python literal)")
+    parser.add_argument("--show-errors", action="store_true", help="print each misread, missed and false result")
     args = parser.parse_args(argv)
     options = literal_options(parser, "--set", args.set, fastplate.Reader, own=("country", "threads"))
     if "min_gray_range" in options and args.min_gray_range is not None:
@@ -154,6 +159,10 @@ def main(argv=None):
             for i, (path, labels) in enumerate(items[name]):
                 image, truth = CHANGES[change](cv2.imread(str(path)), labels, i)
                 s = score_image(readers[name].read(image), truth, 10)
+                if args.show_errors:
+                    for want, got in s["errors"]:
+                        print(f"    {change}, {path.name}: " + (f"false result {got}" if want is None else
+                              f"expected {want}, got {got or '(not found)'}"), flush=True)
                 plates, detected, top1, false = plates + s["plates"], detected + s["detected"], top1 + s["top1"], \
                     false + s["false"]
             cells.append(f"{100 * detected / plates:.1f} / {100 * top1 / plates:.1f} / {false / len(items[name]):.3f}")
