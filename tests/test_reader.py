@@ -1175,3 +1175,25 @@ def test_bad_recognizer_refine_heights_and_flags_are_named():
                                   fastplate.kernels.adaptive_threshold(flat, 3, invert=True))
     with pytest.raises(TypeError, match="name must be"):
         fastplate.kernels.use_backend(5)
+
+
+def test_the_numba_backend_reads_the_same_plates_as_the_native_one(photos, scenes):
+    # The Numba kernels are the fallback where the extension is missing: the whole pipeline (thresholds,
+    # labelling, rows, warps, the real recognizer) must give the same plates, not only each kernel alike.
+    pytest.importorskip("numba")
+    previous = fastplate.kernels.backend
+    images = list(photos) + [image for image, _ in scenes[:3]]
+    reader = Reader("eu", threads=1)
+    found = {}
+    try:
+        for name in ("native", "numba"):
+            try:
+                fastplate.kernels.use_backend(name)
+            except ImportError as exc:
+                pytest.skip(f"{name} backend unavailable: {exc}")
+            found[name] = [[(p.text, round(p.confidence, 3), np.round(p.quad, 1).tolist()) for p in reader.read(im)]
+                           for im in images]
+    finally:
+        fastplate.kernels.use_backend(previous)
+    assert sum(len(plates) for plates in found["native"]) >= 3  # the check compares readings, not empty lists
+    assert found["numba"] == found["native"]
