@@ -197,6 +197,13 @@ class Localizer:
         The ``widen_top`` best candidates (and other clean rows, at most ``2 * widen_top`` in all) are also
         returned grown by ``widen_by`` character heights on each side: a character merged with the plate
         border is the most common miss, and the recognizer decides which of the two reads better.
+    join_gap : float
+        Each widened candidate is also joined with the nearest one-row candidates on its line (heights alike)
+        whose characters start within ``join_gap`` character heights of its own, left and right, and returned
+        widened (:meth:`join`); 0: never. Plates whose groups stand apart (an emblem, a seal) or seen from
+        above (characters shortened, gaps not) come as two rows. Eighteenth session, train splits only: the
+        scenes' train splits seen from 48 degrees above, scenes-eu top-1 71.9 -> 80.9%; the unchanged train
+        splits and the US parking stand-in read the same plates, with a joined candidate in 1-3% of frames.
     gate : callable, optional
         ``gate(gray, quads) -> mask`` (bool, one entry per quad): which of the candidates (after the cap,
         before widening) to keep, such as a :class:`fastplate.gate.CandidateGate` (the Reader's default
@@ -211,7 +218,7 @@ class Localizer:
 
     def __init__(self, *, max_side=4096, min_char_height=8, max_char_height=36, min_level_side=32, block_size=(11, 7),
                  contrast=8.0, pad_x=0.5, pad_y=0.3, max_candidates=16, max_chars=12, widen_top=2, widen_by=0.7,
-                 max_angle=20.0, extra_score=0.8, split_contrast=16.0, gate=None):
+                 max_angle=20.0, extra_score=0.8, split_contrast=16.0, gate=None, join_gap=2.5):
         if gate is not None and not callable(gate):
             raise TypeError(f"gate must be callable (gray, quads) -> mask, or None; got {type(gate).__name__}")
         self.gate = gate
@@ -239,6 +246,9 @@ class Localizer:
         if self.widen_by < 0:  # a negative one mirrors the quad (no longer clockwise)
             raise ValueError(f"widen_by must be >= 0 character heights, got {widen_by!r}")
         self.max_chars = as_int(max_chars, "max_chars", minimum=3)
+        self.join_gap = as_float(join_gap, "join_gap")
+        if self.join_gap < 0:
+            raise ValueError(f"join_gap must be >= 0 character heights (0: never join), got {join_gap!r}")
         self.max_angle = as_float(max_angle, "max_angle")
         if not 0 <= self.max_angle < 90:
             raise ValueError(f"max_angle must be in [0, 90) degrees, got {max_angle!r}")
@@ -342,7 +352,7 @@ class Localizer:
             levels.append((boxes, starts, counts, factor))
         if not quads:
             return []
-        out = self._merge(np.concatenate(quads), np.concatenate(feats), np.concatenate(members), levels)
+        out = merged = self._merge(np.concatenate(quads), np.concatenate(feats), np.concatenate(members), levels)
         if self.gate is not None and out:
             result = self.gate(gray, np.stack([c.quad for c in out]))
             keep = np.asarray(result)
@@ -356,7 +366,12 @@ class Localizer:
             out = [c for c, k in zip(out, keep) if k]
         # Widen the best few, and any other clean row (several plates in one frame), at most 2 * widen_top.
         wide = [i for i, c in enumerate(out) if i < self.widen_top or c.score >= 1.0][:2 * self.widen_top]
-        return out + [self.widen(out[i], i) for i in wide]
+        joined = {}  # two rows of one plate, each among the widened, give one joined candidate
+        for i in wide if self.join_gap > 0 else ():
+            c = self.join(out[i], i, merged)
+            if c is not None:
+                joined.setdefault(c.quad.round(3).tobytes(), c)
+        return out + [self.widen(out[i], i) for i in wide] + list(joined.values())
 
     # ----------------------------------------------------------------------------------------------
     @staticmethod
@@ -397,6 +412,56 @@ class Localizer:
             chars = np.concatenate([boxes[starts[r]:starts[r] + counts[r]] for r in rows]) * factor
             out.append(Candidate(quads[i], chars, float(score[i]), len(rows)))
         return out
+
+    def join(self, cand, index, pool):
+        """``cand`` joined with the nearest one-row candidates of ``pool`` on its line, left and right, whose
+        characters start within ``join_gap`` character heights of its own, then widened as :meth:`widen`:
+        a widened Candidate whose ``source`` is ``index``; None when there is no such neighbour.
+
+        A plate whose groups stand apart (an emblem or a seal between them; a camera looking down, which
+        shortens the characters but not the gaps) is found as two rows; the reader keeps the joined reading
+        where it is longer and holds the row's own (as for a widened candidate)."""
+        if cand.rows != 1 or not len(cand.char_boxes):
+            return None
+        boxes = cand.char_boxes
+        h = float(np.median(boxes[:, 3]))
+        x0, x1 = boxes[:, 0].min(), (boxes[:, 0] + boxes[:, 2]).max()
+        q = cand.quad
+        top, bottom = q[1] - q[0], q[2] - q[3]
+        if abs(top[0]) < 1e-9 or abs(bottom[0]) < 1e-9:
+            return None
+
+        def off_line(other):  # how far the other's top and bottom edges are from this one's, at its middle
+            o = other.quad
+            mid_top, mid_bottom = (o[0] + o[1]) / 2, (o[3] + o[2]) / 2
+            y_top = q[0, 1] + top[1] * (mid_top[0] - q[0, 0]) / top[0]
+            y_bottom = q[3, 1] + bottom[1] * (mid_bottom[0] - q[3, 0]) / bottom[0]
+            return max(abs(mid_top[1] - y_top), abs(mid_bottom[1] - y_bottom))
+
+        left = right = None
+        for other in pool:
+            b = other.char_boxes
+            if other is cand or other.rows != 1 or other.widened or not len(b):
+                continue
+            oh = float(np.median(b[:, 3]))
+            if not 0.7 <= oh / max(h, 1e-9) <= 1.0 / 0.7 or len(b) + len(boxes) > self.max_chars \
+                    or off_line(other) > 0.35 * h:
+                continue
+            o0, o1 = b[:, 0].min(), (b[:, 0] + b[:, 2]).max()
+            gap_left, gap_right = x0 - o1, o0 - x1
+            if -0.5 * h <= gap_left <= self.join_gap * h and (left is None or gap_left < left[0]):
+                left = (gap_left, other)
+            if -0.5 * h <= gap_right <= self.join_gap * h and (right is None or gap_right < right[0]):
+                right = (gap_right, other)
+        if left is None and right is None:
+            return None
+        first = left[1] if left is not None else cand
+        last = right[1] if right is not None else cand
+        quad = np.array([first.quad[0], last.quad[1], last.quad[2], first.quad[3]])
+        parts = [c.char_boxes for c in (first, cand, last) if c is not cand] + [boxes]
+        chars = np.concatenate(parts)
+        chars = chars[np.argsort(chars[:, 0], kind="stable")]
+        return self.widen(Candidate(quad, chars, cand.score, 1), index)
 
     def widen(self, cand, index):
         """``cand`` grown sideways along its top and bottom edges by ``widen_by`` character heights, as a

@@ -1197,3 +1197,37 @@ def test_the_numba_backend_reads_the_same_plates_as_the_native_one(photos, scene
         fastplate.kernels.use_backend(previous)
     assert sum(len(plates) for plates in found["native"]) >= 3  # the check compares readings, not empty lists
     assert found["numba"] == found["native"]
+
+
+def _two_groups(dy=0):
+    # "RK" and "16174" on one line, 80 px (four character heights) apart: two rows, as a plate whose groups
+    # an emblem separates, or one seen from above (shorter characters, the same gaps).
+    img = np.full((140, 400), 200, np.uint8)
+    cv2.putText(img, "RK", (40, 75), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 0, 2)
+    cv2.putText(img, "16174", (120, 75 + dy), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 0, 2)
+    return img
+
+
+def test_localizer_joins_two_rows_on_one_line():
+    cands = Localizer()(_two_groups())
+    rows = [c for c in cands if not c.widened]
+    assert len(rows) == 2
+    joined = [c for c in cands if c.widened and len(c.char_boxes) == sum(len(r.char_boxes) for r in rows)]
+    assert len(joined) == 1  # one for the pair, though both rows are widened
+    (j,) = joined
+    lo, hi = j.quad.min(axis=0), j.quad.max(axis=0)
+    for r in rows:  # it spans both rows, and more (widened)
+        assert (lo <= r.quad.min(axis=0)).all() and (hi >= r.quad.max(axis=0)).all()
+    assert 0 <= j.source < len(rows) and cands[j.source] is rows[j.source]
+    assert np.all(np.diff(j.char_boxes[:, 0]) >= 0)  # left to right
+    # No joining when it is off, when the rows are farther apart than join_gap heights, or on other lines.
+    for loc, img in ((Localizer(join_gap=0), _two_groups()), (Localizer(join_gap=1.0), _two_groups()),
+                     (Localizer(), _two_groups(dy=12))):
+        cands = loc(img)
+        assert len(cands) == 4 and all(len(c.char_boxes) < 8 for c in cands)
+
+
+@pytest.mark.parametrize("bad", [-1, float("nan"), "2", None])
+def test_localizer_rejects_a_bad_join_gap(bad):
+    with pytest.raises((ValueError, TypeError), match="join_gap"):
+        Localizer(join_gap=bad)

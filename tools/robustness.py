@@ -92,6 +92,20 @@ def _yaw(image, labels, degrees):
     return _warp(image, labels, cv2.getPerspectiveTransform(src.astype(np.float32), np.float32(dst)))
 
 
+def _pitch(image, labels, degrees):
+    """The photo seen turned ``degrees`` about its horizontal middle line (a camera above the cars looking
+    down, focal length the photo's width): plates shorter for their width, the far edge narrower."""
+    h, w = image.shape[:2]
+    f, a = float(w), np.radians(degrees)
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
+    dst = []
+    for x, y in src:
+        X, Y = x - w / 2, y - h / 2
+        z = f + Y * np.sin(a)
+        dst.append([w / 2 + f * X / z, h / 2 + f * Y * np.cos(a) / z])
+    return _warp(image, labels, cv2.getPerspectiveTransform(src.astype(np.float32), np.float32(dst)))
+
+
 def _plate_width(image, labels, width, grow=False):
     """The photo resized so that its widest labelled plate is ``width`` px wide: shrunk (INTER_AREA) or, with
     ``grow``, enlarged (INTER_CUBIC: a photo of a higher-resolution camera, softer than a real one)."""
@@ -121,6 +135,9 @@ CHANGES = {
     "shear -0.25": lambda im, lb, i: _shear(im, lb, -0.25),
     "yaw 40": lambda im, lb, i: _yaw(im, lb, 40),
     "yaw 55": lambda im, lb, i: _yaw(im, lb, 55),
+    "pitch 40": lambda im, lb, i: _pitch(im, lb, 40),
+    "pitch 48": lambda im, lb, i: _pitch(im, lb, 48),
+    "pitch 55": lambda im, lb, i: _pitch(im, lb, 55),
     "plates 80 px wide": lambda im, lb, i: _plate_width(im, lb, 80),
     "plates 60 px wide": lambda im, lb, i: _plate_width(im, lb, 60),
     "plates 300 px wide": lambda im, lb, i: _plate_width(im, lb, 300, grow=True),
