@@ -27,7 +27,8 @@ class Candidate:
     score : float, higher is more plate-like (votes from levels/polarities, character count).
     rows : int, number of text rows (1 or 2).
     widened : bool, a copy of a better candidate grown sideways, in case a character at either end (often
-        merged with the plate border) was missed by the row; the recognizer decides which reads better.
+        merged with the plate border) was missed by the row, or joined with the rows beside it on its line
+        (:meth:`Localizer.join`); the recognizer decides which reads better.
     source : int, for a widened candidate, the index of the candidate it was grown from (else -1).
     """
 
@@ -198,9 +199,9 @@ class Localizer:
         returned grown by ``widen_by`` character heights on each side: a character merged with the plate
         border is the most common miss, and the recognizer decides which of the two reads better.
     join_gap : float
-        Each widened candidate is also joined with the nearest one-row candidates on its line (heights alike)
-        whose characters start within ``join_gap`` character heights of its own, left and right, and returned
-        widened (:meth:`join`); 0: never. Plates whose groups stand apart (an emblem, a seal) or seen from
+        Each widened candidate is also joined with the nearest one-row candidates on its line (heights alike),
+        left and right, whose characters begin within ``join_gap`` character heights of where its own end,
+        and returned widened (:meth:`join`; at most ``max_chars`` characters in all); 0: never. Plates whose groups stand apart (an emblem, a seal) or seen from
         above (characters shortened, gaps not) come as two rows. Eighteenth session, train splits only: the
         scenes' train splits seen from 48 degrees above, scenes-eu top-1 71.9 -> 80.9%; the unchanged train
         splits and the US parking stand-in read the same plates, with a joined candidate in 1-3% of frames.
@@ -366,7 +367,7 @@ class Localizer:
             out = [c for c, k in zip(out, keep) if k]
         # Widen the best few, and any other clean row (several plates in one frame), at most 2 * widen_top.
         wide = [i for i, c in enumerate(out) if i < self.widen_top or c.score >= 1.0][:2 * self.widen_top]
-        joined = {}  # two rows of one plate, each among the widened, give one joined candidate
+        joined = {}  # two rows of one plate, both among the widened, give one joined candidate
         for i in wide if self.join_gap > 0 else ():
             c = self.join(out[i], i, merged)
             if c is not None:
@@ -414,9 +415,16 @@ class Localizer:
         return out
 
     def join(self, cand, index, pool):
-        """``cand`` joined with the nearest one-row candidates of ``pool`` on its line, left and right, whose
-        characters start within ``join_gap`` character heights of its own, then widened as :meth:`widen`:
-        a widened Candidate whose ``source`` is ``index``; None when there is no such neighbour.
+        """``cand`` joined with the nearest one-row candidates of ``pool`` on its line, left and right, then
+        widened as :meth:`widen`: a widened Candidate whose ``source`` is ``index``, or None when there is no
+        such neighbour.
+
+        A neighbour's median character height is within 0.7-1.43x of ``cand``'s, its top and bottom edges lie
+        within 0.35 heights of ``cand``'s (extended to its middle), and its characters begin within
+        ``join_gap`` heights of where ``cand``'s end (overlapping them by at most half a height; characters
+        of both are kept once). All joined together have at most ``max_chars`` characters (else the farther
+        neighbour is left out). The localizer passes every merged candidate as ``pool``, also those its gate
+        left out: one group of a plate (two letters beside an emblem) need not look like a plate itself.
 
         A plate whose groups stand apart (an emblem or a seal between them; a camera looking down, which
         shortens the characters but not the gaps) is found as two rows; the reader keeps the joined reading
@@ -428,7 +436,7 @@ class Localizer:
         x0, x1 = boxes[:, 0].min(), (boxes[:, 0] + boxes[:, 2]).max()
         q = cand.quad
         top, bottom = q[1] - q[0], q[2] - q[3]
-        if abs(top[0]) < 1e-9 or abs(bottom[0]) < 1e-9:
+        if not (h > 0 and abs(top[0]) >= 1e-9 and abs(bottom[0]) >= 1e-9):
             return None
 
         def off_line(other):  # how far the other's top and bottom edges are from this one's, at its middle
@@ -438,28 +446,33 @@ class Localizer:
             y_bottom = q[3, 1] + bottom[1] * (mid_bottom[0] - q[3, 0]) / bottom[0]
             return max(abs(mid_top[1] - y_top), abs(mid_bottom[1] - y_bottom))
 
+        def outside(b):  # a neighbour's characters not among cand's own (centres outside its span)
+            centres = b[:, 0] + b[:, 2] / 2
+            return b[(centres < x0) | (centres > x1)]
+
         left = right = None
         for other in pool:
             b = other.char_boxes
             if other is cand or other.rows != 1 or other.widened or not len(b):
                 continue
             oh = float(np.median(b[:, 3]))
-            if not 0.7 <= oh / max(h, 1e-9) <= 1.0 / 0.7 or len(b) + len(boxes) > self.max_chars \
-                    or off_line(other) > 0.35 * h:
+            if not (0.7 <= oh / h <= 1.0 / 0.7 and off_line(other) <= 0.35 * h):  # NaN fails too
                 continue
             o0, o1 = b[:, 0].min(), (b[:, 0] + b[:, 2]).max()
             gap_left, gap_right = x0 - o1, o0 - x1
-            if -0.5 * h <= gap_left <= self.join_gap * h and (left is None or gap_left < left[0]):
-                left = (gap_left, other)
-            if -0.5 * h <= gap_right <= self.join_gap * h and (right is None or gap_right < right[0]):
-                right = (gap_right, other)
-        if left is None and right is None:
+            if o0 < x0 and o1 <= x1 and -0.5 * h <= gap_left <= self.join_gap * h and (left is None or gap_left < left[0]):
+                left = (gap_left, other, outside(b))
+            if o1 > x1 and o0 >= x0 and -0.5 * h <= gap_right <= self.join_gap * h and (right is None or gap_right < right[0]):
+                right = (gap_right, other, outside(b))
+        sides = sorted((s for s in (left, right) if s is not None and len(s[2])), key=lambda s: s[0])
+        while sides and len(boxes) + sum(len(s[2]) for s in sides) > self.max_chars:
+            sides.pop()  # the farther one
+        if not sides:
             return None
-        first = left[1] if left is not None else cand
-        last = right[1] if right is not None else cand
+        first = left[1] if any(s is left for s in sides) else cand
+        last = right[1] if any(s is right for s in sides) else cand
         quad = np.array([first.quad[0], last.quad[1], last.quad[2], first.quad[3]])
-        parts = [c.char_boxes for c in (first, cand, last) if c is not cand] + [boxes]
-        chars = np.concatenate(parts)
+        chars = np.concatenate([boxes] + [s[2] for s in sides])
         chars = chars[np.argsort(chars[:, 0], kind="stable")]
         return self.widen(Candidate(quad, chars, cand.score, 1), index)
 

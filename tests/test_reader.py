@@ -1218,6 +1218,9 @@ def test_localizer_joins_two_rows_on_one_line():
     lo, hi = j.quad.min(axis=0), j.quad.max(axis=0)
     for r in rows:  # it spans both rows, and more (widened)
         assert (lo <= r.quad.min(axis=0)).all() and (hi >= r.quad.max(axis=0)).all()
+    lo_rows = min(r.quad[:, 0].min() for r in rows)
+    hi_rows = max(r.quad[:, 0].max() for r in rows)
+    assert lo[0] < lo_rows - 5 and hi[0] > hi_rows + 5  # widened past both rows' ends
     assert 0 <= j.source < len(rows) and cands[j.source] is rows[j.source]
     assert np.all(np.diff(j.char_boxes[:, 0]) >= 0)  # left to right
     # No joining when it is off, when the rows are farther apart than join_gap heights, or on other lines.
@@ -1231,3 +1234,50 @@ def test_localizer_joins_two_rows_on_one_line():
 def test_localizer_rejects_a_bad_join_gap(bad):
     with pytest.raises((ValueError, TypeError), match="join_gap"):
         Localizer(join_gap=bad)
+
+
+def _row(x0, n, y=50.0, h=20.0):
+    from fastplate.localize import Candidate
+
+    b = np.array([[x0 + 14 * k, y, 10, h] for k in range(n)], np.float64)
+    x1 = b[-1, 0] + 10
+    return Candidate(np.array([[x0 - 6, y - 6], [x1 + 6, y - 6], [x1 + 6, y + h + 6], [x0 - 6, y + h + 6]]), b, 1.0)
+
+
+def test_join_keeps_to_max_chars_and_skips_bad_neighbours():
+    loc = Localizer(max_chars=12)
+    left, middle, right = _row(0, 8), _row(142, 4), _row(226, 8)  # 8 + 4 + 8 characters, gaps of 1.6-1.7 heights
+    joined = loc.join(middle, 0, [left, middle, right])
+    assert len(joined.char_boxes) == 12  # one side only: the nearer (the right one, 32 px against 34)
+    assert joined.quad[:, 0].min() > left.quad[:, 0].max() - 20 and joined.quad[:, 0].max() > right.quad[:, 0].max()
+    assert loc.join(middle, 0, [left, middle]) is not None and Localizer(max_chars=11).join(middle, 0, [left]) is None
+    nan = _row(226, 8)
+    nan.quad[:] = np.nan  # not on any line
+    assert loc.join(middle, 0, [middle, nan]) is None
+    inside = _row(142, 4)  # the same characters again (another level or polarity): nothing to add
+    assert loc.join(middle, 0, [middle, inside]) is None
+
+
+class _GroupsRecognizer:
+    """Reads the characters of _two_groups() whose centres lie inside a quad's box."""
+
+    CHARS = [("R", 50), ("K", 68), ("1", 129), ("6", 146), ("1", 165), ("7", 183), ("4", 199)]
+
+    def recognize_quads_batch(self, jobs):
+        out = []
+        for _, quads in jobs:
+            boxes = [quad_box(q) for q in quads]
+            out.append([recognition("".join(ch for ch, cx in self.CHARS if x <= cx <= x + w), 0.97)
+                        for x, _, w, _ in boxes])
+        return out
+
+
+def test_reader_keeps_the_joined_reading():
+    img = _two_groups()
+    texts = {}
+    for gap in (2.5, 0):
+        reader = Reader(None, recognizer=_GroupsRecognizer(), localizer={"join_gap": gap, "gate": None},
+                        refine_heights=())
+        texts[gap] = [p.text for p in reader.read(img)]
+    assert texts[2.5] == ["RK16174"]  # the joined crop's longer reading replaces the row's "16174"
+    assert "16174" in texts[0] and "RK16174" not in texts[0]
