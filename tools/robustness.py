@@ -78,31 +78,23 @@ def _shear(image, labels, k):
     return _warp(image, labels, np.array([[1, 0, 0], [k, 1, 0], [0, 0, 1]], np.float64))
 
 
-def _yaw(image, labels, degrees):
-    """The photo seen turned ``degrees`` about its vertical middle line (a pinhole camera with a focal length
-    of the photo's width): one side nearer and taller, the other farther and shorter, lines converging."""
+def _turned(image, labels, degrees, axis):
+    """The photo seen turned ``degrees`` about its middle line (a pinhole camera with a focal length of the
+    photo's width). ``axis`` "y" (yaw, about the vertical line): one side nearer and taller, the other
+    farther and shorter, lines converging. "x" (pitch, about the horizontal line; a camera above the cars
+    looking down): plates shorter for their width, the far edge narrower."""
     h, w = image.shape[:2]
     f, a = float(w), np.radians(degrees)
     src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
     dst = []
     for x, y in src:
         X, Y = x - w / 2, y - h / 2
-        z = f + X * np.sin(a)
-        dst.append([w / 2 + f * X * np.cos(a) / z, h / 2 + f * Y / z])
-    return _warp(image, labels, cv2.getPerspectiveTransform(src.astype(np.float32), np.float32(dst)))
-
-
-def _pitch(image, labels, degrees):
-    """The photo seen turned ``degrees`` about its horizontal middle line (a camera above the cars looking
-    down, focal length the photo's width): plates shorter for their width, the far edge narrower."""
-    h, w = image.shape[:2]
-    f, a = float(w), np.radians(degrees)
-    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
-    dst = []
-    for x, y in src:
-        X, Y = x - w / 2, y - h / 2
-        z = f + Y * np.sin(a)
-        dst.append([w / 2 + f * X / z, h / 2 + f * Y * np.cos(a) / z])
+        if axis == "y":
+            z = f + X * np.sin(a)
+            dst.append([w / 2 + f * X * np.cos(a) / z, h / 2 + f * Y / z])
+        else:
+            z = f + Y * np.sin(a)
+            dst.append([w / 2 + f * X / z, h / 2 + f * Y * np.cos(a) / z])
     return _warp(image, labels, cv2.getPerspectiveTransform(src.astype(np.float32), np.float32(dst)))
 
 
@@ -133,11 +125,11 @@ CHANGES = {
     "tilt -15": lambda im, lb, i: _rotate(im, lb, -15),
     "shear +0.25": lambda im, lb, i: _shear(im, lb, 0.25),
     "shear -0.25": lambda im, lb, i: _shear(im, lb, -0.25),
-    "yaw 40": lambda im, lb, i: _yaw(im, lb, 40),
-    "yaw 55": lambda im, lb, i: _yaw(im, lb, 55),
-    "pitch 40": lambda im, lb, i: _pitch(im, lb, 40),
-    "pitch 48": lambda im, lb, i: _pitch(im, lb, 48),
-    "pitch 55": lambda im, lb, i: _pitch(im, lb, 55),
+    "yaw 40": lambda im, lb, i: _turned(im, lb, 40, "y"),
+    "yaw 55": lambda im, lb, i: _turned(im, lb, 55, "y"),
+    "pitch 40": lambda im, lb, i: _turned(im, lb, 40, "x"),
+    "pitch 48": lambda im, lb, i: _turned(im, lb, 48, "x"),
+    "pitch 55": lambda im, lb, i: _turned(im, lb, 55, "x"),
     "plates 80 px wide": lambda im, lb, i: _plate_width(im, lb, 80),
     "plates 60 px wide": lambda im, lb, i: _plate_width(im, lb, 60),
     "plates 300 px wide": lambda im, lb, i: _plate_width(im, lb, 300, grow=True),
