@@ -235,6 +235,9 @@ def _check_components(binary, connectivity, order):
 
 
 # -------------------------------------------------------------------------------------- character rows
+ROW_HEIGHT_RATIO = 1.5  # default of find_character_rows' max_height_ratio (and the localizer's)
+ROW_GAP = 1.2  # default of find_character_rows' max_gap, in character heights (and the localizer's)
+
 @dataclass(frozen=True)
 class CharacterRow:
     """Character-like components that line up: one text row of a plate candidate.
@@ -271,8 +274,8 @@ class CharacterRow:
         )
 
 
-def find_character_rows(stats, *, min_height=8, max_height=None, max_height_ratio=1.5, max_gap=1.2, max_angle=20.0,
-                        min_chars=3):
+def find_character_rows(stats, *, min_height=8, max_height=None, max_height_ratio=ROW_HEIGHT_RATIO, max_gap=ROW_GAP,
+                        max_angle=20.0, min_chars=3):
     """Group character-like components into text rows.
 
     Components are character-like when ``min_height <= h <= max_height`` and ``0.1 <= w/h <= 1.2``
@@ -347,8 +350,8 @@ class RowTable(NamedTuple):
     quads: np.ndarray  #: (R, 4, 2) float64 corners of the padded row, clockwise from top-left
 
 
-def character_row_table(stats, *, min_height=8, max_height=None, max_height_ratio=1.5, max_gap=1.2, max_angle=20.0,
-                        min_chars=3, max_chars=None, pad_x=0.0, pad_y=0.0):
+def character_row_table(stats, *, min_height=8, max_height=None, max_height_ratio=ROW_HEIGHT_RATIO, max_gap=ROW_GAP,
+                        max_angle=20.0, min_chars=3, max_chars=None, pad_x=0.0, pad_y=0.0):
     """:func:`find_character_rows` as arrays, with each row's shape features and padded quad: the form the
     localizer uses, one kernel call per threshold instead of a Python object per row.
 
@@ -390,12 +393,31 @@ def character_row_table(stats, *, min_height=8, max_height=None, max_height_rati
     min_chars = as_int(min_chars, "min_chars", minimum=1)
     max_chars = 1 << 30 if max_chars is None else as_int(max_chars, "max_chars", minimum=min_chars)
     pad_x, pad_y = as_float(pad_x, "pad_x"), as_float(pad_y, "pad_y")
+    return _row_table(stats, min_height, max_height, max_height_ratio, max_gap, max_angle, min_chars, max_chars,
+                      pad_x, pad_y)
+
+
+# The localizer's per-threshold steps without the argument checks: it checks its options once when it is made,
+# and the arrays are its own (a level of the pyramid it built, a binary image it allocated, the stats the
+# kernel returned). On scenes-eu photos the checks were about a tenth of localization.
+def _row_table(stats, min_height, max_height, max_height_ratio, max_gap, max_angle, min_chars, max_chars, pad_x,
+               pad_y):
+    """:func:`character_row_table` of checked arguments (``stats`` C-contiguous int32 (n, 5))."""
     if stats.shape[0] < 2:
         return RowTable(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 4)), np.zeros((0, 4)),
                         np.zeros((0, 5)), np.zeros((0, 4, 2)))
     impl = _kernels()
     row_of, lines = impl.find_character_rows(stats, min_height, max_height, max_height_ratio, max_gap, max_angle)
     return RowTable(*impl.row_geometry(stats, row_of, lines, min_chars, max_chars, pad_x, pad_y))
+
+
+def _threshold_stats(image, block_size, c, invert, out):
+    """``adaptive_threshold(image, block_size, c, method="mean", invert=invert, out=out)`` and the stats of
+    ``component_stats(out, 8, order="opencv")``, of checked arguments: ``image`` a C-contiguous (H, W) uint8
+    array, ``out`` another of its shape (not sharing its memory), ``block_size`` odd and >= 3."""
+    impl = _kernels()
+    impl.adaptive_threshold(image, out, block_size, float(c), THRESHOLD_METHODS["mean"], 0.0, bool(invert))
+    return impl.connected_components(out, None, 8, True)[1]
 
 
 def segment_characters(plate, *, block_size=None, method="wolf", k=0.3, min_chars=3):

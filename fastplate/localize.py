@@ -275,8 +275,7 @@ class Localizer:
     def component_stats(self, level, block, c, invert, binary):
         """Threshold ``level`` (mean, ``block``, ``c``) into ``binary`` and return its components' stats. The
         one place the per-pixel kernels run (benchmarks swap in OpenCV here)."""
-        kernels.adaptive_threshold(level, block, c, method="mean", invert=invert, out=binary)
-        return kernels.component_stats(binary, 8, order="opencv")[1]
+        return kernels._threshold_stats(level, block, c, invert, binary)
 
     def _polarity_rows(self, level, invert, contrast):
         """Character rows of one pyramid level, light (``invert=False``) or dark characters that differ from
@@ -300,9 +299,8 @@ class Localizer:
     def _rows(self, stats):
         """Rows of 3..max_chars members among ``stats``, with their features, extents and padded quads (the
         MAX_ROWS best scored, in the table's order, where a textured frame has more)."""
-        t = kernels.character_row_table(stats, min_height=self.min_char_height, max_height=self.max_char_height,
-                                        max_angle=self.max_angle, min_chars=3, max_chars=self.max_chars,
-                                        pad_x=self.pad_x, pad_y=self.pad_y)
+        t = kernels._row_table(np.ascontiguousarray(stats), self.min_char_height, self.max_char_height,
+                               kernels.ROW_HEIGHT_RATIO, kernels.ROW_GAP, self.max_angle, 3, self.max_chars, self.pad_x, self.pad_y)
         members, counts = t.members, t.counts
         rows = np.arange(len(counts))
         if len(counts) > MAX_ROWS:
@@ -455,11 +453,12 @@ class Localizer:
             b = other.char_boxes
             if other is cand or other.rows != 1 or other.widened or not len(b):
                 continue
-            oh = float(np.median(b[:, 3]))
-            if not (0.7 <= oh / h <= 1.0 / 0.7 and off_line(other) <= 0.35 * h):  # NaN fails too
-                continue
             o0, o1 = b[:, 0].min(), (b[:, 0] + b[:, 2]).max()
             gap_left, gap_right = x0 - o1, o0 - x1
+            if not (-0.5 * h <= gap_left <= self.join_gap * h or -0.5 * h <= gap_right <= self.join_gap * h):
+                continue  # the cheap test first: most candidates are elsewhere in the frame
+            if not (0.7 <= float(np.median(b[:, 3])) / h <= 1.0 / 0.7 and off_line(other) <= 0.35 * h):
+                continue  # (NaN fails too)
             if o0 < x0 and o1 <= x1 and -0.5 * h <= gap_left <= self.join_gap * h and (left is None or gap_left < left[0]):
                 left = (gap_left, other, outside(b))
             if o1 > x1 and o0 >= x0 and -0.5 * h <= gap_right <= self.join_gap * h and (right is None or gap_right < right[0]):
