@@ -4,6 +4,7 @@ import importlib.util
 import io
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -129,3 +130,22 @@ def test_camera_text_changes_nothing_but_itself():
 def test_bad_osd_is_refused_before_the_first_frame(osd):
     with pytest.raises(ValueError, match="osd must be None, 'train' or 'val'"):
         parking_set.generate(split="val", osd=osd)
+
+
+def test_pitched_frames_keep_their_plates_labelled():
+    frames = _first(2, split="train")
+    seen = list(parking_set.pitched(frames, 30))
+    assert [n for n, _, _, _ in seen] == [n for n, _, _, _ in frames]
+    for (_, frame, _, labels), (_, out, jpeg, moved) in zip(frames, seen):
+        assert out.shape[1] >= 1280 * 0.9 and out.shape[0] < 720  # shorter: seen from above
+        assert cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR).shape == out.shape
+        assert [t for _, t in moved] == [t for _, t in labels]
+        for ((_, _, w0, h0), _), ((x, y, w, h), _) in zip(labels, moved):
+            assert all(isinstance(v, int) for v in (x, y, w, h))
+            assert h < h0 and 0 <= x and x + w <= out.shape[1] and 0 <= y and y + h <= out.shape[0]
+
+
+def test_pitch_out_of_range_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as err:
+        parking_set.main(["--split", "train", "--pitch", "90"])
+    assert err.value.code == 2 and "--pitch must be from 0 to 80" in capsys.readouterr().err

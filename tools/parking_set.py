@@ -15,6 +15,7 @@ metric (IoU > 0.4 and top-1 text, strict and O/0 folded, false results per image
     python tools/parking_set.py --split val --negatives           # plate-free 1280x720 frames: false results
     python tools/parking_set.py --split val --negatives --osd val # ... with camera text burnt in (timestamps)
     python tools/parking_set.py --split val --model /tmp/m/recognizer.onnx   # a candidate recognizer
+    python tools/parking_set.py --split train --pitch 30          # seen by a camera looking down 30 degrees
     python tools/parking_set.py --split val --write /tmp/parking-val && fastplate eval /tmp/parking-val --country us
 """
 from __future__ import annotations
@@ -32,6 +33,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fastplate.cli import arg_number as number  # noqa: E402
 from fastplate.train.parking import generate  # noqa: E402
+
+
+def pitched(frames, degrees):
+    """Frames from :func:`generate` seen turned ``degrees`` about their horizontal middle line, as a camera
+    looking down sees them (``tools/robustness.py``'s ``pitch``): plates shorter for their width, the far
+    edge narrower; each frame on a canvas that holds all of it (so larger than 1280x720), labels moved."""
+    if str(Path(__file__).resolve().parent) not in sys.path:  # robustness.py lies beside this file
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from robustness import turned
+
+    for name, frame, _, labels in frames:
+        out, moved = turned(frame, labels, degrees, "x")
+        jpeg = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
+        yield name, out, jpeg, [((round(x), round(y), round(w), round(h)), t) for (x, y, w, h), t in moved]
 
 
 def write(folder, frames):
@@ -59,6 +74,9 @@ def evaluate(frames, reader, *, show_errors=False, recall=True, out=None):
                "images": 0} for k in readers}
     for name, frame, _, labels in frames:
         gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)  # decoding/conversion not timed, as in fastplate eval
+        if gray.shape != (720, 1280):  # seen from above (--pitch): each frame its own canvas
+            for a in acc.values():
+                a["size"] = "of 1280x720 seen from above"
         for label, r in readers.items():
             a = acc[label]
             t, c = time.perf_counter(), time.thread_time()
@@ -92,7 +110,8 @@ def _summary(a, recall, show_errors, out, label=None):
         "p90_ms": float(np.percentile(times, 90)) if times else float("nan"),
         "median_cpu_ms": float(np.median(cpu)) if cpu else float("nan"),
     }
-    print(("" if label is None else f"[{label}] ") + f"{images} frames 1280x720, {totals['plates']} plates", file=out)
+    print(("" if label is None else f"[{label}] ") + f"{images} frames {a.get('size', '1280x720')}, "
+          f"{totals['plates']} plates", file=out)
     if recall and totals["plates"]:
         print(f"  candidate recall (IoU > 0.4) {100 * summary['candidate_recall']:6.1f} %", file=out)
     print(f"  detection (IoU > 0.4)   {100 * summary['detection']:6.1f} %", file=out)
@@ -119,6 +138,8 @@ def check_arguments(parser, args):
     from fastplate.train._args import literal_options, output_folder
     from fastplate.train.data import data_error
 
+    if args.pitch is not None and not 0 <= args.pitch <= 80:
+        parser.error(f"--pitch must be from 0 to 80 degrees, got {args.pitch:g}")
     missing = data_error(sets=("us-crops",))
     if missing:
         parser.error(missing)
@@ -144,6 +165,8 @@ def main(argv=None):
                         help="burn a line of camera text (timestamp, camera name) into each frame, in the train or "
                              "val style set (fastplate.train.osd)")
     parser.add_argument("--limit", type=number(int, 1), default=None, help="first N frames only")
+    parser.add_argument("--pitch", type=float, default=None, metavar="DEGREES",
+                        help="see the frames from this many degrees above (a camera looking down; 0-80)")
     parser.add_argument("--write", metavar="DIR", help="write the frames to DIR instead of scoring them")
     parser.add_argument("--country", default="us")
     parser.add_argument("--show-errors", action="store_true")
@@ -165,6 +188,8 @@ def main(argv=None):
         frames = (f[:4] for f in frames)
     if args.limit:
         frames = (f for i, f in zip(range(args.limit), frames))
+    if args.pitch:
+        frames = pitched(frames, args.pitch)
     if args.write:
         write(args.write, frames)
         return 0

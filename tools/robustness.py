@@ -55,7 +55,7 @@ def _rotate(image, labels, degrees):
     return out, turned
 
 
-def _warp(image, labels, matrix):
+def warp(image, labels, matrix):
     """The photo under the 3x3 ``matrix`` on a canvas that holds all of it (edges replicated); each label
     becomes the box around its mapped corners."""
     h, w = image.shape[:2]
@@ -75,10 +75,10 @@ def _warp(image, labels, matrix):
 
 def _shear(image, labels, k):
     """Vertical shear (y += k x): a camera beside the road sees plates' lines slant, their uprights upright."""
-    return _warp(image, labels, np.array([[1, 0, 0], [k, 1, 0], [0, 0, 1]], np.float64))
+    return warp(image, labels, np.array([[1, 0, 0], [k, 1, 0], [0, 0, 1]], np.float64))
 
 
-def _turned(image, labels, degrees, axis):
+def turned(image, labels, degrees, axis):
     """The photo seen turned ``degrees`` about its middle line (a pinhole camera with a focal length of the
     photo's width). ``axis`` "y" (yaw, about the vertical line): one side nearer and taller, the other
     farther and shorter, lines converging. "x" (pitch, about the horizontal line; a camera above the cars
@@ -95,7 +95,7 @@ def _turned(image, labels, degrees, axis):
         else:
             z = f + Y * np.sin(a)
             dst.append([w / 2 + f * X / z, h / 2 + f * Y * np.cos(a) / z])
-    return _warp(image, labels, cv2.getPerspectiveTransform(src.astype(np.float32), np.float32(dst)))
+    return warp(image, labels, cv2.getPerspectiveTransform(src.astype(np.float32), np.float32(dst)))
 
 
 def _plate_width(image, labels, width, grow=False):
@@ -125,11 +125,11 @@ CHANGES = {
     "tilt -15": lambda im, lb, i: _rotate(im, lb, -15),
     "shear +0.25": lambda im, lb, i: _shear(im, lb, 0.25),
     "shear -0.25": lambda im, lb, i: _shear(im, lb, -0.25),
-    "yaw 40": lambda im, lb, i: _turned(im, lb, 40, "y"),
-    "yaw 55": lambda im, lb, i: _turned(im, lb, 55, "y"),
-    "pitch 40": lambda im, lb, i: _turned(im, lb, 40, "x"),
-    "pitch 48": lambda im, lb, i: _turned(im, lb, 48, "x"),
-    "pitch 55": lambda im, lb, i: _turned(im, lb, 55, "x"),
+    "yaw 40": lambda im, lb, i: turned(im, lb, 40, "y"),
+    "yaw 55": lambda im, lb, i: turned(im, lb, 55, "y"),
+    "pitch 40": lambda im, lb, i: turned(im, lb, 40, "x"),
+    "pitch 48": lambda im, lb, i: turned(im, lb, 48, "x"),
+    "pitch 55": lambda im, lb, i: turned(im, lb, 55, "x"),
     "plates 80 px wide": lambda im, lb, i: _plate_width(im, lb, 80),
     "plates 60 px wide": lambda im, lb, i: _plate_width(im, lb, 60),
     "plates 300 px wide": lambda im, lb, i: _plate_width(im, lb, 300, grow=True),
