@@ -135,6 +135,72 @@ def row_score(feats: np.ndarray) -> np.ndarray:
     return score
 
 
+def _check_gate(loc, gate, name):
+    if gate is not None and not callable(gate):
+        raise TypeError(f"gate must be callable (gray, quads) -> mask, or None; got {type(gate).__name__}")
+    return gate
+
+
+def _check_block_size(loc, block_size, name):
+    try:
+        light, dark = (block_size, block_size) if np.ndim(block_size) == 0 else block_size
+    except (TypeError, ValueError):
+        raise ValueError(f"block_size must be an odd int or a (light, dark) pair, got {block_size!r}") from None
+    return as_int(light, "block_size", minimum=3) | 1, as_int(dark, "block_size", minimum=3) | 1
+
+
+def _at_least(minimum, what=""):
+    """A check of a float option: finite and >= ``minimum``."""
+    def check(loc, value, name):
+        value = as_float(value, name)
+        if value < minimum:
+            raise ValueError(f"{name} must be >= {minimum:g}{what}, got {value!r}")
+        return value
+    return check
+
+
+def _whole(minimum, *, above=None, below=None):
+    """A check of an int option: >= ``minimum``, and >= / <= the Localizer's option ``above`` / ``below``."""
+    def check(loc, value, name):
+        low = max(minimum, getattr(loc, above, minimum)) if above else minimum
+        return as_int(value, name, minimum=low, maximum=getattr(loc, below, None) if below else None)
+    return check
+
+
+def _check_split_contrast(loc, value, name):
+    return None if value is None else _at_least(0, " (a gray level)")(loc, value, name)
+
+
+def _check_max_angle(loc, value, name):
+    value = as_float(value, name)
+    if not 0 <= value < 90:
+        raise ValueError(f"max_angle must be in [0, 90) degrees, got {value!r}")
+    return value
+
+
+# Every option of a Localizer is checked when it is set, by the constructor or later (the per-threshold kernels
+# it calls trust them): option name -> check(localizer, value, name) -> the value to keep.
+_OPTION_CHECKS = {
+    "gate": _check_gate,
+    "max_side": _whole(64),
+    "min_char_height": _whole(4, below="max_char_height"),
+    "max_char_height": _whole(4, above="min_char_height"),
+    "min_level_side": _whole(8),
+    "block_size": _check_block_size,
+    "contrast": _at_least(0, " (a gray level)"),
+    "split_contrast": _check_split_contrast,
+    "pad_x": _at_least(0, " character heights"),
+    "pad_y": _at_least(0, " character heights"),
+    "max_candidates": _whole(1),
+    "extra_score": lambda loc, value, name: as_float(value, name),
+    "widen_top": _whole(0),
+    "widen_by": _at_least(0, " character heights"),  # a negative one mirrors the quad (no longer clockwise)
+    "max_chars": _whole(3),
+    "join_gap": _at_least(0, " character heights (0: never join)"),
+    "max_angle": _check_max_angle,
+}
+
+
 class Localizer:
     """Find plate candidates in a photo.
 
@@ -220,39 +286,28 @@ class Localizer:
     def __init__(self, *, max_side=4096, min_char_height=8, max_char_height=36, min_level_side=32, block_size=(11, 7),
                  contrast=8.0, pad_x=0.5, pad_y=0.3, max_candidates=16, max_chars=12, widen_top=2, widen_by=0.7,
                  max_angle=20.0, extra_score=0.8, split_contrast=16.0, gate=None, join_gap=2.5):
-        if gate is not None and not callable(gate):
-            raise TypeError(f"gate must be callable (gray, quads) -> mask, or None; got {type(gate).__name__}")
+        # Checked whenever set (__setattr__), here and later: the per-threshold kernels trust these options.
         self.gate = gate
-        self.max_side = as_int(max_side, "max_side", minimum=64)
-        self.min_char_height = as_int(min_char_height, "min_char_height", minimum=4)
-        self.max_char_height = as_int(max_char_height, "max_char_height", minimum=self.min_char_height)
-        self.min_level_side = as_int(min_level_side, "min_level_side", minimum=8)
-        try:
-            light, dark = (block_size, block_size) if np.ndim(block_size) == 0 else block_size
-        except (TypeError, ValueError):
-            raise ValueError(f"block_size must be an odd int or a (light, dark) pair, got {block_size!r}") from None
-        self.block_size = (as_int(light, "block_size", minimum=3) | 1, as_int(dark, "block_size", minimum=3) | 1)
-        self.contrast = as_float(contrast, "contrast")
-        self.split_contrast = None if split_contrast is None else as_float(split_contrast, "split_contrast")
-        if self.contrast < 0 or (self.split_contrast is not None and self.split_contrast < 0):
-            raise ValueError(f"contrast and split_contrast are gray levels >= 0, got {contrast!r} and {split_contrast!r}")
-        self.pad_x = as_float(pad_x, "pad_x")
-        self.pad_y = as_float(pad_y, "pad_y")
-        if self.pad_x < 0 or self.pad_y < 0:
-            raise ValueError(f"pad_x and pad_y must be >= 0, got {pad_x!r} and {pad_y!r}")
-        self.max_candidates = as_int(max_candidates, "max_candidates", minimum=1)
-        self.extra_score = as_float(extra_score, "extra_score")
-        self.widen_top = as_int(widen_top, "widen_top", minimum=0)
-        self.widen_by = as_float(widen_by, "widen_by")
-        if self.widen_by < 0:  # a negative one mirrors the quad (no longer clockwise)
-            raise ValueError(f"widen_by must be >= 0 character heights, got {widen_by!r}")
-        self.max_chars = as_int(max_chars, "max_chars", minimum=3)
-        self.join_gap = as_float(join_gap, "join_gap")
-        if self.join_gap < 0:
-            raise ValueError(f"join_gap must be >= 0 character heights (0: never join), got {join_gap!r}")
-        self.max_angle = as_float(max_angle, "max_angle")
-        if not 0 <= self.max_angle < 90:
-            raise ValueError(f"max_angle must be in [0, 90) degrees, got {max_angle!r}")
+        self.max_side = max_side
+        self.min_char_height = min_char_height
+        self.max_char_height = max_char_height
+        self.min_level_side = min_level_side
+        self.block_size = block_size
+        self.contrast = contrast
+        self.split_contrast = split_contrast
+        self.pad_x = pad_x
+        self.pad_y = pad_y
+        self.max_candidates = max_candidates
+        self.extra_score = extra_score
+        self.widen_top = widen_top
+        self.widen_by = widen_by
+        self.max_chars = max_chars
+        self.join_gap = join_gap
+        self.max_angle = max_angle
+
+    def __setattr__(self, name, value):
+        check = _OPTION_CHECKS.get(name)
+        object.__setattr__(self, name, value if check is None else check(self, value, name))
 
     # ----------------------------------------------------------------------------------------------
     def pyramid(self, gray: np.ndarray) -> list:

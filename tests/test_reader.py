@@ -1281,3 +1281,19 @@ def test_reader_keeps_the_joined_reading():
         texts[gap] = [p.text for p in reader.read(img)]
     assert texts[2.5] == ["RK16174"]  # the joined crop's longer reading replaces the row's "16174"
     assert "16174" in texts[0] and "RK16174" not in texts[0]
+
+
+@pytest.mark.parametrize("name, value", [("min_char_height", 0), ("min_char_height", 99), ("max_char_height", 5),
+                                         ("max_chars", -1), ("pad_x", float("nan")), ("pad_y", -3.0),
+                                         ("max_angle", 95.0), ("block_size", (0, 0)), ("contrast", float("nan")),
+                                         ("join_gap", -1.0), ("gate", 5), ("max_side", 10)])
+def test_localizer_options_are_checked_when_set_later(name, value):
+    # The per-threshold kernels run unchecked (the options were checked once): a later bad setting must be
+    # refused when it is made, not give garbage or a crash in the kernels.
+    loc = Localizer()
+    before = getattr(loc, name)
+    with pytest.raises((ValueError, TypeError), match=name):
+        setattr(loc, name, value)
+    assert getattr(loc, name) is before
+    loc.max_chars = 9  # a good setting still works
+    assert loc.max_chars == 9
