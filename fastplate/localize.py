@@ -159,12 +159,18 @@ def _at_least(minimum, what=""):
     return check
 
 
-def _whole(minimum, *, above=None, below=None):
-    """A check of an int option: >= ``minimum``, and >= / <= the Localizer's option ``above`` / ``below``."""
+def _whole(minimum):
+    """A check of an int option: >= ``minimum``."""
     def check(loc, value, name):
-        low = max(minimum, getattr(loc, above, minimum)) if above else minimum
-        return as_int(value, name, minimum=low, maximum=getattr(loc, below, None) if below else None)
+        return as_int(value, name, minimum=minimum)
     return check
+
+
+def _check_heights(loc):
+    """The pair: set one at a time (either first), so checked when the constructor is done and on each call."""
+    if loc.max_char_height < loc.min_char_height:
+        raise ValueError(f"max_char_height must be >= min_char_height ({loc.min_char_height}), got "
+                         f"{loc.max_char_height}")
 
 
 def _check_split_contrast(loc, value, name):
@@ -183,8 +189,8 @@ def _check_max_angle(loc, value, name):
 _OPTION_CHECKS = {
     "gate": _check_gate,
     "max_side": _whole(64),
-    "min_char_height": _whole(4, below="max_char_height"),
-    "max_char_height": _whole(4, above="min_char_height"),
+    "min_char_height": _whole(4),
+    "max_char_height": _whole(4),  # and >= min_char_height: checked as a pair (_check_heights)
     "min_level_side": _whole(8),
     "block_size": _check_block_size,
     "contrast": _at_least(0, " (a gray level)"),
@@ -304,6 +310,7 @@ class Localizer:
         self.max_chars = max_chars
         self.join_gap = join_gap
         self.max_angle = max_angle
+        _check_heights(self)
 
     def __setattr__(self, name, value):
         check = _OPTION_CHECKS.get(name)
@@ -337,13 +344,16 @@ class Localizer:
         their neighbourhood by ``contrast`` gray levels, as arrays:
         ``(boxes (M, 4), counts (R,), lines (R, 4), features (R, 4), extents (R, 5), quads (R, 4, 2))``,
         members row after row (see :func:`kernels.character_row_table`); :func:`_join` joins a level's jobs."""
-        binary = np.empty_like(level)
+        level = as_image(level, "level")  # a subclass's pyramid() may give any array; the kernels run unchecked
+        binary = np.empty(level.shape, np.uint8)
         # The window must fit in the level (tiny images): the largest odd size up to the level's short side.
         fit = min(level.shape) - 1 + min(level.shape) % 2
         block = max(3, min(self.block_size[int(invert)], fit))
         # Light characters: pixel > mean + contrast; dark characters: pixel <= mean - contrast.
         c = contrast if invert else -contrast
         stats = self.component_stats(level, block, c, invert, binary)
+        if type(self).component_stats is not Localizer.component_stats:  # a subclass's (OpenCV in benchmarks)
+            stats = kernels._check_stats(stats)
         # Specks under 3 px and blobs far larger than a character cannot be (pieces of) characters;
         # dropping them first makes grouping several times cheaper on textured frames.
         h, w = stats[:, 3], stats[:, 2]
@@ -372,6 +382,7 @@ class Localizer:
         ``threads``: the pyramid levels and polarities are thresholded and labelled on this many threads
         (the kernels release the GIL): lower latency for one image on several cores. Same candidates.
         """
+        _check_heights(self)
         gray = as_image(image, "image") if getattr(image, "ndim", 0) == 2 else kernels.to_gray(image)
         pyramid = self.pyramid(gray)
         # Largest level first, so two threads share the big ones.

@@ -1283,7 +1283,7 @@ def test_reader_keeps_the_joined_reading():
     assert "16174" in texts[0] and "RK16174" not in texts[0]
 
 
-@pytest.mark.parametrize("name, value", [("min_char_height", 0), ("min_char_height", 99), ("max_char_height", 5),
+@pytest.mark.parametrize("name, value", [("min_char_height", 0), ("max_char_height", 3),
                                          ("max_chars", -1), ("pad_x", float("nan")), ("pad_y", -3.0),
                                          ("max_angle", 95.0), ("block_size", (0, 0)), ("contrast", float("nan")),
                                          ("join_gap", -1.0), ("gate", 5), ("max_side", 10)])
@@ -1297,3 +1297,41 @@ def test_localizer_options_are_checked_when_set_later(name, value):
     assert getattr(loc, name) is before
     loc.max_chars = 9  # a good setting still works
     assert loc.max_chars == 9
+
+
+def test_localizer_heights_may_be_set_in_either_order_but_are_checked_as_a_pair():
+    loc = Localizer()
+    loc.min_char_height, loc.max_char_height = 40, 80  # raising both: the min first passes the old max
+    loc.max_char_height, loc.min_char_height = 6, 4  # lowering both: the max first
+    assert (loc.min_char_height, loc.max_char_height) == (4, 6)
+    loc.min_char_height = 40
+    with pytest.raises(ValueError, match=r"max_char_height must be >= min_char_height \(40\)"):
+        loc(np.zeros((100, 100), np.uint8))
+
+
+def test_localizer_subclass_levels_and_stats_are_checked():
+    # The per-threshold kernels run unchecked: what a subclass's pyramid() or component_stats() gives is
+    # checked before it reaches them (an F-ordered level once labelled uninitialised memory: no candidates).
+    image, _ = synthetic_scene(2)
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    base = Localizer(gate=None)(gray)
+    assert base
+
+    class Fortran(Localizer):
+        def pyramid(self, g):
+            return [(np.asfortranarray(level), f) for level, f in super().pyramid(g)]
+
+    class Boolean(Localizer):
+        def pyramid(self, g):
+            return [(level > 100, f) for level, f in super().pyramid(g)]
+
+    class Wide(Localizer):
+        def component_stats(self, *args):
+            return super().component_stats(*args).astype(np.int64)
+
+    got = Fortran(gate=None)(gray)
+    assert [c.quad.tolist() for c in got] == [c.quad.tolist() for c in base]
+    with pytest.raises(TypeError, match="level must have dtype uint8"):
+        Boolean(gate=None)(gray)
+    with pytest.raises(TypeError, match="stats must have dtype int32"):
+        Wide(gate=None)(gray)
