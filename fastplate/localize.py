@@ -273,10 +273,11 @@ class Localizer:
     join_gap : float
         Each widened candidate is also joined with the nearest one-row candidates on its line (heights alike),
         left and right, whose characters begin within ``join_gap`` character heights of where its own end,
-        and returned widened (:meth:`join`; at most ``max_chars`` characters in all); 0: never. Plates whose groups stand apart (an emblem, a seal) or seen from
-        above (characters shortened, gaps not) come as two rows. Eighteenth session, train splits only: the
-        scenes' train splits seen from 48 degrees above, scenes-eu top-1 71.9 -> 80.9%; the unchanged train
-        splits and the US parking stand-in read the same plates, with a joined candidate in 1-3% of frames.
+        and returned widened (:meth:`join`; at most ``max_chars`` characters in all); 0: never. Plates whose
+        groups stand apart (an emblem, a seal) or seen from above (characters shortened, gaps not) come as two
+        rows. Eighteenth session: the scenes' train splits seen from 48 degrees above, scenes-eu top-1 71.9 ->
+        80.9% (val 78.9 -> 84.2%); the unchanged photos and the US parking stand-in read the same plates
+        (train and val), with a joined candidate in 1-3% of frames.
     gate : callable, optional
         ``gate(gray, quads) -> mask`` (bool, one entry per quad): which of the candidates (after the cap,
         before widening) to keep, such as a :class:`fastplate.gate.CandidateGate` (the Reader's default
@@ -365,7 +366,8 @@ class Localizer:
         """Rows of 3..max_chars members among ``stats``, with their features, extents and padded quads (the
         MAX_ROWS best scored, in the table's order, where a textured frame has more)."""
         t = kernels._row_table(np.ascontiguousarray(stats), self.min_char_height, self.max_char_height,
-                               kernels.ROW_HEIGHT_RATIO, kernels.ROW_GAP, self.max_angle, 3, self.max_chars, self.pad_x, self.pad_y)
+                               kernels.ROW_HEIGHT_RATIO, kernels.ROW_GAP, self.max_angle, 3, self.max_chars,
+                               self.pad_x, self.pad_y)
         members, counts = t.members, t.counts
         rows = np.arange(len(counts))
         if len(counts) > MAX_ROWS:
