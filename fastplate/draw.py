@@ -14,8 +14,8 @@ def draw(image, plates, *, color=(0, 255, 0), thickness=None, text=True, chars=F
 
     Parameters
     ----------
-    image : ndarray, (H, W, 3) BGR or (H, W) gray uint8
-        Gray images are annotated in colour (the copy is BGR).
+    image : ndarray, (H, W, 3) BGR, (H, W, 4) BGRA or (H, W) gray uint8
+        Gray images are annotated in colour; the copy is BGR (a BGRA image's alpha channel is dropped).
     plates : sequence of fastplate.Plate
     color : (b, g, r)
     thickness : int, optional
@@ -39,7 +39,7 @@ def draw(image, plates, *, color=(0, 255, 0), thickness=None, text=True, chars=F
         raise TypeError(f"image must be a uint8 numpy.ndarray, got {getattr(image, 'dtype', type(image).__name__)}")
     gray = image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 1)
     if not gray and not (image.ndim == 3 and image.shape[2] in (3, 4)):
-        raise ValueError(f"image must be (H, W) or (H, W, 3), got shape {image.shape}")
+        raise ValueError(f"image must be (H, W), (H, W, 3) or (H, W, 4), got shape {image.shape}")
     if image.size == 0:  # before cvtColor, which refuses it with a cv2.error
         raise ValueError(f"image must not be empty, got shape {image.shape}")
     if gray:
@@ -73,13 +73,19 @@ def draw(image, plates, *, color=(0, 255, 0), thickness=None, text=True, chars=F
                 if cw >= 1 and chh >= 1:  # a character cut off at the frame's edge has an empty box
                     cv2.rectangle(out, (x, y), (x + cw - 1, y + chh - 1), color, 1)  # corners inclusive
         if text:
-            label = f"{plate.text} {plate.confidence:.0%}"
+            try:
+                label = f"{plate.text} {float(plate.confidence):.0%}"
+            except (TypeError, ValueError):
+                raise TypeError(f"plates[{i}].confidence must be a number, got {plate.confidence!r}") from None
             # Text about a third of the plate's height, but never taller than the image.
             scale = min(max(0.4, (quad[:, 1].max() - quad[:, 1].min()) / 40), max(0.4, h / 30))
             (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
             x, y = int(quad[:, 0].min()), int(quad[:, 1].min()) - 4
             if y - th - base < 0:  # no room above: write below
                 y = int(quad[:, 1].max()) + th + 4
+            if y + base // 2 > h - 1:  # nor below (a plate as tall as the image): inside it, at the top
+                y = max(int(quad[:, 1].min()), 0) + th + base
+            x = min(max(x, 0), max(w - tw, 0))  # and never starting past the image's sides
             cv2.rectangle(out, (x, y - th - base), (x + tw, y + base // 2), (0, 0, 0), -1)
             cv2.putText(out, label, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, color, thick, cv2.LINE_AA)
     return out

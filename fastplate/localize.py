@@ -284,6 +284,11 @@ class Localizer:
         localizer has the shipped one).
         None: keep all.
 
+    Every option is checked when it is set, also after construction (``loc.max_candidates = 8``); the two
+    heights may be set in either order and are checked as a pair by each call. Change options between calls:
+    a call running on another thread meanwhile may see some old and some new ones (one Localizer can be
+    shared by threads that only call it).
+
     Example
     -------
     >>> cands = Localizer()(np.zeros((200, 300), np.uint8)); cands

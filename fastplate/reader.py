@@ -8,7 +8,6 @@ one (NMS on the quads' boxes).
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import os
 import time
 from typing import Sequence
@@ -432,7 +431,10 @@ class Reader:
         thread), so memory stays bounded however many there are.
 
         ``errors="raise"``: an image that cannot be loaded (a missing or corrupt file, bad bytes or array)
-        raises as in :meth:`read_batch`, and the iteration ends. ``errors="yield"``: its place in the
+        raises as in :meth:`read_batch`, after the plates of the images before it, and the iteration ends.
+        An exception raised by ``images`` itself (a generator's) comes the same way, after the plates of the
+        images it gave before it. Arrays and buffers are copied as they are taken, so a generator may refill
+        one frame buffer for each image it yields (a video loop). ``errors="yield"``: its place in the
         output holds the exception (``OSError``, ``ValueError`` such as :class:`fastplate.ImageDecodeError`,
         or ``TypeError``) instead of a list of plates, and the other images are read: what an archive run
         wants.
@@ -452,14 +454,29 @@ class Reader:
         return self._read_chunks(iter(images), chunk_size, errors == "yield")
 
     def _read_chunks(self, it, chunk_size, yield_errors):
-        load = _load_or_error if yield_errors else load_gray
         while True:
-            chunk = list(itertools.islice(it, chunk_size))
-            if not chunk:
+            chunk, failed = [], None
+            try:
+                for image in it:
+                    # An array or buffer may be the caller's, refilled for the next item (a video loop): the
+                    # chunk keeps a copy of what it was when it was given, not the last frame chunk_size times.
+                    chunk.append(image.copy() if isinstance(image, np.ndarray) else
+                                 bytes(image) if isinstance(image, (bytearray, memoryview)) else image)
+                    if len(chunk) == chunk_size:
+                        break
+            except Exception as exc:  # the input itself failed: the images it gave first are read, then it raises
+                failed = exc
+            loaded = kernels.map_images(_load_or_error, chunk, threads=self.threads)
+            good = [g for g in loaded if not isinstance(g, Exception)]
+            plates = iter(self.read_arrays(good)[0] if good else ())
+            for g in loaded:  # in order: an image that cannot be loaded raises after those before it are out
+                if isinstance(g, Exception) and not yield_errors:
+                    raise g
+                yield g if isinstance(g, Exception) else next(plates)
+            if failed is not None:
+                raise failed
+            if len(chunk) < chunk_size:
                 return
-            loaded = kernels.map_images(load, chunk, threads=self.threads)
-            plates = iter(self.read_arrays([g for g in loaded if not isinstance(g, Exception)])[0])
-            yield from (g if isinstance(g, Exception) else next(plates) for g in loaded)
 
     def read_arrays(self, grays: Sequence):
         """Read decoded images: ``(plates per image, milliseconds per image)``.

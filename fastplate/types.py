@@ -26,6 +26,24 @@ class Recognition:
     candidates: tuple = field(default=(), repr=False)
 
 
+def _as_tuples(value):
+    """Arrays and lists (at any depth) as tuples, so a hand-built result compares and hashes like the
+    Reader's own; anything else as given."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        return tuple(_as_tuples(v) for v in value)
+    return value
+
+
+def _freeze(result, names):
+    for name in names:
+        value = getattr(result, name)
+        if isinstance(value, (list, np.ndarray)) or (isinstance(value, tuple) and value
+                                                      and isinstance(value[0], (list, np.ndarray))):
+            object.__setattr__(result, name, _as_tuples(value))
+
+
 @dataclass(frozen=True)
 class Char:
     """One character of a plate: its text, confidence and box (x, y, w, h) in image pixels."""
@@ -33,6 +51,9 @@ class Char:
     text: str
     confidence: float
     box: tuple
+
+    def __post_init__(self):
+        _freeze(self, ("box",))
 
 
 @dataclass(frozen=True)
@@ -59,3 +80,6 @@ class Plate:
     candidates: tuple = ()
     region: str = ""
     matches_template: bool = False
+
+    def __post_init__(self):  # a hand-built Plate may give arrays or lists (a NumPy quad): kept as tuples
+        _freeze(self, ("quad", "box", "chars", "candidates"))

@@ -546,3 +546,23 @@ def test_openalpr_country_codes_and_dash_j(monkeypatch, capsys):
         assert made[-1] == want
         record = json.loads(capsys.readouterr().out)
         assert record["file"] == sample and "results" in record
+
+
+def test_bench_rows_and_early_option_errors(fake_reader, capsys, monkeypatch):
+    from fastplate import kernels
+
+    fake_reader([(t["plate"], np.array(t["quad"])) for t in sample_truth()])
+    monkeypatch.setattr(kernels, "cpu_cores", lambda: 1)
+    assert cli.main(["bench", "--seconds", "0.05", "--images", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("images/s") == 1 and "1 thread" in out  # one core: no second row measuring the same
+    monkeypatch.setattr(kernels, "cpu_cores", lambda: 2)
+    assert cli.main(["bench", "--seconds", "0.05", "--images", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "one at a time" in out and "2 threads" in out and "all at once" in out
+
+
+def test_bench_reports_a_bad_option_before_making_images(capsys):
+    assert cli.main(["bench", "--min-confidence", "2"]) == 2
+    captured = capsys.readouterr()
+    assert "min_confidence" in captured.err and "images of 1280x720" not in captured.out

@@ -1335,3 +1335,63 @@ def test_localizer_subclass_levels_and_stats_are_checked():
         Boolean(gate=None)(gray)
     with pytest.raises(TypeError, match="stats must have dtype int32"):
         Wide(gate=None)(gray)
+
+
+def test_read_iter_copies_a_reused_frame_buffer(scenes):
+    # A video loop refills one buffer for every frame; each frame must be read as it was when yielded.
+    images = [image for image, _ in scenes[:4]]
+    truths = [truth for _, truth in scenes[:4]]
+    reader = Reader(recognizer=FakeRecognizer(truths, images=images), threads=1)
+    buf = np.empty_like(images[0])
+
+    def frames():
+        for image in images:
+            buf[...] = image
+            yield buf
+
+    got = [[p.text for p in plates] for plates in reader.read_iter(frames(), chunk_size=4)]
+    assert got == [[t[0][0]] for t in truths] and len({g[0] for g in got}) == 4
+
+
+def test_read_iter_gives_the_plates_before_an_error(scenes, tmp_path):
+    images = [image for image, _ in scenes[:3]]
+    truths = [truth for _, truth in scenes[:3]]
+    reader = Reader(recognizer=FakeRecognizer(truths, images=images), threads=1)
+    out = []
+    with pytest.raises(ImageDecodeError):
+        for plates in reader.read_iter([images[0], images[1], b"junk", images[2]], chunk_size=8):
+            out.append([p.text for p in plates])
+    assert out == [[truths[0][0][0]], [truths[1][0][0]]]  # the two before the bad bytes, then the error
+
+    def failing():
+        yield images[0]
+        yield images[1]
+        raise OSError("camera gone")
+
+    out = []
+    with pytest.raises(OSError, match="camera gone"):
+        for plates in reader.read_iter(failing(), chunk_size=8, errors="yield"):
+            out.append([p.text for p in plates])
+    assert out == [[truths[0][0][0]], [truths[1][0][0]]]
+
+
+def test_draw_writes_the_label_inside_the_image_for_a_plate_as_tall_as_it():
+    # A tight crop: no room above or below the quad. The label once went past the bottom edge, unseen.
+    img = np.full((100, 200, 3), 128, np.uint8)
+    tall = Plate("AB123", 0.9, ((10, 2), (190, 2), (190, 97), (10, 97)), (10, 2, 180, 95))
+    labelled, bare = fastplate.draw(img, [tall]), fastplate.draw(img, [tall], text=False)
+    assert (labelled != bare).any(axis=2)[5:60].any()  # written near the top, inside the quad
+    with pytest.raises(TypeError, match=r"plates\[0\].confidence must be a number"):
+        fastplate.draw(img, [dataclasses.replace(tall, confidence=None)])
+    assert fastplate.draw(np.zeros((30, 40, 4), np.uint8), [tall]).shape == (30, 40, 3)  # BGRA: alpha dropped
+
+
+def test_a_hand_built_plate_with_arrays_compares_and_hashes():
+    quad = np.array([[0, 0], [10, 0], [10, 5], [0, 5]], float)
+    a = Plate("AB1", 1.0, quad, np.array([0, 0, 10, 5]), chars=[Char("A", 0.9, np.array([0, 0, 3, 5]))],
+              candidates=[["AB1", 1.0]])
+    b = Plate("AB1", 1.0, quad.copy(), [0, 0, 10, 5], chars=(Char("A", 0.9, (0, 0, 3, 5)),),
+              candidates=(("AB1", 1.0),))
+    assert a == b and hash(a) == hash(b)
+    assert a.quad == ((0.0, 0.0), (10.0, 0.0), (10.0, 5.0), (0.0, 5.0)) and a.box == (0, 0, 10, 5)
+    assert a.chars[0].box == (0, 0, 3, 5) and a.candidates == (("AB1", 1.0),)

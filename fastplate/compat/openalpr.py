@@ -30,6 +30,10 @@ Where it differs from OpenALPR 2.3, on purpose:
   reports 0 for every plate of ``"us"`` and ``"eu"``.
 - ``candidates[0]`` is always the reported ``plate`` and the rest follow surest first; OpenALPR lists all
   in score order and reports the first that fits a pattern, which may not be the first listed.
+- A plate lists at most 16 candidates, however many ``set_top_n`` asks for: the reading and the
+  alternatives made by swapping up to 4 of its least sure characters for their runner-ups
+  (:func:`fastplate.recognizer.ctc_decode`). ``requested_topn`` still echoes the number asked for, as
+  OpenALPR's does (its own search lists up to that many).
 - Arguments are checked: ``set_top_n`` takes a whole number >= 1 (OpenALPR passes 0, negative numbers and
   True on to C), and ``recognize_ndarray``/``recognize_image`` take uint8 images (OpenALPR's older
   ``recognize_image`` cast other dtypes to uint8).
