@@ -432,12 +432,13 @@ class Reader:
 
         ``errors="raise"``: an image that cannot be loaded (a missing or corrupt file, bad bytes or array)
         raises as in :meth:`read_batch`, after the plates of the images before it, and the iteration ends.
-        An exception raised by ``images`` itself (a generator's) comes the same way, after the plates of the
-        images it gave before it. Arrays and buffers are copied as they are taken, so a generator may refill
-        one frame buffer for each image it yields (a video loop). ``errors="yield"``: its place in the
-        output holds the exception (``OSError``, ``ValueError`` such as :class:`fastplate.ImageDecodeError`,
-        or ``TypeError``) instead of a list of plates, and the other images are read: what an archive run
-        wants.
+        ``errors="yield"``: the place of such an image in the output holds the exception (``OSError``,
+        ``ValueError`` such as :class:`fastplate.ImageDecodeError`, or ``TypeError``) instead of a list of
+        plates, and the other images are read: what an archive run wants. Either way, an exception raised
+        by ``images`` itself (a generator's) comes after the plates of the images it gave before it.
+
+        Arrays and buffers are copied as they are taken, so a generator may refill one frame buffer for each
+        image it yields (a video loop).
 
         Example
         -------
