@@ -10,7 +10,8 @@ __all__ = ["draw"]
 
 
 def draw(image, plates, *, color=(0, 255, 0), thickness=None, text=True, chars=False):
-    """Return a copy of ``image`` with each plate's quad outlined and its text written above it.
+    """Return a copy of ``image`` with each plate's quad outlined and its text and confidence written by it
+    (above it; below or inside its top where there is no room above; smaller where the image is narrow).
 
     Parameters
     ----------
@@ -73,13 +74,17 @@ def draw(image, plates, *, color=(0, 255, 0), thickness=None, text=True, chars=F
                 if cw >= 1 and chh >= 1:  # a character cut off at the frame's edge has an empty box
                     cv2.rectangle(out, (x, y), (x + cw - 1, y + chh - 1), color, 1)  # corners inclusive
         if text:
-            try:
-                label = f"{plate.text} {float(plate.confidence):.0%}"
-            except (TypeError, ValueError):
-                raise TypeError(f"plates[{i}].confidence must be a number, got {plate.confidence!r}") from None
-            # Text about a third of the plate's height, but never taller than the image.
+            conf = plate.confidence
+            if isinstance(conf, (str, bytes, bool)) or not isinstance(conf, (int, float, np.number)) \
+                    or not np.isfinite(conf):
+                raise TypeError(f"plates[{i}].confidence must be a finite number, got {conf!r}")
+            label = f"{plate.text} {float(conf):.0%}"
+            # Text about a third of the plate's height, but never taller than the image, nor wider.
             scale = min(max(0.4, (quad[:, 1].max() - quad[:, 1].min()) / 40), max(0.4, h / 30))
             (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
+            if tw > w:
+                scale *= w / tw
+                (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
             x, y = int(quad[:, 0].min()), int(quad[:, 1].min()) - 4
             if y - th - base < 0:  # no room above: write below
                 y = int(quad[:, 1].max()) + th + 4

@@ -173,8 +173,11 @@ def _check_heights(loc):
                          f"{loc.max_char_height}")
 
 
+_gray_level = _at_least(0, " (a gray level)")
+
+
 def _check_split_contrast(loc, value, name):
-    return None if value is None else _at_least(0, " (a gray level)")(loc, value, name)
+    return None if value is None else _gray_level(loc, value, name)
 
 
 def _check_max_angle(loc, value, name):
@@ -193,7 +196,7 @@ _OPTION_CHECKS = {
     "max_char_height": _whole(4),  # and >= min_char_height: checked as a pair (_check_heights)
     "min_level_side": _whole(8),
     "block_size": _check_block_size,
-    "contrast": _at_least(0, " (a gray level)"),
+    "contrast": _gray_level,
     "split_contrast": _check_split_contrast,
     "pad_x": _at_least(0, " character heights"),
     "pad_y": _at_least(0, " character heights"),
@@ -439,7 +442,7 @@ class Localizer:
         # Widen the best few, and any other clean row (several plates in one frame), at most 2 * widen_top.
         wide = [i for i, c in enumerate(out) if i < self.widen_top or c.score >= 1.0][:2 * self.widen_top]
         joined = {}  # two rows of one plate, both among the widened, give one joined candidate
-        for i in wide if self.join_gap > 0 else ():
+        for i in wide:
             c = self.join(out[i], i, merged)
             if c is not None:
                 joined.setdefault(c.quad.round(3).tobytes(), c)
@@ -500,7 +503,7 @@ class Localizer:
         A plate whose groups stand apart (an emblem or a seal between them; a camera looking down, which
         shortens the characters but not the gaps) is found as two rows; the reader keeps the joined reading
         where it is longer and holds the row's own (as for a widened candidate)."""
-        if cand.rows != 1 or not len(cand.char_boxes):
+        if self.join_gap <= 0 or cand.rows != 1 or not len(cand.char_boxes):
             return None
         boxes = cand.char_boxes
         h = float(np.median(boxes[:, 3]))
@@ -528,13 +531,15 @@ class Localizer:
                 continue
             o0, o1 = b[:, 0].min(), (b[:, 0] + b[:, 2]).max()
             gap_left, gap_right = x0 - o1, o0 - x1
-            if not (-0.5 * h <= gap_left <= self.join_gap * h or -0.5 * h <= gap_right <= self.join_gap * h):
+            near_left = o0 < x0 and o1 <= x1 and -0.5 * h <= gap_left <= self.join_gap * h
+            near_right = o1 > x1 and o0 >= x0 and -0.5 * h <= gap_right <= self.join_gap * h
+            if not (near_left or near_right):
                 continue  # the cheap test first: most candidates are elsewhere in the frame
             if not (0.7 <= float(np.median(b[:, 3])) / h <= 1.0 / 0.7 and off_line(other) <= 0.35 * h):
                 continue  # (NaN fails too)
-            if o0 < x0 and o1 <= x1 and -0.5 * h <= gap_left <= self.join_gap * h and (left is None or gap_left < left[0]):
+            if near_left and (left is None or gap_left < left[0]):
                 left = (gap_left, other, outside(b))
-            if o1 > x1 and o0 >= x0 and -0.5 * h <= gap_right <= self.join_gap * h and (right is None or gap_right < right[0]):
+            if near_right and (right is None or gap_right < right[0]):
                 right = (gap_right, other, outside(b))
         sides = sorted((s for s in (left, right) if s is not None and len(s[2])), key=lambda s: s[0])
         while sides and len(boxes) + sum(len(s[2]) for s in sides) > self.max_chars:

@@ -146,8 +146,22 @@ def _boxes(value, name) -> np.ndarray:
     return boxes
 
 
+def _own(image):
+    """``image`` as :meth:`Reader.read_iter` keeps it until its chunk is read: arrays and byte buffers copied
+    (the caller may refill one for the next image, as a video loop does); the error instead where the copy
+    fails (a released memoryview), so that it takes the image's place."""
+    try:
+        if isinstance(image, np.ndarray):
+            return image.copy()
+        return bytes(image) if isinstance(image, (bytearray, memoryview)) else image
+    except (ValueError, TypeError, BufferError) as exc:
+        return exc
+
+
 def _load_or_error(image):
     """:func:`load_gray`, or the error that says why ``image`` cannot be read (``read_iter(errors="yield")``)."""
+    if isinstance(image, Exception):  # _own could not keep it
+        return image
     try:
         return load_gray(image)
     except (OSError, ValueError, TypeError) as exc:  # ImageDecodeError is a ValueError
@@ -457,16 +471,15 @@ class Reader:
     def _read_chunks(self, it, chunk_size, yield_errors):
         while True:
             chunk, failed = [], None
-            try:
-                for image in it:
-                    # An array or buffer may be the caller's, refilled for the next item (a video loop): the
-                    # chunk keeps a copy of what it was when it was given, not the last frame chunk_size times.
-                    chunk.append(image.copy() if isinstance(image, np.ndarray) else
-                                 bytes(image) if isinstance(image, (bytearray, memoryview)) else image)
-                    if len(chunk) == chunk_size:
-                        break
-            except Exception as exc:  # the input itself failed: the images it gave first are read, then it raises
-                failed = exc
+            for _ in range(chunk_size):
+                try:
+                    image = next(it)
+                except StopIteration:
+                    break
+                except Exception as exc:  # the input itself failed: the images it gave first are read, then it raises
+                    failed = exc
+                    break
+                chunk.append(_own(image))
             loaded = kernels.map_images(_load_or_error, chunk, threads=self.threads)
             good = [g for g in loaded if not isinstance(g, Exception)]
             plates = iter(self.read_arrays(good)[0] if good else ())

@@ -38,10 +38,7 @@ def _as_tuples(value):
 
 def _freeze(result, names):
     for name in names:
-        value = getattr(result, name)
-        if isinstance(value, (list, np.ndarray)) or (isinstance(value, tuple) and value
-                                                      and isinstance(value[0], (list, np.ndarray))):
-            object.__setattr__(result, name, _as_tuples(value))
+        object.__setattr__(result, name, _as_tuples(getattr(result, name)))
 
 
 @dataclass(frozen=True)

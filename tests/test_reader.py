@@ -1256,6 +1256,7 @@ def test_join_keeps_to_max_chars_and_skips_bad_neighbours():
     assert loc.join(middle, 0, [middle, nan]) is None
     inside = _row(142, 4)  # the same characters again (another level or polarity): nothing to add
     assert loc.join(middle, 0, [middle, inside]) is None
+    assert Localizer(join_gap=0).join(middle, 0, [middle, right]) is None  # 0: never, also called directly
 
 
 class _GroupsRecognizer:
@@ -1351,6 +1352,23 @@ def test_read_iter_copies_a_reused_frame_buffer(scenes):
 
     got = [[p.text for p in plates] for plates in reader.read_iter(frames(), chunk_size=4)]
     assert got == [[t[0][0]] for t in truths] and len({g[0] for g in got}) == 4
+    # The same with encoded frames in one refilled bytearray; a released memoryview is that image's error.
+    encoded = [cv2.imencode(".png", image)[1].tobytes() for image in images]
+    data, gone = bytearray(), memoryview(b"x")
+    gone.release()
+
+    def files():
+        for k, png in enumerate(encoded):
+            data[:] = png
+            yield data
+            if k == 1:
+                yield gone
+
+    reader = Reader(recognizer=FakeRecognizer(truths, images=encoded), threads=1)  # decoded as the reader does
+    got = [r if isinstance(r, Exception) else [p.text for p in r]
+           for r in reader.read_iter(files(), chunk_size=8, errors="yield")]
+    assert [g for g in got if not isinstance(g, Exception)] == [[t[0][0]] for t in truths]
+    assert isinstance(got[2], ValueError) and len(got) == 5
 
 
 def test_read_iter_gives_the_plates_before_an_error(scenes, tmp_path):
@@ -1381,7 +1399,7 @@ def test_draw_writes_the_label_inside_the_image_for_a_plate_as_tall_as_it():
     tall = Plate("AB123", 0.9, ((10, 2), (190, 2), (190, 97), (10, 97)), (10, 2, 180, 95))
     labelled, bare = fastplate.draw(img, [tall]), fastplate.draw(img, [tall], text=False)
     assert (labelled != bare).any(axis=2)[5:60].any()  # written near the top, inside the quad
-    with pytest.raises(TypeError, match=r"plates\[0\].confidence must be a number"):
+    with pytest.raises(TypeError, match=r"plates\[0\].confidence must be a finite number"):
         fastplate.draw(img, [dataclasses.replace(tall, confidence=None)])
     assert fastplate.draw(np.zeros((30, 40, 4), np.uint8), [tall]).shape == (30, 40, 3)  # BGRA: alpha dropped
 
@@ -1393,5 +1411,8 @@ def test_a_hand_built_plate_with_arrays_compares_and_hashes():
     b = Plate("AB1", 1.0, quad.copy(), [0, 0, 10, 5], chars=(Char("A", 0.9, (0, 0, 3, 5)),),
               candidates=(("AB1", 1.0),))
     assert a == b and hash(a) == hash(b)
+    mixed = Plate("AB1", 1.0, ((0.0, 0.0), np.array([10.0, 0.0]), (10.0, 5.0), (0.0, 5.0)), (0, 0, 10, 5),
+                  chars=(Char("A", 0.9, (0, 0, 3, 5)),), candidates=(("AB1", 1.0), ["AB7", 0.5]))
+    assert hash(mixed) == hash(dataclasses.replace(mixed)) and mixed.candidates[1] == ("AB7", 0.5)
     assert a.quad == ((0.0, 0.0), (10.0, 0.0), (10.0, 5.0), (0.0, 5.0)) and a.box == (0, 0, 10, 5)
     assert a.chars[0].box == (0, 0, 3, 5) and a.candidates == (("AB1", 1.0),)

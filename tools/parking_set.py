@@ -38,7 +38,8 @@ from fastplate.train.parking import generate  # noqa: E402
 def pitched(frames, degrees):
     """Frames from :func:`generate` seen turned ``degrees`` about their horizontal middle line, as a camera
     looking down sees them (``tools/robustness.py``'s ``pitch``): plates shorter for their width, the far
-    edge narrower; each frame on a canvas that holds all of it (so larger than 1280x720), labels moved."""
+    edge narrower; each frame on a canvas that holds all of it (wider and shorter than 1280x720), labels
+    moved."""
     if str(Path(__file__).resolve().parent) not in sys.path:  # robustness.py lies beside this file
         sys.path.insert(0, str(Path(__file__).resolve().parent))
     from robustness import turned
