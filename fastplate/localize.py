@@ -135,13 +135,13 @@ def row_score(feats: np.ndarray) -> np.ndarray:
     return score
 
 
-def _check_gate(loc, gate, name):
+def _check_gate(gate, name):
     if gate is not None and not callable(gate):
         raise TypeError(f"gate must be callable (gray, quads) -> mask, or None; got {type(gate).__name__}")
     return gate
 
 
-def _check_block_size(loc, block_size, name):
+def _check_block_size(block_size, name):
     try:
         light, dark = (block_size, block_size) if np.ndim(block_size) == 0 else block_size
     except (TypeError, ValueError):
@@ -151,7 +151,7 @@ def _check_block_size(loc, block_size, name):
 
 def _at_least(minimum, what=""):
     """A check of a float option: finite and >= ``minimum``."""
-    def check(loc, value, name):
+    def check(value, name):
         value = as_float(value, name)
         if value < minimum:
             raise ValueError(f"{name} must be >= {minimum:g}{what}, got {value!r}")
@@ -161,7 +161,7 @@ def _at_least(minimum, what=""):
 
 def _whole(minimum):
     """A check of an int option: >= ``minimum``."""
-    def check(loc, value, name):
+    def check(value, name):
         return as_int(value, name, minimum=minimum)
     return check
 
@@ -176,11 +176,11 @@ def _check_heights(loc):
 _gray_level = _at_least(0, " (a gray level)")
 
 
-def _check_split_contrast(loc, value, name):
-    return None if value is None else _gray_level(loc, value, name)
+def _check_split_contrast(value, name):
+    return None if value is None else _gray_level(value, name)
 
 
-def _check_max_angle(loc, value, name):
+def _check_max_angle(value, name):
     value = as_float(value, name)
     if not 0 <= value < 90:
         raise ValueError(f"max_angle must be in [0, 90) degrees, got {value!r}")
@@ -188,7 +188,7 @@ def _check_max_angle(loc, value, name):
 
 
 # Every option of a Localizer is checked when it is set, by the constructor or later (the per-threshold kernels
-# it calls trust them): option name -> check(localizer, value, name) -> the value to keep.
+# it calls trust them): option name -> check(value, name) -> the value to keep.
 _OPTION_CHECKS = {
     "gate": _check_gate,
     "max_side": _whole(64),
@@ -201,7 +201,7 @@ _OPTION_CHECKS = {
     "pad_x": _at_least(0, " character heights"),
     "pad_y": _at_least(0, " character heights"),
     "max_candidates": _whole(1),
-    "extra_score": lambda loc, value, name: as_float(value, name),
+    "extra_score": as_float,
     "widen_top": _whole(0),
     "widen_by": _at_least(0, " character heights"),  # a negative one mirrors the quad (no longer clockwise)
     "max_chars": _whole(3),
@@ -323,7 +323,7 @@ class Localizer:
 
     def __setattr__(self, name, value):
         check = _OPTION_CHECKS.get(name)
-        object.__setattr__(self, name, value if check is None else check(self, value, name))
+        object.__setattr__(self, name, value if check is None else check(value, name))
 
     # ----------------------------------------------------------------------------------------------
     def pyramid(self, gray: np.ndarray) -> list:

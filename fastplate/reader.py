@@ -297,7 +297,8 @@ class Reader:
         and the mask deepens them again. A frame smeared sideways (:func:`fastplate.images.edge_balance`
         under ``MOTION_BALANCE``) gets a mask wider along x (``MOTION_SIGMA``, ``MOTION_AMOUNT``): scenes-eu
         under a 5 px horizontal motion blur, plates read 52.8 -> 73.0% (train split), 31.6 -> 47.4% (val).
-        Frames with a plate are read once, as before; a frame without one costs about 2.5 times as long (1280x720 plate-free frames: 20 -> 49 ms median). False: never (for
+        Frames with a plate are read once, as before; a frame without one costs about 2.5 times as long
+        (1280x720 plate-free frames: 20 -> 49 ms median). False: never (for
         streams of mostly empty frames where blur is rare). Measured with the gate of the time (before the
         sixteenth session's context gate), off -> on: scenes-eu's photos under a 1.5 px blur (train split),
         plates read 77.5 -> 93.3% (91.0% with the current gate); the US parking stand-in's val split, 259 ->
