@@ -338,9 +338,13 @@ class Localizer:
             factor = w / size[0]
         levels = [(level, factor)]
         while min(level.shape) // 2 >= self.min_level_side:
-            size = (level.shape[1] // 2, level.shape[0] // 2)
-            level = cv2.resize(level, size, interpolation=cv2.INTER_AREA)
-            levels.append((level, w / size[0]))
+            h2, w2 = level.shape[0] // 2, level.shape[1] // 2
+            # Means of 2x2 pixels; an odd last row or column is left out. Shrinking an odd side to half (rounded
+            # down) takes OpenCV's general area path with fractional weights: 40 times as long (0.14 ms for a
+            # 161x225 level), a tenth of localizing a 450x322 photo.
+            level = cv2.resize(level[:2 * h2, :2 * w2], (w2, h2), interpolation=cv2.INTER_AREA)
+            factor *= 2.0
+            levels.append((level, factor))
         return levels
 
     def component_stats(self, level, block, c, invert, binary):

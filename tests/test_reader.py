@@ -828,6 +828,19 @@ def test_localizer_keeps_small_plates_of_4k_frames():
     assert not found(Localizer(max_side=1920))
 
 
+def test_pyramid_levels_are_means_of_2x2_pixels():
+    # Each level halves the one above: every pixel the mean of 2x2 (an odd last row or column left out), so a
+    # level pixel i sits at image pixel (i + 0.5) * factor - 0.5 with the factor doubling per level.
+    gray = np.random.default_rng(5).integers(0, 256, (322, 451), dtype=np.uint8)
+    levels = Localizer(min_level_side=32).pyramid(gray)
+    assert [f for _, f in levels] == [1.0, 2.0, 4.0, 8.0]
+    assert [lv.shape for lv, _ in levels] == [(322, 451), (161, 225), (80, 112), (40, 56)]
+    for (upper, _), (lower, _) in zip(levels, levels[1:]):
+        h, w = lower.shape
+        means = upper[:2 * h, :2 * w].reshape(h, 2, w, 2).astype(np.float64).mean(axis=(1, 3))
+        assert np.abs(lower - means).max() <= 0.5 + 1e-9  # rounded
+
+
 def test_localizer_finds_a_plate_that_fills_a_small_image():
     # A close-up: the plate of a synthetic scene cut out and scaled so it fills a 320x160 image (characters
     # about half its height). Only pyramid levels down to ~40 px bring such characters into range.
