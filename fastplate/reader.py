@@ -296,7 +296,8 @@ class Reader:
         ``SECOND_LOOK_AMOUNT``): blur (focus, motion) fills the gaps between a small plate's characters,
         and the mask deepens them again. A frame smeared sideways (:func:`fastplate.images.edge_balance`
         under ``MOTION_BALANCE``) gets a mask wider along x (``MOTION_SIGMA``, ``MOTION_AMOUNT``): scenes-eu
-        under a 5 px horizontal motion blur, plates read 52.8 -> 73.0% (train split), 31.6 -> 47.4% (val).
+        under a 5 px horizontal motion blur, plates read 52.8 -> 73.0% (train split), 31.6 -> 47.4% (val; on the
+        seventeenth session's machine, README).
         Frames with a plate are read once, as before; a frame without one costs about 2.5 times as long
         (1280x720 plate-free frames: 20 -> 49 ms median). False: never (for
         streams of mostly empty frames where blur is rare). Measured with the gate of the time (before the
