@@ -387,14 +387,20 @@ def character_row_table(stats, *, min_height=8, max_height=None, max_height_rati
     if max_height_ratio < 1:
         raise ValueError(f"max_height_ratio must be >= 1, got {max_height_ratio}")
     max_gap = as_float(max_gap, "max_gap")
-    max_angle = as_float(max_angle, "max_angle")
-    if not 0 <= max_angle < 90:
-        raise ValueError(f"max_angle must be in [0, 90) degrees, got {max_angle}")
+    max_angle = _check_max_angle(max_angle)
     min_chars = as_int(min_chars, "min_chars", minimum=1)
     max_chars = 1 << 30 if max_chars is None else as_int(max_chars, "max_chars", minimum=min_chars)
     pad_x, pad_y = as_float(pad_x, "pad_x"), as_float(pad_y, "pad_y")
     return _row_table(stats, min_height, max_height, max_height_ratio, max_gap, max_angle, min_chars, max_chars,
                       pad_x, pad_y)
+
+
+def _check_max_angle(value, name="max_angle"):
+    """The steepest row in degrees, checked: a number in [0, 90) (here and for a Localizer's option)."""
+    value = as_float(value, name)
+    if not 0 <= value < 90:
+        raise ValueError(f"{name} must be in [0, 90) degrees, got {value!r}")
+    return value
 
 
 # The localizer's per-threshold steps without the argument checks: it checks its options once when it is made,

@@ -180,13 +180,6 @@ def _check_split_contrast(value, name):
     return None if value is None else _gray_level(value, name)
 
 
-def _check_max_angle(value, name):
-    value = as_float(value, name)
-    if not 0 <= value < 90:
-        raise ValueError(f"max_angle must be in [0, 90) degrees, got {value!r}")
-    return value
-
-
 # Every option of a Localizer is checked when it is set, by the constructor or later (the per-threshold kernels
 # it calls trust them): option name -> check(value, name) -> the value to keep.
 _OPTION_CHECKS = {
@@ -206,7 +199,7 @@ _OPTION_CHECKS = {
     "widen_by": _at_least(0, " character heights"),  # a negative one mirrors the quad (no longer clockwise)
     "max_chars": _whole(3),
     "join_gap": _at_least(0, " character heights (0: never join)"),
-    "max_angle": _check_max_angle,
+    "max_angle": kernels._check_max_angle,  # as the row kernels check it
 }
 
 
