@@ -2,10 +2,13 @@
 //
 // Run-length union-find: a binarized photo has ~30 pixels per run, so working on runs instead of
 // pixels makes the union-find and the statistics ~30x smaller than a per-pixel pass.
-//   1. per row, find the runs of non-zero pixels and union each with the runs of the previous row
-//      it touches (overlap for 4-connectivity, overlap or diagonal contact for 8);
-//   2. flatten the union-find and number the components in OpenCV's order;
-//   3. one pass over the runs writes the labels (gaps 0) and accumulates x, y, w, h, area, centroid.
+//   1. find the runs of non-zero pixels of every row;
+//   2. union each run with the runs of the previous row it touches (overlap for 4-connectivity, overlap
+//      or diagonal contact for 8);
+//   3. flatten the union-find and number the components in OpenCV's order;
+//   4. one pass over the runs writes the labels (gaps 0) and accumulates x, y, w, h, area, centroid.
+// The working memory is kept per thread between calls, and the data-dependent choices of step 3 are made
+// without branches: together 6-7% less time than fresh vectors and branches (24 binarized scenes photos).
 //
 // Label order: raster order of each component's first pixel, or (opencv_order, the default here) what
 // OpenCV 5 does, so labels are identical, not only the partition:
@@ -27,9 +30,23 @@
 
 namespace {
 
-struct Runs {
-    std::vector<int32_t> start, end;  // [start, end) of each run, rows in order
+struct Run {
+    int32_t start, end;  // [start, end)
+};
+
+// Working memory of one labelling, kept per thread and reused by the next call: a photo's labelling touches
+// a few hundred kB of runs and statistics, and fresh allocations would fault in every page of it each time.
+struct Scratch {
+    std::vector<Run> runs;            // rows in order
     std::vector<int32_t> row_begin;   // runs of row y are row_begin[y] .. row_begin[y + 1] - 1
+    std::vector<int32_t> parent;      // union-find over runs; parent[i] <= i
+    std::vector<int32_t> label;       // component number of each root run (0: not yet numbered)
+};
+
+// Statistics of one component, together in memory (one cache line per run's update).
+struct Stat {
+    int32_t left, top, right, bottom;
+    int64_t area, sum_x, sum_y;
 };
 
 // Append the runs of non-zero pixels of one row.
@@ -47,31 +64,35 @@ inline uint64_t nonzero_mask64(const uint8_t* p) {
     return m;
 }
 
-inline void find_runs(const uint8_t* row, int w, Runs& runs) {
+inline void find_runs(const uint8_t* row, int w, std::vector<Run>& runs) {
     uint64_t carry = 0;  // 1 when the pixel before the block is non-zero
+    int32_t open = 0;    // start of the run that is still open (carry == 1)
     int x = 0;
     for (; x + 64 <= w; x += 64) {
         const uint64_t m = nonzero_mask64(row + x);
         if (m == (carry ? ~uint64_t(0) : 0)) continue;  // no edge in this block
         const uint64_t before = (m << 1) | carry;
         uint64_t starts = m & ~before, ends = ~m & before;
-        while (starts) {
-            runs.start.push_back(x + __builtin_ctzll(starts));
-            starts &= starts - 1;
-        }
-        while (ends) {
-            runs.end.push_back(x + __builtin_ctzll(ends));
-            ends &= ends - 1;
+        // Edges alternate: an end closes the open run, a start opens one, in order of position.
+        while (starts | ends) {
+            const int s = starts ? __builtin_ctzll(starts) : 64, e = ends ? __builtin_ctzll(ends) : 64;
+            if (e < s) {
+                runs.push_back({open, x + e});
+                ends &= ends - 1;
+            } else {
+                open = x + s;
+                starts &= starts - 1;
+            }
         }
         carry = m >> 63;
     }
     for (; x < w; ++x) {
         const uint64_t on = row[x] != 0;
-        if (on && !carry) runs.start.push_back(x);
-        if (!on && carry) runs.end.push_back(x);
+        if (on && !carry) open = x;
+        if (!on && carry) runs.push_back({open, x});
         carry = on;
     }
-    if (carry) runs.end.push_back(w);
+    if (carry) runs.push_back({open, w});
 }
 #else
 inline uint64_t load8(const uint8_t* p) {
@@ -86,7 +107,7 @@ inline bool has_zero_byte(uint64_t v) {
 }
 
 // Word-at-a-time skips over long uniform stretches.
-inline void find_runs(const uint8_t* row, int w, Runs& runs) {
+inline void find_runs(const uint8_t* row, int w, std::vector<Run>& runs) {
     int x = 0;
     while (x < w) {
         while (x + 8 <= w && load8(row + x) == 0) x += 8;
@@ -95,20 +116,26 @@ inline void find_runs(const uint8_t* row, int w, Runs& runs) {
         const int s = x;
         while (x + 8 <= w && !has_zero_byte(load8(row + x))) x += 8;
         while (x < w && row[x] != 0) ++x;
-        runs.start.push_back(s);
-        runs.end.push_back(x);
+        runs.push_back({s, x});
     }
 }
 #endif
 
 // Union by smaller index keeps parent[i] <= i, so the root of a set is its first run in raster order
 // and a single forward pass flattens the forest.
-inline int32_t find_root(std::vector<int32_t>& parent, int32_t i) {
+inline int32_t find_root(int32_t* parent, int32_t i) {
     while (parent[i] != i) {
         parent[i] = parent[parent[i]];  // path halving
         i = parent[i];
     }
     return i;
+}
+
+// Give a component its number when it is first met.
+inline void number(int32_t& label, int32_t& n) {
+    const bool first = label == 0;
+    label = first ? n : label;
+    n += first;
 }
 
 struct Result {
@@ -120,37 +147,48 @@ struct Result {
 void label_components(const uint8_t* binary, int32_t* labels, int h, int w, int connectivity, bool opencv_order,
                       Result& res) {
     const int touch = connectivity == 8 ? 1 : 0;  // how far apart runs of adjacent rows may be and still touch
-    Runs runs;
-    runs.row_begin.resize(size_t(h) + 1);
-    std::vector<int32_t> parent;
+    thread_local Scratch scratch;
+    std::vector<Run>& runs = scratch.runs;
+    std::vector<int32_t>& row_begin = scratch.row_begin;
+    runs.clear();
+    row_begin.resize(size_t(h) + 1);
 
-    // ---- 1. runs + union with the previous row
+    // ---- 1. runs of every row (the rows' unions below need them all in place: push_back may move them)
     for (int y = 0; y < h; ++y) {
-        const int32_t first = int32_t(runs.start.size());
-        runs.row_begin[y] = first;
+        row_begin[y] = int32_t(runs.size());
         find_runs(binary + size_t(y) * w, w, runs);
-        const int32_t last = int32_t(runs.start.size());
-        parent.resize(size_t(last));
-        int32_t j = y > 0 ? runs.row_begin[y - 1] : first;
-        const int32_t prev_end = first;
+    }
+    const int32_t n_runs = int32_t(runs.size());
+    row_begin[h] = n_runs;
+
+    // ---- 2. union each run with the previous row's runs it touches; ri follows run i's root
+    scratch.parent.resize(size_t(n_runs));
+    int32_t* parent = scratch.parent.data();
+    const Run* r = runs.data();
+    for (int y = 0; y < h; ++y) {
+        const int32_t first = row_begin[y], last = row_begin[y + 1];
+        int32_t j = y > 0 ? row_begin[y - 1] : first;
         for (int32_t i = first; i < last; ++i) {
+            int32_t ri = i;
             parent[i] = i;
-            const int32_t s = runs.start[i], e = runs.end[i];
-            while (j < prev_end && runs.end[j] + touch <= s) ++j;  // previous-row runs entirely to the left
-            for (int32_t k = j; k < prev_end && runs.start[k] < e + touch; ++k) {
+            const int32_t s = r[i].start, e = r[i].end;
+            while (j < first && r[j].end + touch <= s) ++j;  // previous-row runs entirely to the left
+            for (int32_t k = j; k < first && r[k].start < e + touch; ++k) {
                 const int32_t rk = find_root(parent, k);
-                const int32_t ri = find_root(parent, i);
-                if (rk < ri) parent[ri] = rk;
-                else if (ri < rk) parent[rk] = ri;
+                if (rk < ri) {
+                    parent[ri] = rk;
+                    ri = rk;
+                } else if (ri < rk) {
+                    parent[rk] = ri;
+                }
             }
         }
     }
-    const int32_t n_runs = int32_t(runs.start.size());
-    runs.row_begin[h] = n_runs;
 
-    // ---- 2. flatten (parent[i] <= i, so parents are final when reached) and number components
+    // ---- 3. flatten (parent[i] <= i, so parents are final when reached) and number components
     for (int32_t i = 0; i < n_runs; ++i) parent[i] = parent[parent[i]];
-    std::vector<int32_t> root_label(size_t(n_runs), 0);
+    scratch.label.assign(size_t(n_runs), 0);
+    int32_t* root_label = scratch.label.data();
     int32_t n = 1;
     if (connectivity == 4 || !opencv_order) {  // raster order of each component's first pixel
         for (int32_t i = 0; i < n_runs; ++i)
@@ -158,80 +196,89 @@ void label_components(const uint8_t* binary, int32_t* labels, int h, int w, int 
     } else {
         // Merge the runs of rows 2r and 2r + 1 by x // 2: that is the order of OpenCV's 2x2 blocks.
         for (int y = 0; y < h; y += 2) {
-            int32_t a = runs.row_begin[y], a_end = runs.row_begin[y + 1];
-            int32_t b = a_end, b_end = runs.row_begin[std::min(y + 2, h)];
-            while (a < a_end || b < b_end) {
-                int32_t i;
-                if (b >= b_end || (a < a_end && (runs.start[a] >> 1) <= (runs.start[b] >> 1))) i = a++;
-                else i = b++;
-                int32_t& label = root_label[parent[i]];
-                if (label == 0) label = n++;
+            int32_t a = row_begin[y], a_end = row_begin[y + 1];
+            int32_t b = a_end, b_end = row_begin[std::min(y + 2, h)];
+            // Branch-free steps: which row comes next and whether a component is new are both data noise.
+            while (a < a_end && b < b_end) {
+                const bool from_a = (r[a].start >> 1) <= (r[b].start >> 1);
+                const int32_t i = from_a ? a : b;
+                a += from_a;
+                b += !from_a;
+                number(root_label[parent[i]], n);
             }
+            for (; a < a_end; ++a) number(root_label[parent[a]], n);
+            for (; b < b_end; ++b) number(root_label[parent[b]], n);
         }
     }
 
-    // ---- 3. write labels, accumulate statistics
-    std::vector<int32_t> left(size_t(n), INT_MAX), top(size_t(n), INT_MAX), right(size_t(n), INT_MIN),
-        bottom(size_t(n), INT_MIN);
-    std::vector<int64_t> area(size_t(n), 0), sum_x(size_t(n), 0), sum_y(size_t(n), 0);
+    // ---- 4. write labels, accumulate statistics
+    std::vector<Stat> st(size_t(n), Stat{INT_MAX, INT_MAX, INT_MIN, INT_MIN, 0, 0, 0});
+    Stat* S = st.data();
     for (int y = 0; y < h; ++y) {
         int32_t* out = labels ? labels + size_t(y) * w : nullptr;
         int x = 0;
-        for (int32_t i = runs.row_begin[y]; i < runs.row_begin[y + 1]; ++i) {
-            const int32_t s = runs.start[i], e = runs.end[i], label = root_label[parent[i]];
+        int64_t fg = 0;
+        const int32_t r0 = row_begin[y], r1 = row_begin[y + 1];
+        for (int32_t i = r0; i < r1; ++i) {
+            const int32_t s = r[i].start, e = r[i].end, label = root_label[parent[i]];
             const int64_t len = e - s;
             if (out) {
                 std::fill(out + x, out + s, 0);
                 std::fill(out + s, out + e, label);
             }
             x = e;
-            left[label] = std::min(left[label], s);
-            right[label] = std::max(right[label], e - 1);
-            top[label] = std::min(top[label], y);
-            bottom[label] = y;
-            area[label] += len;
-            sum_x[label] += (int64_t(s) + e - 1) * len / 2;
-            sum_y[label] += int64_t(y) * len;
+            fg += len;
+            Stat& c = S[label];
+            c.left = std::min(c.left, s);
+            c.right = std::max(c.right, e - 1);
+            c.top = std::min(c.top, y);
+            c.bottom = y;
+            c.area += len;
+            c.sum_x += (int64_t(s) + e - 1) * len / 2;
+            c.sum_y += int64_t(y) * len;
         }
         if (out) std::fill(out + x, out + w, 0);
         // Background (label 0): its box from the leftmost/rightmost zero pixel of each row.
-        const int32_t r0 = runs.row_begin[y], r1 = runs.row_begin[y + 1];
-        int64_t fg = 0;
-        for (int32_t i = r0; i < r1; ++i) fg += runs.end[i] - runs.start[i];
         if (fg < w) {
-            const int32_t lo = (r0 < r1 && runs.start[r0] == 0) ? runs.end[r0] : 0;
-            const int32_t hi = (r0 < r1 && runs.end[r1 - 1] == w) ? runs.start[r1 - 1] - 1 : w - 1;
-            left[0] = std::min(left[0], lo);
-            right[0] = std::max(right[0], hi);
-            top[0] = std::min(top[0], y);
-            bottom[0] = y;
+            const int32_t lo = (r0 < r1 && r[r0].start == 0) ? r[r0].end : 0;
+            const int32_t hi = (r0 < r1 && r[r1 - 1].end == w) ? r[r1 - 1].start - 1 : w - 1;
+            S[0].left = std::min(S[0].left, lo);
+            S[0].right = std::max(S[0].right, hi);
+            S[0].top = std::min(S[0].top, y);
+            S[0].bottom = y;
         }
     }
     // Background area and sums are what the foreground leaves of the whole image.
     int64_t total = int64_t(h) * w, fg_area = 0, fg_x = 0, fg_y = 0;
-    for (int32_t l = 1; l < n; ++l) fg_area += area[l], fg_x += sum_x[l], fg_y += sum_y[l];
-    area[0] = total - fg_area;
-    sum_x[0] = int64_t(h) * (int64_t(w) * (w - 1) / 2) - fg_x;
-    sum_y[0] = int64_t(w) * (int64_t(h) * (h - 1) / 2) - fg_y;
+    for (int32_t l = 1; l < n; ++l) fg_area += S[l].area, fg_x += S[l].sum_x, fg_y += S[l].sum_y;
+    S[0].area = total - fg_area;
+    S[0].sum_x = int64_t(h) * (int64_t(w) * (w - 1) / 2) - fg_x;
+    S[0].sum_y = int64_t(w) * (int64_t(h) * (h - 1) / 2) - fg_y;
 
     res.n = n;
     res.stats.resize(size_t(n) * 5);
     res.centroids.resize(size_t(n) * 2);
     for (int32_t l = 0; l < n; ++l) {
-        int32_t* st = &res.stats[size_t(l) * 5];
+        int32_t* o = &res.stats[size_t(l) * 5];
         double* c = &res.centroids[size_t(l) * 2];
-        if (area[l] == 0) {  // only the background of an all-foreground image; OpenCV 5 reports this
-            st[0] = -1, st[1] = INT_MAX, st[2] = 0, st[3] = 0, st[4] = 0;
+        if (S[l].area == 0) {  // only the background of an all-foreground image; OpenCV 5 reports this
+            o[0] = -1, o[1] = INT_MAX, o[2] = 0, o[3] = 0, o[4] = 0;
             c[0] = c[1] = std::numeric_limits<double>::quiet_NaN();
             continue;
         }
-        st[0] = left[l];
-        st[1] = top[l];
-        st[2] = right[l] - left[l] + 1;
-        st[3] = bottom[l] - top[l] + 1;
-        st[4] = int32_t(area[l]);
-        c[0] = double(sum_x[l]) / double(area[l]);
-        c[1] = double(sum_y[l]) / double(area[l]);
+        o[0] = S[l].left;
+        o[1] = S[l].top;
+        o[2] = S[l].right - S[l].left + 1;
+        o[3] = S[l].bottom - S[l].top + 1;
+        o[4] = int32_t(S[l].area);
+        c[0] = double(S[l].sum_x) / double(S[l].area);
+        c[1] = double(S[l].sum_y) / double(S[l].area);
+    }
+    // A frame of fine texture leaves megabytes of runs: do not keep them for the rest of the thread's life.
+    if (runs.capacity() > (size_t(1) << 21)) {
+        std::vector<Run>().swap(runs);
+        std::vector<int32_t>().swap(scratch.parent);
+        std::vector<int32_t>().swap(scratch.label);
     }
 }
 

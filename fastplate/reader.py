@@ -633,7 +633,7 @@ class Reader:
                 if cand.rows == 1 and 2 <= n <= self.stretch_short and conf >= lo:
                     for side in (1, -1):
                         add(grown, i, k, _stretch(cand.quad, self.aspect, side))
-                if self.min_length <= n <= self.max_length and lo <= conf < hi:
+                if self.min_length <= n <= self.max_length and lo <= conf < hi and self._may_fit(rec):
                     for scale in self.refine_heights:
                         add(where, i, k, _scale_height(cand.quad, scale))
         if not where and not grown:
@@ -654,6 +654,16 @@ class Reader:
                     _per_char(rec.confidence, len(rec.text)) >= _per_char(old.confidence, len(old.text)) - self.extend_margin:
                 readings[i][k] = rec
                 cands[i][k] = dataclasses.replace(cands[i][k], quad=quads[i][j])
+
+    def _may_fit(self, rec) -> bool:
+        """Whether reading ``rec`` again in crops of other heights may give a plate: where every plate must fit
+        a pattern (``require_template``, Brazil), only if one of its readings does. Text that none fits (a
+        plate's city line, a dealer's sticker) was most of Brazil's height crops: 268 of 282 on scenes-br's
+        photos, 2.4 crops of the 10.2 read per photo."""
+        if not self.formats.require_template:
+            return True
+        found = rec.candidates or [(rec.text, rec.confidence)]
+        return any(m.matches_template for _, _, m in self.formats.rerank(found, rec.char_confidences, len(found)))
 
     def _ignored(self, quads) -> np.ndarray:
         """Whether each quad's centre lies in an ignored area (boxes half-open: x <= cx < x + w)."""

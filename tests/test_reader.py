@@ -668,6 +668,21 @@ def test_unsure_reading_is_refined_in_a_taller_crop(scenes):
     assert fake.calls == 1
 
 
+@pytest.mark.parametrize("text, refined", [("ABC1234", True), ("SALVADOR", False)])
+def test_brazil_refines_only_readings_that_may_fit_a_pattern(scenes, text, refined):
+    # Every Brazilian plate fits a pattern: an unsure reading none of whose alternatives fits one (a plate's
+    # city line) is not read again at other heights; one that fits is, and gets sure there.
+    image, truth = scenes[0]
+    truth = [(text, truth[0][1])]
+    fake = _TallerCrops(truth)
+    plates = Reader("br", recognizer=fake, refine_heights=(0.8, 1.2), stretch_short=0, second_look=False).read(image)
+    assert fake.calls == (2 if refined else 1)
+    assert [p.text for p in plates] == ([text] if refined else [])
+    fake = _TallerCrops(truth)  # other countries report text that fits no pattern: refined all the same
+    Reader("eu", recognizer=fake, refine_heights=(0.8, 1.2), stretch_short=0, second_look=False).read(image)
+    assert fake.calls == 2
+
+
 @pytest.mark.parametrize("taller, sure, kept", [
     (lambda t: t[1:], 0.905, "full"),  # lost its first character, hardly surer: the full reading stays
     (lambda t: t[:2] + t[3:], 0.905, "full"),  # lost a middle character (a doubled letter's twin), the same
