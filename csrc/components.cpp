@@ -275,7 +275,7 @@ void label_components(const uint8_t* binary, int32_t* labels, int h, int w, int 
         c[1] = double(S[l].sum_y) / double(S[l].area);
     }
     // A frame of fine texture leaves megabytes of runs: do not keep them for the rest of the thread's life.
-    if (runs.capacity() > (size_t(1) << 21)) {
+    if (runs.capacity() > (size_t(1) << 20)) {  // over 8 MB of runs (a textured 4K frame)
         std::vector<Run>().swap(runs);
         std::vector<int32_t>().swap(scratch.parent);
         std::vector<int32_t>().swap(scratch.label);

@@ -193,8 +193,18 @@ def test_out_is_filled_and_returned(backend):
     np.testing.assert_array_equal(out, opencv(binary, 4)[1])
 
 
+def test_working_memory_reused_and_released_between_calls(backend, rng):
+    # The native kernel keeps its runs for the next call on the thread, and lets them go after a frame with
+    # over a million runs; each call must still label its own image alone.
+    small = ((rng.random((40, 70)) < 0.5) * 255).astype(np.uint8)
+    dots = np.zeros((2400, 2400), np.uint8)
+    dots[::2, ::2] = 255  # 1200 x 1200 runs of one pixel, each its own component
+    for binary in (small, dots, small, small[:20], dots[:300]):
+        assert_same(cc(binary, 8), opencv(binary, 8))
+
+
 def test_threads_give_the_same_results(backend, photos):
-    # The kernel releases the GIL and keeps no global state: concurrent calls must not interfere.
+    # The kernel releases the GIL and keeps its working memory per thread: concurrent calls must not interfere.
     images = [binarized(p, inv) for p in photos for inv in (False, True)]
     expected = [cc(img, 8) for img in images]
     with ThreadPoolExecutor(max_workers=2) as pool:
