@@ -186,3 +186,25 @@ def test_relight_changes_the_light_not_the_plate():
     a = data.augment_real(sample, np.random.default_rng(5), (32, 128))
     b = data.augment_real(sample, np.random.default_rng(5), (32, 128), lighting=True)
     assert a.shape == b.shape == (32, 128) and not np.array_equal(a, b)
+
+
+def test_extra_fonts_only_when_asked(fonts):
+    # Off (the shipped recipe), the extra group is never drawn and the picks are the recipe's own; on, it is
+    # drawn in about one pick in five where its fonts are installed.
+    styles = ("us", "eu", "br", "mercosur") * 100
+
+    def picks(seed):
+        rng = np.random.default_rng(seed)
+        return [synth._pick_font(s, rng) for s in styles]
+
+    extra = set(fonts.get("extra", []))
+    off = picks(1)
+    assert not extra & set(off)
+    synth.use_extra_fonts(True)
+    try:
+        on = picks(1)
+    finally:
+        synth.use_extra_fonts(False)
+    assert picks(1) == off
+    if extra:
+        assert 0.1 < sum(p in extra for p in on) / len(on) < 0.3

@@ -65,8 +65,14 @@ def font_files():
         groups["barlow"] = [os.path.join(base, f"BarlowCondensed-{w}.ttf") for w in ("Medium", "SemiBold", "Bold")]
     except ImportError:
         groups["barlow"] = []
+    # Off unless use_extra_fonts(True): Bebas Neue (OFL-1.1, Debian fonts-bebas-neue) and Liberation Sans
+    # (Narrow) Bold (GPL-2 with the font exception, Debian fonts-liberation); not in the shipped model's recipe.
+    groups["extra"] = ["/usr/share/fonts/opentype/bebas-neue/BebasNeue-Bold.otf",
+                       "/usr/share/fonts/opentype/bebas-neue/BebasNeue-Book.otf",
+                       "/usr/share/fonts/truetype/liberation/LiberationSansNarrow-Bold.ttf",
+                       "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf"]
     groups = {k: [p for p in v if os.path.exists(p)] for k, v in groups.items()}
-    if not any(groups.values()):
+    if not any(v for k, v in groups.items() if k != "extra"):
         raise RuntimeError(f"no fonts found: {FONT_INSTALL}")
     return groups
 
@@ -89,6 +95,15 @@ def font_problem():
     return None if not short else f"fonts missing: {', '.join(short)}; {FONT_INSTALL}"
 
 
+_EXTRA_FONTS = [False]
+
+
+def use_extra_fonts(on):
+    """Also draw plates in the "extra" font group (``train --extra-fonts``), one pick in 5-6 where installed
+    (``apt-get install fonts-bebas-neue fonts-liberation``). Off, the picks are those of the shipped recipe."""
+    _EXTRA_FONTS[0] = bool(on)
+
+
 @functools.lru_cache(maxsize=256)
 def _font(path, size):
     return ImageFont.truetype(path, size)
@@ -99,8 +114,9 @@ def _pick_font(style, rng):
     prefs = {"us": ["highway", "highway", "dejavu", "barlow", "din"], "eu": ["din", "din", "barlow", "dejavu"],
              "br": ["din", "barlow", "dejavu", "highway"], "mercosur": ["din", "barlow", "din", "dejavu"]}
     base = style.rstrip("2").replace("br_moto", "br")
+    order = prefs[base] + (["extra"] if _EXTRA_FONTS[0] else [])
     for _ in range(10):
-        g = groups.get(prefs[base][rng.integers(len(prefs[base]))], [])
+        g = groups.get(order[rng.integers(len(order))], [])
         if g:
             return g[rng.integers(len(g))]
     return next(p for v in groups.values() for p in v)

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from . import data as realdata
 from ._args import load_checkpoint_or_exit, number, output_folder
 from .model import ALPHABET, BLANK, INPUT_SIZE, PlateNet
-from .synth import synth_sample
+from .synth import synth_sample, use_extra_fonts
 
 REAL_WEIGHTS = {"us-crops": 0.35, "br-crops": 0.3, "scenes-eu": 0.15, "scenes-br": 0.2}
 
@@ -35,13 +35,15 @@ class Batches(torch.utils.data.IterableDataset):
     """Endless batches of (uint8 (B, 32, 128), labels) mixing real and synthetic plates."""
 
     def __init__(self, batch_size, real_fraction, seed, small_plates=False, splice=0.0, reader_crops=0.0,
-                 real_lighting=0.0):
+                 real_lighting=0.0, extra_fonts=False):
         self.batch_size, self.real_fraction, self.seed = batch_size, real_fraction, seed
+        self.extra_fonts = extra_fonts
         self.small_plates, self.splice, self.reader_crops = small_plates, splice, reader_crops
         self.real_lighting = real_lighting
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
+        use_extra_fonts(self.extra_fonts)  # in the worker process, whichever way it was started
         rng = np.random.default_rng([self.seed, info.id if info else 0, int(time.time())])
         real = {s: realdata.load_set(s, "train") for s in REAL_WEIGHTS}
         cuts = {s: realdata.char_cuts(real[s]) for s in real} if self.splice else {}
@@ -76,7 +78,7 @@ class Batches(torch.utils.data.IterableDataset):
 
 # What a run is trained with; a resumed run must keep them (train.main).
 RECIPE_ARGS = ("batch_size", "lr", "real_fraction", "width", "hidden", "seed", "splice", "reader_crops",
-               "real_lighting", "small_plates")
+               "real_lighting", "small_plates", "extra_fonts")
 
 
 def encode(labels):
@@ -153,6 +155,8 @@ def main(argv=None):
                          "gamma (data.relight)")
     ap.add_argument("--small-plates", action="store_true",
                     help="real crops looser and shrunk to parking-camera sizes (the fine-tuning recipe)")
+    ap.add_argument("--extra-fonts", action="store_true",
+                    help="synthetic plates also in Bebas Neue and Liberation Sans (Narrow) Bold (synth.use_extra_fonts)")
     args = ap.parse_args(argv)
     # Fail at once on what would otherwise stop the run minutes in (and leave an empty --out behind).
     if args.until is not None and not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", args.until):
@@ -219,7 +223,8 @@ def main(argv=None):
 
     val = load_val()
     loader = torch.utils.data.DataLoader(Batches(args.batch_size, args.real_fraction, args.seed + step, args.small_plates,
-                                                 args.splice, args.reader_crops, args.real_lighting),
+                                                 args.splice, args.reader_crops, args.real_lighting,
+                                                 args.extra_fonts),
                                          batch_size=None, num_workers=args.workers,
                                          prefetch_factor=4 if args.workers > 0 else None,
                                          persistent_workers=args.workers > 0)
