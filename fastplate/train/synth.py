@@ -95,13 +95,14 @@ def font_problem():
     return None if not short else f"fonts missing: {', '.join(short)}; {FONT_INSTALL}"
 
 
-_EXTRA_FONTS = [False]
+_extra_fonts = False  # set by use_extra_fonts
 
 
 def use_extra_fonts(on):
     """Also draw plates in the "extra" font group (``train --extra-fonts``), one pick in 5-6 where installed
     (``apt-get install fonts-bebas-neue fonts-liberation``). Off, the picks are those of the shipped recipe."""
-    _EXTRA_FONTS[0] = bool(on)
+    global _extra_fonts
+    _extra_fonts = bool(on)
 
 
 @functools.lru_cache(maxsize=256)
@@ -114,7 +115,7 @@ def _pick_font(style, rng):
     prefs = {"us": ["highway", "highway", "dejavu", "barlow", "din"], "eu": ["din", "din", "barlow", "dejavu"],
              "br": ["din", "barlow", "dejavu", "highway"], "mercosur": ["din", "barlow", "din", "dejavu"]}
     base = style.rstrip("2").replace("br_moto", "br")
-    order = prefs[base] + (["extra"] if _EXTRA_FONTS[0] else [])
+    order = prefs[base] + (["extra"] if _extra_fonts else [])
     for _ in range(10):
         g = groups.get(order[rng.integers(len(order))], [])
         if g:
